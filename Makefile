@@ -1,0 +1,49 @@
+# Two commands do all the set-up: `make run` serves the app, `make test` runs every test.
+SHELL := /bin/bash
+PORT ?= 8000
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BUN := .tools/node_modules/.bin/bun
+
+# Reflex's own bun download needs the internet; a project-local bun from npm works offline.
+export REFLEX_USE_SYSTEM_BUN := 1
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: run test lint format bench clean
+
+run: $(BIN)/.deps $(BUN)
+	@mkdir -p data
+	$(BIN)/alembic upgrade head
+	$(BIN)/reflex run --env prod --single-port --backend-port $(PORT) --frontend-port $(PORT)
+
+test: $(BIN)/.test-deps $(BUN) system-packages
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.test-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check adremix tests
+
+format: $(BIN)/.test-deps
+	$(BIN)/ruff format adremix tests bench
+	$(BIN)/ruff check --fix .
+
+.PHONY: system-packages
+system-packages:
+	@scripts/ensure-system-packages.sh
+
+$(BIN)/.deps: requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(BIN)/.test-deps: requirements-dev.txt $(BIN)/.deps
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(BUN):
+	npm install --prefix .tools --no-audit --no-fund --loglevel=error bun@1.4.4
+
+clean:
+	rm -rf .web data test-artifacts

@@ -1,0 +1,1 @@
+"""AdRemix: remix existing ad creatives into new ones."""

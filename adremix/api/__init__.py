@@ -1,0 +1,14 @@
+"""HTTP endpoints that are not pages, mounted in front of Reflex via `api_transformer`."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from adremix.api.auth_routes import build_auth_app
+from adremix.settings import Settings
+
+
+def build_api_app(settings: Settings) -> Starlette:
+    """The Starlette app Reflex mounts its own routes under."""
+    return Starlette(routes=[Mount("/auth", app=build_auth_app(settings))])

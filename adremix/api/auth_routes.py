@@ -1,0 +1,137 @@
+"""Sign-in, callback and sign-out routes. The business rules live in services."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from adremix.db import session_scope
+from adremix.services import oidc
+from adremix.services.auth_sessions import SESSION_COOKIE, revoke_session, start_session
+from adremix.services.navigation import safe_next_path
+from adremix.services.users import (
+    SignInRefused,
+    VerifiedIdentity,
+    identity_from_claims,
+    normalise_email,
+    upsert_user,
+)
+from adremix.settings import Settings
+
+NEXT_KEY = "adremix_next"
+
+
+def _login_error(code: str, next_path: str = "/") -> RedirectResponse:
+    query = {"error": code}
+    if next_path != "/":
+        query["next"] = next_path
+    return RedirectResponse("/login?" + urlencode(query), status_code=303)
+
+
+def build_auth_app(settings: Settings) -> Starlette:
+    oauth = oidc.build_oauth(settings) if settings.google_configured else None
+
+    def _sign_in(identity: VerifiedIdentity, user_agent: str) -> str:
+        with session_scope() as db:
+            user, _created = upsert_user(
+                session=db, identity=identity, admin_emails=settings.admin_emails
+            )
+            return start_session(
+                session=db, user=user, days=settings.session_days, user_agent=user_agent
+            )
+
+    def _signed_in_redirect(token: str, next_path: str) -> RedirectResponse:
+        response = RedirectResponse(safe_next_path(next_path), status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=settings.session_days * 24 * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=settings.is_production,
+            path="/",
+        )
+        return response
+
+    async def google_login(request: Request) -> Response:
+        next_path = safe_next_path(request.query_params.get("next"))
+        if oauth is None:
+            return _login_error("not_configured", next_path)
+        request.session[NEXT_KEY] = next_path
+        redirect_uri = request.url_for("google_callback")
+        try:
+            return await oauth.google.authorize_redirect(request, redirect_uri)
+        except Exception:
+            return _login_error("provider_unreachable", next_path)
+
+    async def google_callback(request: Request) -> Response:
+        next_path = safe_next_path(request.session.pop(NEXT_KEY, "/"))
+        if oauth is None:
+            return _login_error("not_configured", next_path)
+        try:
+            token = await oauth.google.authorize_access_token(request)
+            identity = identity_from_claims(dict(token.get("userinfo") or {}))
+        except SignInRefused as refused:
+            code = "unverified_email" if "verified" in str(refused) else "refused"
+            return _login_error(code, next_path)
+        except Exception as exc:  # authlib, joserfc and httpx failures alike
+            return _login_error(oidc.error_code_for(exc), next_path)
+        try:
+            session_token = await run_in_threadpool(
+                _sign_in, identity, request.headers.get("user-agent", "")
+            )
+        except SignInRefused:
+            return _login_error("refused", next_path)
+        return _signed_in_redirect(session_token, next_path)
+
+    async def dev_login(request: Request) -> Response:
+        async with request.form() as form:
+            email = str(form.get("email") or "")
+            next_path = safe_next_path(str(form.get("next") or "/"))
+        try:
+            identity = VerifiedIdentity(email=normalise_email(email))
+            session_token = await run_in_threadpool(
+                _sign_in, identity, request.headers.get("user-agent", "")
+            )
+        except SignInRefused:
+            return _login_error("invalid_email", next_path)
+        return _signed_in_redirect(session_token, next_path)
+
+    async def logout(request: Request) -> Response:
+        def _revoke() -> None:
+            with session_scope() as db:
+                revoke_session(session=db, token=request.cookies.get(SESSION_COOKIE))
+
+        await run_in_threadpool(_revoke)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    routes = [
+        Route("/google/login", google_login, methods=["GET"]),
+        Route("/google/callback", google_callback, methods=["GET"], name="google_callback"),
+        Route("/logout", logout, methods=["POST"]),
+    ]
+    if settings.dev_sign_in_enabled:
+        # Exists only outside production and without a Google client: see Settings.
+        routes.append(Route("/dev/login", dev_login, methods=["POST"]))
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.signing_key,
+                session_cookie="adremix_oauth",
+                max_age=600,
+                same_site="lax",
+                https_only=settings.is_production,
+            )
+        ],
+    )

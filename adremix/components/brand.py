@@ -1,0 +1,20 @@
+"""The AdRemix wordmark."""
+
+import reflex as rx
+
+from adremix import styles
+
+
+def logo(size: str = "5") -> rx.Component:
+    return rx.hstack(
+        rx.center(
+            rx.icon("sparkles", size=16, color="white"),
+            width="1.9rem",
+            height="1.9rem",
+            border_radius="8px",
+            background=styles.GRADIENT,
+        ),
+        rx.heading("AdRemix", size=size, weight="bold"),
+        align="center",
+        spacing="2",
+    )

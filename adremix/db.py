@@ -1,0 +1,63 @@
+"""The one database engine and the session helper every service uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, create_engine
+
+from adremix.settings import get_settings
+
+
+def _prepare_sqlite(url: str) -> dict:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    return {"check_same_thread": False, "timeout": 30}
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """A pooled engine per URL; SQLite gets WAL and a busy timeout for concurrent writers."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args=_prepare_sqlite(url))
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            # Let SQLAlchemy, not pysqlite, issue BEGIN, so BEGIN IMMEDIATE below works.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+            # Take the write lock up front: SQLite otherwise fails lock upgrades
+            # between two readers that both want to write, instead of waiting.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
+
+
+def get_engine() -> Engine:
+    return engine_for(get_settings().database_url)
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """One unit of work: commits on success, rolls back on any error."""
+    with Session(engine or get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,140 @@
+"""All tables. Alembic (alembic/versions) owns the schema; these are its source of truth."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user"
+    __table_args__ = (CheckConstraint("credit_balance >= 0", name="ck_user_balance_nonnegative"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)
+    name: str = Field(default="", max_length=200)
+    avatar_url: str = Field(default="", max_length=2000)
+    # The OIDC `sub` claim: the stable key for a Google account. Empty for developer sign-in.
+    oidc_subject: str | None = Field(default=None, max_length=255, unique=True)
+    credit_balance: int = Field(default=0)
+    is_admin: bool = Field(default=False)
+    preferences: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+    deleted_at: datetime | None = None
+
+
+class AuthSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "auth_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    user_agent: str = Field(default="", max_length=500)
+
+
+CREDIT_KINDS = (
+    "signup_bonus",
+    "purchase",
+    "generation",
+    "generation_refund",
+    "admin_adjustment",
+    "purchase_refund",
+)
+
+
+class CreditTransaction(SQLModel, table=True):
+    """Append-only ledger entry; a user's balance is the sum of their entries."""
+
+    __tablename__ = "credit_transaction"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN (" + ", ".join(f"'{kind}'" for kind in CREDIT_KINDS) + ")",
+            name="ck_credit_transaction_kind",
+        ),
+        Index("ix_credit_transaction_user_created", "user_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    amount: int
+    kind: str = Field(max_length=32)
+    reference: str | None = Field(default=None, max_length=255)
+    idempotency_key: str = Field(max_length=255, unique=True)
+    balance_after: int
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PaymentOrder(SQLModel, table=True):
+    """A credit package purchase, from checkout to capture (or failure, or refund)."""
+
+    __tablename__ = "payment_order"
+    __table_args__ = (Index("ix_payment_order_user_created", "user_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    receipt_number: str = Field(max_length=40, unique=True)
+    user_id: int = Field(foreign_key="user.id")
+    package_code: str = Field(max_length=40)
+    credits: int
+    amount_paise: int
+    tax_paise: int = 0
+    currency: str = Field(default="INR", max_length=3)
+    status: str = Field(default="created", max_length=20, index=True)
+    provider: str = Field(default="razorpay", max_length=20)
+    provider_order_id: str | None = Field(default=None, max_length=64, unique=True)
+    provider_payment_id: str | None = Field(default=None, max_length=64, unique=True)
+    failure_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    paid_at: datetime | None = None
+    refunded_at: datetime | None = None
+
+
+class Generation(SQLModel, table=True):
+    """One remix request and what came of it."""
+
+    __tablename__ = "generation"
+    __table_args__ = (
+        UniqueConstraint("user_id", "client_request_id", name="uq_generation_client_request"),
+        Index("ix_generation_user_created", "user_id", "created_at"),
+        Index("ix_generation_user_status_created", "user_id", "status", "created_at"),
+        Index("ix_generation_cache_key", "user_id", "cache_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    client_request_id: str = Field(max_length=64)
+    status: str = Field(default="pending", max_length=20)
+    instructions: str = Field(sa_column=Column(Text, nullable=False))
+    template: str = Field(default="", max_length=64)
+    placement: str = Field(default="square", max_length=20)
+    quality: str = Field(default="medium", max_length=10)
+    variations: int = 1
+    options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    source_image_hash: str = Field(max_length=64)
+    output_hashes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    provider: str = Field(max_length=20)
+    model: str = Field(default="", max_length=64)
+    cache_key: str = Field(max_length=64)
+    credits_reserved: int = 0
+    credits_spent: int = 0
+    is_favourite: bool = False
+    error_message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    latency_ms: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    completed_at: datetime | None = None
+    deleted_at: datetime | None = None

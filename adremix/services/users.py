@@ -1,0 +1,79 @@
+"""Creating and updating users from verified identities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from adremix.models import User
+
+
+class SignInRefused(Exception):
+    """An identity that must not be signed in; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class VerifiedIdentity:
+    """What we take from a validated ID token (or from the developer sign-in)."""
+
+    email: str
+    name: str = ""
+    avatar_url: str = ""
+    subject: str | None = None
+
+
+def identity_from_claims(claims: dict) -> VerifiedIdentity:
+    """Turn validated OIDC claims into an identity, refusing unverified e-mail addresses."""
+    email = str(claims.get("email") or "").strip().lower()
+    if not claims.get("sub"):
+        raise SignInRefused("The sign-in provider did not identify the account.")
+    if not email:
+        raise SignInRefused("The Google account has no e-mail address.")
+    if claims.get("email_verified") is not True:
+        raise SignInRefused("This Google account's e-mail address is not verified.")
+    return VerifiedIdentity(
+        email=email,
+        name=str(claims.get("name") or ""),
+        avatar_url=str(claims.get("picture") or ""),
+        subject=str(claims["sub"]),
+    )
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email or len(email) > 320:
+        raise SignInRefused("Enter a valid e-mail address.")
+    return email
+
+
+def upsert_user(
+    *, session: Session, identity: VerifiedIdentity, admin_emails: frozenset[str]
+) -> tuple[User, bool]:
+    """Find the user by OIDC subject (then e-mail), create if new. Returns (user, created)."""
+    user = None
+    if identity.subject:
+        user = session.exec(select(User).where(User.oidc_subject == identity.subject)).first()
+    if user is None:
+        user = session.exec(select(User).where(User.email == identity.email)).first()
+    if user is not None and user.deleted_at is not None:
+        raise SignInRefused("This account was deleted.")
+    if user is not None and identity.subject and user.oidc_subject not in (None, identity.subject):
+        # Same e-mail, different Google account (an address can be recycled): never merge.
+        raise SignInRefused("This e-mail address belongs to a different Google account.")
+    created = user is None
+    if user is None:
+        user = User(email=identity.email, name=identity.name or identity.email.split("@")[0])
+    if identity.subject:
+        user.oidc_subject = identity.subject
+    user.email = identity.email
+    if identity.name:
+        user.name = identity.name
+    if identity.avatar_url:
+        user.avatar_url = identity.avatar_url
+    if identity.email in admin_emails:
+        user.is_admin = True
+    session.add(user)
+    session.flush()
+    return user, created

@@ -1,0 +1,96 @@
+"""One typed settings object, read once from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "changethis"})
+DEV_SECRET_KEY = "adremix-dev-only-secret-key"
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the app cannot run without is missing or unusable."""
+
+
+class Settings(BaseSettings):
+    """Every setting AdRemix reads. Environment names are the upper-case aliases."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    env: Literal["dev", "prod"] = Field("dev", validation_alias="ADREMIX_ENV")
+    database_url: str = Field("sqlite:///data/adremix.db", validation_alias="DATABASE_URL")
+    secret_key: str = Field("", validation_alias="ADREMIX_SECRET_KEY")
+    google_client_id: str = Field("", validation_alias="GOOGLE_CLIENT_ID")
+    google_client_secret: str = Field("", validation_alias="GOOGLE_CLIENT_SECRET")
+    oidc_issuer: str = Field("https://accounts.google.com", validation_alias="OIDC_ISSUER")
+    openai_api_key: str = Field("", validation_alias="OPENAI_API_KEY")
+    openai_base_url: str = Field("", validation_alias="OPENAI_BASE_URL")
+    openai_image_model: str = Field("gpt-image-1", validation_alias="OPENAI_IMAGE_MODEL")
+    razorpay_key_id: str = Field("", validation_alias="RAZORPAY_KEY_ID")
+    razorpay_key_secret: str = Field("", validation_alias="RAZORPAY_KEY_SECRET")
+    razorpay_webhook_secret: str = Field("", validation_alias="RAZORPAY_WEBHOOK_SECRET")
+    razorpay_base_url: str = Field("", validation_alias="RAZORPAY_BASE_URL")
+    admin_emails_csv: str = Field("", validation_alias="ADREMIX_ADMIN_EMAILS")
+    storage_dir: str = Field("data/files", validation_alias="ADREMIX_STORAGE_DIR")
+    session_days: int = Field(30, validation_alias="ADREMIX_SESSION_DAYS")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "prod"
+
+    @property
+    def google_configured(self) -> bool:
+        return bool(self.google_client_id and self.google_client_secret)
+
+    @property
+    def dev_sign_in_enabled(self) -> bool:
+        """The e-mail-only developer sign-in: never in production, only without Google."""
+        return not self.is_production and not self.google_configured
+
+    @property
+    def admin_emails(self) -> frozenset[str]:
+        return frozenset(
+            email.strip().lower() for email in self.admin_emails_csv.split(",") if email.strip()
+        )
+
+    @property
+    def signing_key(self) -> str:
+        """Key for signed cookies; a fixed one is fine outside production only."""
+        if self.secret_key not in PLACEHOLDER_SECRETS:
+            return self.secret_key
+        if self.is_production:
+            raise ConfigurationError("ADREMIX_SECRET_KEY is required in production.")
+        return DEV_SECRET_KEY
+
+    def missing_for_production(self) -> list[str]:
+        """Names of the settings production cannot start without."""
+        if not self.is_production:
+            return []
+        required = {
+            "ADREMIX_SECRET_KEY": self.secret_key not in PLACEHOLDER_SECRETS,
+            "GOOGLE_CLIENT_ID": bool(self.google_client_id),
+            "GOOGLE_CLIENT_SECRET": bool(self.google_client_secret),
+        }
+        return [name for name, present in required.items() if not present]
+
+    def ensure_startable(self) -> None:
+        """Stop start-up with a message naming every missing required setting."""
+        missing = self.missing_for_production()
+        if missing:
+            raise ConfigurationError(
+                "AdRemix cannot start in production (ADREMIX_ENV=prod) without: "
+                + ", ".join(missing)
+                + ". Set them in the environment or in .env (see .env.example)."
+            )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Reflex state classes: thin glue between pages and services."""

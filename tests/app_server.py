@@ -1,0 +1,106 @@
+"""Runs the real production build (`reflex run --env prod --single-port`) for browser tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from alembic import command
+from alembic.config import Config
+
+ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT_S = 420
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def migrate(database_url: str) -> None:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = database_url
+    command.upgrade(config, "head")
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    base_url: str
+    database_url: str
+    log_path: Path
+
+
+@contextmanager
+def run_app(*, port: int, workdir: Path, env: dict[str, str]) -> Iterator[RunningApp]:
+    """Start the production app with `env` on `port`; stop it (and its workers) afterwards."""
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{workdir / 'app.db'}"
+    migrate(database_url)
+    log_path = workdir / "reflex.log"
+    process_env = {
+        **os.environ,
+        "ADREMIX_STORAGE_DIR": str(workdir / "files"),
+        **env,
+        "DATABASE_URL": database_url,
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "PATH": f"{ROOT / '.tools/node_modules/.bin'}:{ROOT / '.venv/bin'}:{os.environ['PATH']}",
+    }
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                "--backend-port",
+                str(port),
+                "--frontend-port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=process_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base_url = f"http://localhost:{port}"
+    try:
+        _wait_until_up(base_url, process, log_path)
+        yield RunningApp(base_url=base_url, database_url=database_url, log_path=log_path)
+    finally:
+        _stop(process)
+
+
+def _wait_until_up(base_url: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited early:\n{log_path.read_text()[-4000:]}")
+        try:
+            # /ping answers before the frontend is mounted; the login page proves both are up.
+            if httpx.get(f"{base_url}/login/", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"the app did not start in time:\n{log_path.read_text()[-4000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)

@@ -1,0 +1,68 @@
+"""Browser fixtures: one Chromium for the run, a fresh context per test, screenshots."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.app_server import ROOT, free_port
+
+CHROMIUM = os.environ.get("ADREMIX_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+SCREENSHOT_DIR = ROOT / "docs" / "screenshots"
+ARTIFACT_DIR = ROOT / "test-artifacts"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def app_port() -> int:
+    # One port for every app the browser tests start: the frontend build bakes the
+    # backend's port in, so reusing it lets Reflex skip rebuilding between apps.
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def save_screenshot(page: Page, name: str) -> Path:
+    """Screenshot for the README: always under test-artifacts/, and under docs/ on request.
+
+    `ADREMIX_UPDATE_SCREENSHOTS=1 make test` refreshes the images the README shows.
+    """
+    ARTIFACT_DIR.mkdir(exist_ok=True)
+    path = ARTIFACT_DIR / f"{name}.png"
+    page.screenshot(path=str(path))
+    if os.environ.get("ADREMIX_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"))
+    return path
