@@ -138,3 +138,15 @@ class Generation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     completed_at: datetime | None = None
     deleted_at: datetime | None = None
+
+
+class WebhookEvent(SQLModel, table=True):
+    """Razorpay webhook events already processed, so a replay changes nothing."""
+
+    __tablename__ = "webhook_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=80, unique=True)
+    event_type: str = Field(max_length=60)
+    outcome: str = Field(default="", max_length=40)
+    received_at: datetime = Field(default_factory=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis"})
@@ -14,6 +14,22 @@ DEV_SECRET_KEY = "adremix-dev-only-secret-key"
 
 class ConfigurationError(RuntimeError):
     """A setting the app cannot run without is missing or unusable."""
+
+
+class CreditPackage(BaseModel):
+    """A purchasable bundle of credits; prices in paise (integers, never floats)."""
+
+    code: str
+    name: str
+    credits: PositiveInt
+    price_paise: PositiveInt
+
+
+DEFAULT_PACKAGES = [
+    CreditPackage(code="starter", name="Starter", credits=10, price_paise=19_900),
+    CreditPackage(code="growth", name="Growth", credits=50, price_paise=79_900),
+    CreditPackage(code="agency", name="Agency", credits=200, price_paise=249_900),
+]
 
 
 class Settings(BaseSettings):
@@ -39,6 +55,16 @@ class Settings(BaseSettings):
     admin_emails_csv: str = Field("", validation_alias="ADREMIX_ADMIN_EMAILS")
     storage_dir: str = Field("data/files", validation_alias="ADREMIX_STORAGE_DIR")
     session_days: int = Field(30, validation_alias="ADREMIX_SESSION_DAYS")
+    signup_bonus: int = Field(3, ge=0, validation_alias="ADREMIX_SIGNUP_BONUS")
+    # JSON list of {code, name, credits, price_paise}; see .env.example.
+    credit_packages: list[CreditPackage] = Field(
+        default_factory=lambda: list(DEFAULT_PACKAGES), validation_alias="ADREMIX_CREDIT_PACKAGES"
+    )
+    gst_percent: int = Field(18, ge=0, le=100, validation_alias="ADREMIX_GST_PERCENT")
+    prices_include_gst: bool = Field(True, validation_alias="ADREMIX_PRICES_INCLUDE_GST")
+    low_credit_threshold: int = Field(2, ge=0, validation_alias="ADREMIX_LOW_CREDIT_THRESHOLD")
+    seller_name: str = Field("AdRemix", validation_alias="ADREMIX_SELLER_NAME")
+    seller_gstin: str = Field("", validation_alias="ADREMIX_SELLER_GSTIN")
 
     @property
     def is_production(self) -> bool:
@@ -52,6 +78,15 @@ class Settings(BaseSettings):
     def dev_sign_in_enabled(self) -> bool:
         """The e-mail-only developer sign-in: never in production, only without Google."""
         return not self.is_production and not self.google_configured
+
+    @property
+    def razorpay_configured(self) -> bool:
+        return bool(self.razorpay_key_id and self.razorpay_key_secret)
+
+    @property
+    def test_checkout_enabled(self) -> bool:
+        """The built-in test checkout: never in production, only without Razorpay keys."""
+        return not self.is_production and not self.razorpay_configured
 
     @property
     def admin_emails(self) -> frozenset[str]:
@@ -76,6 +111,9 @@ class Settings(BaseSettings):
             "ADREMIX_SECRET_KEY": self.secret_key not in PLACEHOLDER_SECRETS,
             "GOOGLE_CLIENT_ID": bool(self.google_client_id),
             "GOOGLE_CLIENT_SECRET": bool(self.google_client_secret),
+            "RAZORPAY_KEY_ID": bool(self.razorpay_key_id),
+            "RAZORPAY_KEY_SECRET": bool(self.razorpay_key_secret),
+            "RAZORPAY_WEBHOOK_SECRET": bool(self.razorpay_webhook_secret),
         }
         return [name for name, present in required.items() if not present]
 

@@ -6,9 +6,12 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from adremix.api.auth_routes import build_auth_app
+from adremix.api.payment_routes import payment_routes
 from adremix.settings import Settings
 
 
 def build_api_app(settings: Settings) -> Starlette:
     """The Starlette app Reflex mounts its own routes under."""
-    return Starlette(routes=[Mount("/auth", app=build_auth_app(settings))])
+    return Starlette(
+        routes=[Mount("/auth", app=build_auth_app(settings)), *payment_routes(settings)]
+    )

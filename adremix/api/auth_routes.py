@@ -15,6 +15,7 @@ from starlette.routing import Route
 from adremix.db import session_scope
 from adremix.services import oidc
 from adremix.services.auth_sessions import SESSION_COOKIE, revoke_session, start_session
+from adremix.services.ledger import grant_signup_bonus
 from adremix.services.navigation import safe_next_path
 from adremix.services.users import (
     SignInRefused,
@@ -40,9 +41,11 @@ def build_auth_app(settings: Settings) -> Starlette:
 
     def _sign_in(identity: VerifiedIdentity, user_agent: str) -> str:
         with session_scope() as db:
-            user, _created = upsert_user(
+            user, created = upsert_user(
                 session=db, identity=identity, admin_emails=settings.admin_emails
             )
+            if created and user.id is not None:
+                grant_signup_bonus(session=db, user_id=user.id, amount=settings.signup_bonus)
             return start_session(
                 session=db, user=user, days=settings.session_days, user_agent=user_agent
             )

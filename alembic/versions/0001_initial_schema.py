@@ -22,16 +22,10 @@ def upgrade() -> None:
     op.create_table(
         "user",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column(
-            "email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False
-        ),
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column(
-            "avatar_url", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False
-        ),
-        sa.Column(
-            "oidc_subject", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True
-        ),
+        sa.Column("avatar_url", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("oidc_subject", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("credit_balance", sa.Integer(), nullable=False),
         sa.Column("is_admin", sa.Boolean(), nullable=False),
         sa.Column("preferences", sa.JSON(), nullable=False),
@@ -48,16 +42,12 @@ def upgrade() -> None:
     op.create_table(
         "auth_session",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column(
-            "token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False
-        ),
+        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("revoked_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.Column(
-            "user_agent", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False
-        ),
+        sa.Column("user_agent", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["user.id"],
@@ -65,12 +55,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("auth_session", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_auth_session_token_hash"), ["token_hash"], unique=True
-        )
-        batch_op.create_index(
-            batch_op.f("ix_auth_session_user_id"), ["user_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_auth_session_token_hash"), ["token_hash"], unique=True)
+        batch_op.create_index(batch_op.f("ix_auth_session_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "credit_transaction",
@@ -78,9 +64,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("amount", sa.Integer(), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column(
-            "reference", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True
-        ),
+        sa.Column("reference", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column(
             "idempotency_key",
             sqlmodel.sql.sqltypes.AutoString(length=255),
@@ -116,19 +100,11 @@ def upgrade() -> None:
             sqlmodel.sql.sqltypes.AutoString(length=64),
             nullable=False,
         ),
-        sa.Column(
-            "status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False
-        ),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("instructions", sa.Text(), nullable=False),
-        sa.Column(
-            "template", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False
-        ),
-        sa.Column(
-            "placement", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False
-        ),
-        sa.Column(
-            "quality", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False
-        ),
+        sa.Column("template", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("placement", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("quality", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("variations", sa.Integer(), nullable=False),
         sa.Column("options", sa.JSON(), nullable=False),
         sa.Column(
@@ -137,13 +113,9 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("output_hashes", sa.JSON(), nullable=False),
-        sa.Column(
-            "provider", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False
-        ),
+        sa.Column("provider", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("model", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column(
-            "cache_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False
-        ),
+        sa.Column("cache_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("credits_reserved", sa.Integer(), nullable=False),
         sa.Column("credits_spent", sa.Integer(), nullable=False),
         sa.Column("is_favourite", sa.Boolean(), nullable=False),
@@ -157,17 +129,11 @@ def upgrade() -> None:
             ["user.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint(
-            "user_id", "client_request_id", name="uq_generation_client_request"
-        ),
+        sa.UniqueConstraint("user_id", "client_request_id", name="uq_generation_client_request"),
     )
     with op.batch_alter_table("generation", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_generation_cache_key", ["user_id", "cache_key"], unique=False
-        )
-        batch_op.create_index(
-            "ix_generation_user_created", ["user_id", "created_at"], unique=False
-        )
+        batch_op.create_index("ix_generation_cache_key", ["user_id", "cache_key"], unique=False)
+        batch_op.create_index("ix_generation_user_created", ["user_id", "created_at"], unique=False)
         batch_op.create_index(
             "ix_generation_user_status_created",
             ["user_id", "status", "created_at"],
@@ -183,21 +149,13 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column(
-            "package_code", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False
-        ),
+        sa.Column("package_code", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("credits", sa.Integer(), nullable=False),
         sa.Column("amount_paise", sa.Integer(), nullable=False),
         sa.Column("tax_paise", sa.Integer(), nullable=False),
-        sa.Column(
-            "currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False
-        ),
-        sa.Column(
-            "status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False
-        ),
-        sa.Column(
-            "provider", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False
-        ),
+        sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("provider", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column(
             "provider_order_id",
             sqlmodel.sql.sqltypes.AutoString(length=64),
@@ -222,9 +180,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("receipt_number"),
     )
     with op.batch_alter_table("payment_order", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_payment_order_status"), ["status"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_payment_order_status"), ["status"], unique=False)
         batch_op.create_index(
             "ix_payment_order_user_created", ["user_id", "created_at"], unique=False
         )

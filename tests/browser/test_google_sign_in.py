@@ -30,6 +30,9 @@ def prod_app(
         "GOOGLE_CLIENT_ID": CLIENT_ID,
         "GOOGLE_CLIENT_SECRET": CLIENT_SECRET,
         "OIDC_ISSUER": provider.issuer,
+        "RAZORPAY_KEY_ID": "rzp_test_unused",
+        "RAZORPAY_KEY_SECRET": "unused",
+        "RAZORPAY_WEBHOOK_SECRET": "unused",
     }
     with run_app(port=app_port, workdir=tmp_path_factory.mktemp("prod-app"), env=env) as app:
         yield app

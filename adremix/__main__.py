@@ -1,0 +1,73 @@
+"""Operator commands: `python -m adremix ledger verify`, `python -m adremix credits grant ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+
+from adremix.db import session_scope
+from adremix.services import ledger
+
+
+def _verify(_: argparse.Namespace) -> int:
+    with session_scope() as session:
+        mismatches = ledger.find_mismatches(session=session)
+    if not mismatches:
+        print("ledger verify: every balance equals the sum of its entries.")
+        return 0
+    print(f"ledger verify: {len(mismatches)} user(s) out of balance:", file=sys.stderr)
+    for m in mismatches:
+        print(
+            f"  user {m.user_id} <{m.email}>: balance {m.balance}, entries sum to {m.ledger_sum}",
+            file=sys.stderr,
+        )
+    return 1
+
+
+def _grant(args: argparse.Namespace) -> int:
+    try:
+        with session_scope() as session:
+            entry = ledger.adjust_by_admin(
+                session=session,
+                email=args.email,
+                amount=args.amount,
+                reason=args.reason,
+                idempotency_key=args.key or f"admin:{uuid.uuid4()}",
+            )
+    except (ledger.UnknownUser, ledger.InsufficientCredits, ValueError) as exc:
+        print(f"credits grant: {exc}", file=sys.stderr)
+        return 1
+    verb = "already applied" if entry.replayed else "applied"
+    print(f"credits grant: {verb} {entry.amount:+d} to {args.email}; balance {entry.balance_after}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m adremix")
+    areas = parser.add_subparsers(dest="area", required=True)
+
+    ledger_parser = areas.add_parser("ledger", help="credit ledger checks")
+    ledger_actions = ledger_parser.add_subparsers(dest="action", required=True)
+    ledger_actions.add_parser(
+        "verify", help="check every balance equals the sum of its entries"
+    ).set_defaults(run=_verify)
+
+    credits_parser = areas.add_parser("credits", help="operator credit adjustments")
+    credit_actions = credits_parser.add_subparsers(dest="action", required=True)
+    grant = credit_actions.add_parser("grant", help="grant (or, negative, take) credits")
+    grant.add_argument("email")
+    grant.add_argument("amount", type=int)
+    grant.add_argument("--reason", required=True)
+    grant.add_argument("--key", help="idempotency key, so a repeated command applies once")
+    grant.set_defaults(run=_grant)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Razorpay webhook, receipts and the ledger CSV export."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from adremix.api.current_user import user_from_request
+from adremix.api.receipt_page import render_receipt
+from adremix.services import payments
+from adremix.services.ledger_export import ledger_csv
+from adremix.settings import Settings
+
+NOT_FOUND = HTMLResponse("Not found", status_code=404)
+
+
+def payment_routes(settings: Settings) -> list[Route]:
+    async def razorpay_webhook(request: Request) -> Response:
+        # The raw bytes, exactly as received: Razorpay signs those, not re-serialised JSON.
+        body = await request.body()
+        try:
+            outcome = await run_in_threadpool(
+                lambda: payments.handle_webhook(
+                    body=body,
+                    signature=request.headers.get("x-razorpay-signature"),
+                    event_id=request.headers.get("x-razorpay-event-id"),
+                    secret=settings.razorpay_webhook_secret,
+                )
+            )
+        except payments.WebhookRejected as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"status": outcome})
+
+    async def receipt(request: Request) -> Response:
+        user = await run_in_threadpool(user_from_request, request)
+        if user is None or user.id is None:
+            return NOT_FOUND
+        found = await run_in_threadpool(
+            lambda: payments.receipt_for(
+                settings=settings,
+                user_id=user.id,
+                receipt_number=request.path_params["receipt_number"],
+            )
+        )
+        if found is None:
+            return NOT_FOUND
+        response = HTMLResponse(render_receipt(found))
+        if request.query_params.get("download") == "1":
+            response.headers["Content-Disposition"] = (
+                f'attachment; filename="adremix-receipt-{found.receipt_number}.html"'
+            )
+        return response
+
+    async def ledger_export(request: Request) -> Response:
+        user = await run_in_threadpool(user_from_request, request)
+        if user is None or user.id is None:
+            return NOT_FOUND
+        text = await run_in_threadpool(lambda: ledger_csv(user_id=user.id))
+        return Response(
+            text,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="adremix-credits.csv"'},
+        )
+
+    return [
+        Route("/api/razorpay/webhook", razorpay_webhook, methods=["POST"]),
+        Route("/receipts/{receipt_number}", receipt, methods=["GET"]),
+        Route("/api/credits/export.csv", ledger_export, methods=["GET"]),
+    ]

@@ -1,0 +1,224 @@
+"""Where payments happen: Razorpay through its SDK, or the offline test checkout.
+
+Both answer the same questions (create an order, verify a checkout signature, fetch and
+capture a payment), so purchases go through one verification, ledger and receipt path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Protocol
+
+import razorpay
+import requests
+
+from adremix.settings import Settings
+
+RAZORPAY_TIMEOUT_S = 15
+TEST_KEY_ID = "rzp_test_offline_checkout"
+
+
+class GatewayUnavailable(Exception):
+    """The payment provider could not be reached or answered with a server error."""
+
+
+class GatewayRefused(Exception):
+    """The payment provider refused the request (its message is safe to show)."""
+
+
+@dataclass(frozen=True)
+class GatewayPayment:
+    id: str
+    order_id: str
+    status: str
+    amount: int
+    currency: str
+    error_description: str | None = None
+
+    @classmethod
+    def from_entity(cls, entity: dict) -> GatewayPayment:
+        return cls(
+            id=str(entity["id"]),
+            order_id=str(entity.get("order_id") or ""),
+            status=str(entity.get("status") or ""),
+            amount=int(entity.get("amount") or 0),
+            currency=str(entity.get("currency") or ""),
+            error_description=entity.get("error_description"),
+        )
+
+
+class PaymentGateway(Protocol):
+    mode: str
+    key_id: str
+
+    def create_order(self, *, amount_paise: int, receipt: str, notes: dict[str, str]) -> str: ...
+
+    def signature_is_valid(self, *, order_id: str, payment_id: str, signature: str) -> bool: ...
+
+    def fetch_payment(self, payment_id: str) -> GatewayPayment: ...
+
+    def capture(self, payment: GatewayPayment) -> GatewayPayment: ...
+
+
+def _sdk_call(call, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Run one SDK call, turning transport and server failures into GatewayUnavailable."""
+    try:
+        return call(*args, timeout=RAZORPAY_TIMEOUT_S, **kwargs)
+    except razorpay.errors.BadRequestError as exc:
+        raise GatewayRefused(str(exc) or "Razorpay refused the request.") from exc
+    except (razorpay.errors.ServerError, razorpay.errors.GatewayError) as exc:
+        raise GatewayUnavailable(str(exc) or "Razorpay had an error.") from exc
+    except (requests.RequestException, ValueError) as exc:
+        raise GatewayUnavailable("Razorpay could not be reached.") from exc
+
+
+class RazorpayGateway:
+    mode = "razorpay"
+
+    def __init__(self, *, key_id: str, key_secret: str, base_url: str = "") -> None:
+        self.key_id = key_id
+        options = {"base_url": base_url} if base_url else {}
+        self._client = razorpay.Client(auth=(key_id, key_secret), **options)
+
+    def create_order(self, *, amount_paise: int, receipt: str, notes: dict[str, str]) -> str:
+        order = _sdk_call(
+            self._client.order.create,
+            {"amount": amount_paise, "currency": "INR", "receipt": receipt, "notes": notes},
+        )
+        return str(order["id"])
+
+    def signature_is_valid(self, *, order_id: str, payment_id: str, signature: str) -> bool:
+        try:
+            self._client.utility.verify_payment_signature(
+                {
+                    "razorpay_order_id": order_id,
+                    "razorpay_payment_id": payment_id,
+                    "razorpay_signature": signature,
+                }
+            )
+        except razorpay.errors.SignatureVerificationError:
+            return False
+        return True
+
+    def fetch_payment(self, payment_id: str) -> GatewayPayment:
+        return GatewayPayment.from_entity(_sdk_call(self._client.payment.fetch, payment_id))
+
+    def capture(self, payment: GatewayPayment) -> GatewayPayment:
+        entity = _sdk_call(
+            self._client.payment.capture, payment.id, payment.amount, {"currency": payment.currency}
+        )
+        return GatewayPayment.from_entity(entity)
+
+
+class TestCheckoutGateway:
+    """The offline stand-in for Razorpay: orders and payments live in this process.
+
+    Its "checkout" signs payments exactly as Razorpay does (HMAC-SHA256 of
+    `order_id|payment_id`), with a secret derived from the app's signing key, and the
+    signature is checked with the razorpay SDK's own helper.
+    """
+
+    mode = "test"
+    key_id = TEST_KEY_ID
+
+    def __init__(self, *, signing_key: str) -> None:
+        self._secret = hmac.new(signing_key.encode(), b"test-checkout", hashlib.sha256).hexdigest()
+        self._verifier = razorpay.Client(auth=(TEST_KEY_ID, self._secret))
+        self._orders: dict[str, int] = {}
+        self._payments: dict[str, GatewayPayment] = {}
+        self._lock = threading.Lock()
+
+    def create_order(self, *, amount_paise: int, receipt: str, notes: dict[str, str]) -> str:
+        order_id = "order_test_" + secrets.token_hex(7)
+        with self._lock:
+            self._orders[order_id] = amount_paise
+        return order_id
+
+    def pay(self, order_id: str, *, succeed: bool) -> dict[str, str]:
+        """What the test checkout dialog's Pay / Fail buttons do: Razorpay's handler payload."""
+        with self._lock:
+            amount = self._orders.get(order_id)
+        if amount is None:
+            raise GatewayRefused("This test order does not exist (the server may have restarted).")
+        payment = GatewayPayment(
+            id="pay_test_" + secrets.token_hex(7),
+            order_id=order_id,
+            status="captured" if succeed else "failed",
+            amount=amount,
+            currency="INR",
+            error_description=None if succeed else "Test mode: the card was declined.",
+        )
+        with self._lock:
+            self._payments[payment.id] = payment
+        signature = hmac.new(
+            self._secret.encode(), f"{order_id}|{payment.id}".encode(), hashlib.sha256
+        ).hexdigest()
+        return {
+            "razorpay_order_id": order_id,
+            "razorpay_payment_id": payment.id,
+            "razorpay_signature": signature,
+        }
+
+    def signature_is_valid(self, *, order_id: str, payment_id: str, signature: str) -> bool:
+        try:
+            self._verifier.utility.verify_payment_signature(
+                {
+                    "razorpay_order_id": order_id,
+                    "razorpay_payment_id": payment_id,
+                    "razorpay_signature": signature,
+                }
+            )
+        except razorpay.errors.SignatureVerificationError:
+            return False
+        return True
+
+    def fetch_payment(self, payment_id: str) -> GatewayPayment:
+        with self._lock:
+            payment = self._payments.get(payment_id)
+        if payment is None:
+            raise GatewayRefused("The id provided does not exist")
+        return payment
+
+    def capture(self, payment: GatewayPayment) -> GatewayPayment:
+        captured = replace(payment, status="captured")
+        with self._lock:
+            self._payments[payment.id] = captured
+        return captured
+
+
+@lru_cache(maxsize=4)
+def _test_gateway(signing_key: str) -> TestCheckoutGateway:
+    return TestCheckoutGateway(signing_key=signing_key)
+
+
+def gateway_for(settings: Settings) -> PaymentGateway:
+    """Razorpay when keys are set; otherwise the test checkout, which prod never gets."""
+    if settings.razorpay_configured:
+        return RazorpayGateway(
+            key_id=settings.razorpay_key_id,
+            key_secret=settings.razorpay_key_secret,
+            base_url=settings.razorpay_base_url,
+        )
+    if settings.is_production:
+        raise RuntimeError("Razorpay keys are required in production.")
+    return _test_gateway(settings.signing_key)
+
+
+def webhook_signature_is_valid(*, body: bytes, signature: str, secret: str) -> bool:
+    """Razorpay's X-Razorpay-Signature: HMAC-SHA256 of the raw body, checked by the SDK."""
+    if not secret or not signature:
+        return False
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    try:
+        razorpay.Utility(None).verify_webhook_signature(text, signature, secret)
+    except razorpay.errors.SignatureVerificationError:
+        return False
+    return True

@@ -1,0 +1,28 @@
+"""200 parallel spends of 1 credit against a balance of 50: exactly 50 succeed."""
+
+from __future__ import annotations
+
+from adremix.db import engine_for, session_scope
+from adremix.services import ledger
+from tests.conftest import make_user
+from tests.ledger_race import spend_concurrently
+
+
+def _race(url: str) -> None:
+    engine = engine_for(url)
+    user_id = make_user(url, email="racer@example.com")
+    with session_scope(engine) as session:
+        ledger.grant(
+            session=session, user_id=user_id, amount=50, kind="purchase", idempotency_key="fund"
+        )
+
+    succeeded, refused = spend_concurrently(engine, user_id=user_id, attempts=200, workers=32)
+
+    assert (succeeded, refused) == (50, 150)
+    with session_scope(engine) as session:
+        assert ledger.get_balance(session=session, user_id=user_id) == 0
+        assert ledger.find_mismatches(session=session) == []
+
+
+def test_parallel_spends_never_overdraw_on_sqlite(database_url: str) -> None:
+    _race(database_url)
