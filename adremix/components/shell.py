@@ -8,6 +8,7 @@ import reflex as rx
 
 from adremix import styles
 from adremix.components.brand import logo
+from adremix.components.credit_banner import credit_banner
 from adremix.components.native_form import native_post_form
 from adremix.state.session import SessionState
 
@@ -235,6 +236,7 @@ def app_shell(title: str, content: rx.Component) -> rx.Component:
             rx.vstack(
                 top_bar(title),
                 rx.box(
+                    credit_banner(),
                     content,
                     width="100%",
                     max_width=styles.PAGE_MAX_WIDTH,

@@ -1,15 +1,259 @@
-"""The Credits page."""
+"""Credits: balance, packages, checkout and the credit ledger."""
 
 import reflex as rx
 
 from adremix.components.empty_state import empty_state
 from adremix.components.shell import protected_page
+from adremix.state.credits import CreditsState
+from adremix.state.session import SessionState
 
 
-@protected_page(route="/credits", title="Credits")
+def balance_card() -> rx.Component:
+    return rx.card(
+        rx.hstack(
+            rx.vstack(
+                rx.text("Available credits", size="2", color_scheme="gray"),
+                rx.heading(SessionState.credit_balance, size="8", id="credits-page-balance"),
+                rx.text("1 credit = 1 generated image", size="1", color_scheme="gray"),
+                spacing="1",
+            ),
+            rx.spacer(),
+            rx.cond(
+                CreditsState.test_mode,
+                rx.badge("Test mode: no real payments", color_scheme="amber", size="2"),
+            ),
+            align="center",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def package_card(package: rx.Var) -> rx.Component:
+    best = package["best_value"] == "yes"
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(package["name"], size="4"),
+                rx.spacer(),
+                rx.cond(best, rx.badge("Best value", color_scheme="grass", variant="solid")),
+                width="100%",
+            ),
+            rx.hstack(
+                rx.heading(package["price"], size="7"),
+                align="baseline",
+                spacing="2",
+            ),
+            rx.text(package["credits"], " credits · ", package["per_credit"], " per credit"),
+            rx.button(
+                "Buy ",
+                package["credits"],
+                " credits",
+                on_click=CreditsState.buy(package["code"]),
+                loading=CreditsState.buying_code == package["code"],
+                disabled=(CreditsState.buying_code != "") | CreditsState.paying,
+                width="100%",
+                size="3",
+                variant=rx.cond(best, "solid", "soft"),
+                id="buy-" + package["code"].to(str),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        border=rx.cond(best, f"2px solid {rx.color('grass', 8)}", "none"),
+    )
+
+
+def confirmation() -> rx.Component:
+    return rx.cond(
+        CreditsState.confirmed_receipt != "",
+        rx.callout(
+            rx.hstack(
+                rx.text("Payment received and credits added."),
+                rx.link(
+                    "View receipt " + CreditsState.confirmed_receipt,
+                    href="/receipts/" + CreditsState.confirmed_receipt,
+                    is_external=True,
+                    weight="bold",
+                    id="receipt-link",
+                ),
+                wrap="wrap",
+                spacing="2",
+            ),
+            icon="circle-check",
+            color_scheme="grass",
+            width="100%",
+            id="purchase-confirmation",
+        ),
+    )
+
+
+def test_checkout_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.vstack(
+                rx.hstack(
+                    rx.dialog.title("Test checkout", margin="0"),
+                    rx.badge("Test mode", color_scheme="amber"),
+                    align="center",
+                ),
+                rx.dialog.description(
+                    "Razorpay isn't configured, so this stands in for it. Payments are signed "
+                    "and verified exactly like real ones; no money moves.",
+                    size="2",
+                ),
+                rx.card(rx.text(CreditsState.checkout_summary, weight="medium"), width="100%"),
+                rx.text("Order ", CreditsState.checkout_receipt, size="1", color_scheme="gray"),
+                rx.hstack(
+                    rx.button(
+                        "Cancel",
+                        variant="soft",
+                        color_scheme="gray",
+                        on_click=CreditsState.close_test_checkout,
+                        disabled=CreditsState.paying,
+                    ),
+                    rx.spacer(),
+                    rx.button(
+                        "Fail payment",
+                        color_scheme="red",
+                        variant="outline",
+                        on_click=CreditsState.test_checkout_pay(False),
+                        disabled=CreditsState.paying,
+                        id="test-checkout-fail",
+                    ),
+                    rx.button(
+                        "Pay",
+                        on_click=CreditsState.test_checkout_pay(True),
+                        loading=CreditsState.paying,
+                        id="test-checkout-pay",
+                    ),
+                    width="100%",
+                ),
+                spacing="4",
+            ),
+            max_width="26rem",
+        ),
+        open=CreditsState.checkout_open,
+    )
+
+
+def ledger_row(entry: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(entry["date"]),
+        rx.table.cell(entry["kind"]),
+        rx.table.cell(
+            rx.text(
+                entry["amount"],
+                color=rx.cond(
+                    entry["positive"] == "yes", rx.color("grass", 11), rx.color("red", 11)
+                ),
+                weight="bold",
+            )
+        ),
+        rx.table.cell(entry["balance_after"]),
+        rx.table.cell(
+            rx.cond(
+                entry["receipt"] != "",
+                rx.link("Receipt", href="/receipts/" + entry["receipt"], is_external=True),
+                rx.cond(
+                    entry["generation"] != "",
+                    rx.link("Generation", href="/history?id=" + entry["generation"]),
+                    rx.text(entry["reason"], color_scheme="gray", size="1"),
+                ),
+            )
+        ),
+    )
+
+
+def ledger_table() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.heading("Credit history", size="5"),
+            rx.spacer(),
+            rx.link(
+                rx.button(rx.icon("download", size=14), "Export CSV", variant="soft", size="2"),
+                href="/api/credits/export.csv",
+                reload_document=True,
+            ),
+            width="100%",
+            align="center",
+        ),
+        rx.cond(
+            CreditsState.total_entries == 0,
+            empty_state(
+                "receipt", "No credit movements yet", "Purchases and generations show up here."
+            ),
+            rx.vstack(
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                rx.table.column_header_cell("Date (UTC)"),
+                                rx.table.column_header_cell("Kind"),
+                                rx.table.column_header_cell("Amount"),
+                                rx.table.column_header_cell("Balance"),
+                                rx.table.column_header_cell(""),
+                            )
+                        ),
+                        rx.table.body(rx.foreach(CreditsState.entries, ledger_row)),
+                        width="100%",
+                        variant="surface",
+                        id="ledger-table",
+                    ),
+                    width="100%",
+                    overflow_x="auto",
+                ),
+                rx.hstack(
+                    rx.button(
+                        "Previous",
+                        on_click=CreditsState.previous_page,
+                        disabled=CreditsState.page == 0,
+                        variant="soft",
+                        size="1",
+                    ),
+                    rx.text(
+                        "Page ", CreditsState.page + 1, " of ", CreditsState.page_count, size="2"
+                    ),
+                    rx.button(
+                        "Next",
+                        on_click=CreditsState.next_page,
+                        disabled=CreditsState.page + 1 >= CreditsState.page_count,
+                        variant="soft",
+                        size="1",
+                    ),
+                    align="center",
+                    justify="end",
+                    width="100%",
+                ),
+                width="100%",
+            ),
+        ),
+        width="100%",
+        spacing="3",
+    )
+
+
+@protected_page(route="/credits", title="Credits", on_load=[CreditsState.load])
 def credits() -> rx.Component:
-    return empty_state(
-        "coins",
-        "Credits and purchases",
-        "Packages, purchases and your credit ledger will live here.",
+    return rx.vstack(
+        balance_card(),
+        confirmation(),
+        rx.heading("Buy credits", size="5"),
+        rx.grid(
+            rx.foreach(CreditsState.packages, package_card),
+            columns=rx.breakpoints(initial="1", sm="2", md="3"),
+            spacing="4",
+            width="100%",
+        ),
+        rx.text(
+            CreditsState.gst_note,
+            " Payments are processed securely by Razorpay.",
+            size="1",
+            color_scheme="gray",
+        ),
+        ledger_table(),
+        test_checkout_dialog(),
+        spacing="5",
+        width="100%",
     )

@@ -23,6 +23,7 @@ class SessionState(rx.State):
     avatar_url: str = ""
     credit_balance: int = 0
     is_admin: bool = False
+    low_credit_threshold: int = 2
 
     def _session_token(self) -> str | None:
         # The session cookie is HttpOnly: the browser's JS cannot read it, but the
@@ -40,6 +41,9 @@ class SessionState(rx.State):
         self.avatar_url = user.avatar_url if user else ""
         self.credit_balance = user.credit_balance if user else 0
         self.is_admin = user.is_admin if user else False
+        default_threshold = get_settings().low_credit_threshold
+        prefs = user.preferences if user else {}
+        self.low_credit_threshold = int(prefs.get("low_credit_threshold", default_threshold))
 
     def current_user_id(self) -> int | None:
         """The signed-in user's id, checked against the session store on every call."""
@@ -64,6 +68,13 @@ class SessionState(rx.State):
         url = self.router.url
         path = url.path or "/"
         return path + ("?" + url.query if url.query else "")
+
+    @rx.var
+    def credit_status(self) -> str:
+        """ "empty", "low" (at or below the user's threshold) or "ok"."""
+        if self.credit_balance <= 0:
+            return "empty"
+        return "low" if self.credit_balance <= self.low_credit_threshold else "ok"
 
     @rx.var
     def initials(self) -> str:

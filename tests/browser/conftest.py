@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.app_server import ROOT, free_port
+from tests.app_server import ROOT, RunningApp, free_port, run_app
 
 CHROMIUM = os.environ.get("ADREMIX_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -66,3 +66,23 @@ def save_screenshot(page: Page, name: str) -> Path:
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"))
     return path
+
+
+@pytest.fixture(scope="module")
+def dev_app(app_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """The app as `make run` starts it: offline defaults, no keys. One per test module."""
+    env = {
+        "ADREMIX_ENV": "dev",
+        "GOOGLE_CLIENT_ID": "",
+        "GOOGLE_CLIENT_SECRET": "",
+        "RAZORPAY_KEY_ID": "",
+        "RAZORPAY_KEY_SECRET": "",
+        "OPENAI_API_KEY": "",
+    }
+    with run_app(port=app_port, workdir=tmp_path_factory.mktemp("dev-app"), env=env) as app:
+        yield app
+
+
+def sign_in_as_developer(page: Page, email: str) -> None:
+    page.locator("#dev-email").fill(email)
+    page.locator("#dev-sign-in").click()

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from playwright.sync_api import Page, expect
 
-from tests.app_server import RunningApp, run_app
-from tests.browser.conftest import save_screenshot
-
-
-@pytest.fixture(scope="module")
-def dev_app(app_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    workdir = tmp_path_factory.mktemp("dev-app")
-    env = {"ADREMIX_ENV": "dev", "GOOGLE_CLIENT_ID": "", "GOOGLE_CLIENT_SECRET": ""}
-    with run_app(port=app_port, workdir=workdir, env=env) as app:
-        yield app
-
-
-def sign_in_as_developer(page: Page, email: str) -> None:
-    page.locator("#dev-email").fill(email)
-    page.locator("#dev-sign-in").click()
+from tests.app_server import RunningApp
+from tests.browser.conftest import save_screenshot, sign_in_as_developer
 
 
 def test_signed_out_visitor_is_sent_to_login_with_next(page: Page, dev_app: RunningApp) -> None:

@@ -1,0 +1,42 @@
+"""The low-credit and out-of-credit banner shown above every signed-in page."""
+
+import reflex as rx
+
+from adremix.state.session import SessionState
+
+
+def credit_banner() -> rx.Component:
+    return rx.match(
+        SessionState.credit_status,
+        (
+            "empty",
+            rx.callout(
+                rx.hstack(
+                    rx.text("You're out of credits. Each generated image uses one."),
+                    rx.link("Buy credits →", href="/credits", weight="bold"),
+                    wrap="wrap",
+                    spacing="2",
+                ),
+                icon="circle-alert",
+                color_scheme="red",
+                id="credit-banner",
+                margin_bottom="1rem",
+            ),
+        ),
+        (
+            "low",
+            rx.callout(
+                rx.hstack(
+                    rx.text(f"Running low: {SessionState.credit_balance} credit(s) left."),
+                    rx.link("Top up →", href="/credits", weight="bold"),
+                    wrap="wrap",
+                    spacing="2",
+                ),
+                icon="triangle-alert",
+                color_scheme="amber",
+                id="credit-banner",
+                margin_bottom="1rem",
+            ),
+        ),
+        rx.fragment(),
+    )

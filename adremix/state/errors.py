@@ -1,0 +1,17 @@
+"""The one place service errors become words for the user."""
+
+from __future__ import annotations
+
+from adremix.services.ledger import InsufficientCredits
+from adremix.services.payments import PaymentError
+
+
+def user_message(exc: Exception) -> str:
+    if isinstance(exc, InsufficientCredits):
+        return (
+            f"You need {exc.needed} credit{'s' if exc.needed != 1 else ''} "
+            f"but have {exc.available}. Buy more on the Credits page."
+        )
+    if isinstance(exc, PaymentError):
+        return str(exc)
+    return "Something went wrong on our side. Nothing was charged; please try again."
