@@ -1,10 +1,15 @@
 """The Reflex app: pages, theme and the HTTP routes that are not pages."""
 
+import asyncio
+import logging
+
 import reflex as rx
 
 from adremix import pages  # noqa: F401  (importing registers every page)
 from adremix.api import build_api_app
 from adremix.components.shell import PAGES
+from adremix.models import utcnow
+from adremix.services.generation import recover_interrupted
 from adremix.settings import get_settings
 
 settings = get_settings()
@@ -16,3 +21,12 @@ app = rx.App(
 )
 for component, route, title, on_load in PAGES:
     app.add_page(component, route=route, title=title, on_load=on_load)
+
+
+@app.register_lifespan_task
+async def fail_interrupted_generations() -> None:
+    """Generations a crashed process left running are failed and refunded at start-up."""
+    started = utcnow()
+    count = await asyncio.to_thread(recover_interrupted, started_before=started)
+    if count:
+        logging.getLogger(__name__).warning("Refunded %s interrupted generation(s)", count)

@@ -150,3 +150,37 @@ class WebhookEvent(SQLModel, table=True):
     event_type: str = Field(max_length=60)
     outcome: str = Field(default="", max_length=40)
     received_at: datetime = Field(default_factory=utcnow)
+
+
+class StoredImage(SQLModel, table=True):
+    """Who owns which stored file. Files are stored once by content hash; rows grant access."""
+
+    __tablename__ = "stored_image"
+    __table_args__ = (UniqueConstraint("user_id", "sha256", "kind", name="uq_stored_image_owner"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    sha256: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=10)  # "source" or "result"
+    width: int
+    height: int
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UsageEvent(SQLModel, table=True):
+    """One row per finished generation, for analytics."""
+
+    __tablename__ = "usage_event"
+    __table_args__ = (Index("ix_usage_event_created", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    generation_id: int = Field(foreign_key="generation.id")
+    provider: str = Field(max_length=20)
+    model: str = Field(max_length=64)
+    images_requested: int
+    images_delivered: int
+    latency_ms: int
+    outcome: str = Field(max_length=20)
+    error_class: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow)

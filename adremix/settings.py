@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     openai_api_key: str = Field("", validation_alias="OPENAI_API_KEY")
     openai_base_url: str = Field("", validation_alias="OPENAI_BASE_URL")
     openai_image_model: str = Field("gpt-image-1", validation_alias="OPENAI_IMAGE_MODEL")
+    openai_timeout_s: float = Field(120.0, gt=0, validation_alias="OPENAI_TIMEOUT_S")
+    openai_max_retries: int = Field(2, ge=0, le=5, validation_alias="OPENAI_MAX_RETRIES")
+    generation_deadline_s: float = Field(
+        300.0, gt=0, validation_alias="ADREMIX_GENERATION_DEADLINE_S"
+    )
     razorpay_key_id: str = Field("", validation_alias="RAZORPAY_KEY_ID")
     razorpay_key_secret: str = Field("", validation_alias="RAZORPAY_KEY_SECRET")
     razorpay_webhook_secret: str = Field("", validation_alias="RAZORPAY_WEBHOOK_SECRET")

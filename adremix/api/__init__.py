@@ -6,6 +6,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from adremix.api.auth_routes import build_auth_app
+from adremix.api.file_routes import file_routes
 from adremix.api.payment_routes import payment_routes
 from adremix.settings import Settings
 
@@ -13,5 +14,9 @@ from adremix.settings import Settings
 def build_api_app(settings: Settings) -> Starlette:
     """The Starlette app Reflex mounts its own routes under."""
     return Starlette(
-        routes=[Mount("/auth", app=build_auth_app(settings)), *payment_routes(settings)]
+        routes=[
+            Mount("/auth", app=build_auth_app(settings)),
+            *payment_routes(settings),
+            *file_routes(settings),
+        ]
     )

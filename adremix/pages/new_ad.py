@@ -1,15 +1,333 @@
-"""The New Ad page."""
+"""New Ad: upload an ad, describe the remix, generate creatives."""
 
 import reflex as rx
 
-from adremix.components.empty_state import empty_state
+from adremix.components.result_tile import result_tile
 from adremix.components.shell import protected_page
+from adremix.services.images import MAX_UPLOAD_BYTES
+from adremix.services.templates import MAX_INSTRUCTIONS, PLACEMENTS, TEMPLATES
+from adremix.state.new_ad import UPLOAD_ID, JobView, NewAdState
+from adremix.state.session import SessionState
+
+ACCEPT = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]}
 
 
-@protected_page(route="/new", title="New Ad")
+def section(title: str, *children: rx.Component) -> rx.Component:
+    return rx.vstack(rx.text(title, weight="bold", size="2"), *children, spacing="2", width="100%")
+
+
+def source_picker() -> rx.Component:
+    dropzone = rx.upload.root(
+        rx.vstack(
+            rx.cond(
+                NewAdState.uploading,
+                rx.spinner(size="3"),
+                rx.icon("image-up", size=32, color=rx.color("accent", 10)),
+            ),
+            rx.text("Drop your ad here, or click to choose", weight="medium"),
+            rx.text(
+                "PNG, JPEG or WebP · up to 20 MB and 50 megapixels", size="1", color_scheme="gray"
+            ),
+            align="center",
+            spacing="2",
+        ),
+        id=UPLOAD_ID,
+        accept=ACCEPT,
+        max_files=1,
+        max_size=MAX_UPLOAD_BYTES,
+        multiple=False,
+        on_drop=NewAdState.handle_upload(rx.upload_files(upload_id=UPLOAD_ID)),
+        border=f"2px dashed {rx.color('accent', 7)}",
+        border_radius="12px",
+        padding="2rem",
+        width="100%",
+        cursor="pointer",
+        background=rx.color("accent", 2),
+    )
+    preview = rx.hstack(
+        rx.image(
+            src=NewAdState.source_url,
+            alt="Source ad",
+            max_height="14rem",
+            max_width="60%",
+            border_radius="10px",
+            id="source-preview",
+        ),
+        rx.vstack(
+            rx.text("Source ad", weight="bold"),
+            rx.text(NewAdState.source_size, size="1", color_scheme="gray"),
+            rx.text(NewAdState.source_note, size="1", color_scheme="amber"),
+            rx.button(
+                rx.icon("x", size=14),
+                "Change image",
+                variant="soft",
+                size="1",
+                on_click=NewAdState.clear_source,
+            ),
+            spacing="2",
+        ),
+        spacing="4",
+        align="start",
+        width="100%",
+    )
+    return rx.cond(NewAdState.source_sha != "", preview, dropzone)
+
+
+def template_picker() -> rx.Component:
+    return rx.grid(
+        *[
+            rx.card(
+                rx.hstack(
+                    rx.box(
+                        width="0.9rem",
+                        height="0.9rem",
+                        border_radius="999px",
+                        background=f"rgb{template.accent}",
+                    ),
+                    rx.text(template.name, size="2", weight="medium"),
+                    align="center",
+                    spacing="2",
+                ),
+                on_click=NewAdState.set_template(code),
+                cursor="pointer",
+                id=f"template-{code}",
+                role="radio",
+                aria_checked=rx.cond(NewAdState.template == code, "true", "false"),
+                tab_index=0,
+                border=rx.cond(
+                    NewAdState.template == code, f"2px solid {rx.color('accent', 9)}", "none"
+                ),
+                background=rx.cond(NewAdState.template == code, rx.color("accent", 3), "inherit"),
+            )
+            for code, template in TEMPLATES.items()
+        ],
+        columns=rx.breakpoints(initial="2", sm="3", lg="5"),
+        spacing="2",
+        width="100%",
+        role="radiogroup",
+    )
+
+
+def options_panel() -> rx.Component:
+    return rx.vstack(
+        section(
+            "How should we remix it?",
+            rx.text_area(
+                placeholder="e.g. Make it a Diwali offer: warm lights, 30% off, keep the bottle",
+                value=NewAdState.instructions,
+                on_change=NewAdState.set_instructions,
+                max_length=MAX_INSTRUCTIONS,
+                rows="4",
+                width="100%",
+                id="instructions",
+            ),
+            rx.text(
+                NewAdState.instructions_length,
+                f" / {MAX_INSTRUCTIONS}",
+                size="1",
+                color_scheme="gray",
+                align="right",
+                width="100%",
+            ),
+        ),
+        section("Style", template_picker()),
+        rx.grid(
+            section(
+                "Placement",
+                rx.segmented_control.root(
+                    *[
+                        rx.segmented_control.item(label, value=value)
+                        for value, (label, _, _) in PLACEMENTS.items()
+                    ],
+                    value=NewAdState.placement,
+                    on_change=NewAdState.set_placement,
+                    id="placement",
+                ),
+            ),
+            section(
+                "Quality",
+                rx.segmented_control.root(
+                    rx.segmented_control.item("Low", value="low"),
+                    rx.segmented_control.item("Medium", value="medium"),
+                    rx.segmented_control.item("High", value="high"),
+                    value=NewAdState.quality,
+                    on_change=NewAdState.set_quality,
+                ),
+            ),
+            section(
+                "Variations",
+                rx.select(
+                    ["1", "2", "3", "4"],
+                    value=NewAdState.variations.to_string(),
+                    on_change=NewAdState.set_variations,
+                    id="variations",
+                ),
+            ),
+            columns=rx.breakpoints(initial="1", md="3"),
+            spacing="4",
+            width="100%",
+        ),
+        rx.grid(
+            section(
+                "Headline (optional)",
+                rx.input(
+                    value=NewAdState.headline,
+                    on_change=NewAdState.set_headline,
+                    placeholder="Monsoon Sale",
+                    max_length=80,
+                    id="headline",
+                ),
+            ),
+            section(
+                "Call to action (optional)",
+                rx.input(
+                    value=NewAdState.call_to_action,
+                    on_change=NewAdState.set_call_to_action,
+                    placeholder="Shop now",
+                    max_length=80,
+                    id="cta",
+                ),
+            ),
+            section(
+                "Brand colours (optional)",
+                rx.input(
+                    value=NewAdState.brand_colors,
+                    on_change=NewAdState.set_brand_colors,
+                    placeholder="#ff6600, #1a1a1a",
+                    max_length=120,
+                ),
+            ),
+            columns=rx.breakpoints(initial="1", md="3"),
+            spacing="4",
+            width="100%",
+        ),
+        rx.hstack(
+            rx.switch(checked=NewAdState.keep_product, on_change=NewAdState.set_keep_product),
+            rx.text("Keep product and logo unchanged (high input fidelity)", size="2"),
+            align="center",
+        ),
+        rx.hstack(
+            rx.checkbox(checked=NewAdState.fresh, on_change=NewAdState.set_fresh),
+            rx.text("Always make a fresh result (skip the free cache)", size="2"),
+            align="center",
+        ),
+        spacing="5",
+        width="100%",
+    )
+
+
+def generate_bar() -> rx.Component:
+    short = SessionState.credit_balance < NewAdState.cost
+    blocker = rx.cond(
+        NewAdState.source_sha == "",
+        "Upload an ad to start.",
+        rx.cond(
+            NewAdState.instructions.strip() == "",
+            "Describe how to remix it.",
+            rx.cond(short, "Not enough credits for this many images.", ""),
+        ),
+    )
+    return rx.card(
+        rx.hstack(
+            rx.vstack(
+                rx.text(
+                    "Cost: ",
+                    rx.text.strong(NewAdState.cost),
+                    " credit(s) · you have ",
+                    SessionState.credit_balance,
+                    id="cost-summary",
+                ),
+                rx.text(blocker, size="1", color_scheme="gray", id="generate-hint"),
+                rx.badge(NewAdState.engine_label, variant="soft", id="engine-label"),
+                spacing="1",
+            ),
+            rx.spacer(),
+            rx.cond(
+                short,
+                rx.link(rx.button("Buy credits", variant="soft", size="3"), href="/credits"),
+            ),
+            rx.button(
+                rx.icon("sparkles", size=16),
+                "Generate",
+                size="3",
+                on_click=NewAdState.generate,
+                loading=NewAdState.starting,
+                disabled=blocker != "",
+                id="generate",
+            ),
+            align="center",
+            width="100%",
+            wrap="wrap",
+            spacing="3",
+        ),
+        width="100%",
+        position="sticky",
+        bottom="0.75rem",
+        z_index="3",
+    )
+
+
+def placeholder_tile(_: rx.Var) -> rx.Component:
+    return rx.skeleton(
+        rx.box(width="100%", aspect_ratio="1"), loading=True, border_radius="10px", width="100%"
+    )
+
+
+def job_card(job: JobView) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text(job.instructions, size="2", weight="medium", trim="both"),
+                rx.spacer(),
+                rx.match(
+                    job.status,
+                    ("running", rx.badge(rx.spinner(size="1"), job.stage, color_scheme="blue")),
+                    ("succeeded", rx.badge("Done", color_scheme="grass")),
+                    ("partial", rx.badge("Partly done", color_scheme="amber")),
+                    rx.badge("Failed", color_scheme="red"),
+                ),
+                rx.cond(job.cached, rx.badge("From cache · free", variant="outline")),
+                width="100%",
+                align="center",
+            ),
+            rx.cond(
+                job.status == "running",
+                rx.progress(value=job.done * 100 // job.total, width="100%"),
+            ),
+            rx.cond(
+                job.error != "", rx.callout(job.error, icon="info", color_scheme="red", size="1")
+            ),
+            rx.grid(
+                rx.foreach(job.images, result_tile),
+                rx.foreach(job.pending, placeholder_tile),
+                columns=rx.breakpoints(initial="1", sm="2", md="4"),
+                spacing="3",
+                width="100%",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        class_name="job-card",
+    )
+
+
+@protected_page(route="/new", title="New Ad", on_load=[NewAdState.load])
 def new_ad() -> rx.Component:
-    return empty_state(
-        "wand-sparkles",
-        "Upload an ad and describe the remix",
-        "Remixing arrives here next — upload, describe, generate.",
+    return rx.vstack(
+        rx.card(rx.vstack(source_picker(), options_panel(), spacing="5"), width="100%"),
+        generate_bar(),
+        rx.cond(
+            NewAdState.jobs.length() > 0,
+            rx.vstack(
+                rx.heading("Results", size="5"),
+                rx.foreach(NewAdState.jobs, job_card),
+                rx.link("See everything in History →", href="/history", size="2"),
+                spacing="3",
+                width="100%",
+                id="results",
+            ),
+        ),
+        spacing="4",
+        width="100%",
     )

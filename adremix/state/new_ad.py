@@ -1,0 +1,319 @@
+"""New Ad: the upload, the options and the running generations on this page."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+
+import reflex as rx
+
+from adremix.services import generation as generations
+from adremix.services.image_providers import provider_for
+from adremix.services.images import InvalidImage
+from adremix.services.ledger import InsufficientCredits
+from adremix.services.storage import LocalStorage
+from adremix.services.templates import PLACEMENTS, TEMPLATES, InvalidRequest, RemixOptions
+from adremix.settings import get_settings
+from adremix.state.errors import user_message
+from adremix.state.session import SessionState
+
+UPLOAD_ID = "source-upload"
+STAGE_LABELS = {
+    "queued": "Starting…",
+    "preparing": "Preparing your image…",
+    "generating": "Generating…",
+    "finishing": "Finishing…",
+}
+
+
+def _storage() -> LocalStorage:
+    return LocalStorage(get_settings().storage_dir)
+
+
+def _new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclasses.dataclass
+class JobView:
+    """One generation as the page shows it."""
+
+    id: int
+    status: str
+    stage: str
+    done: int
+    total: int
+    pending: list[int]
+    images: list[str]
+    error: str
+    instructions: str
+    cached: bool
+
+
+class NewAdState(rx.State):
+    source_sha: str = ""
+    source_note: str = ""
+    source_size: str = ""
+    uploading: bool = False
+    instructions: str = ""
+    template: str = "minimal"
+    placement: str = "square"
+    quality: str = "medium"
+    variations: int = 1
+    headline: str = ""
+    call_to_action: str = ""
+    brand_colors: str = ""
+    keep_product: bool = False
+    fresh: bool = False
+    starting: bool = False
+    engine_label: str = ""
+    jobs: list[JobView] = []
+    _request_id: str = ""
+
+    @rx.var
+    def source_url(self) -> str:
+        return f"/files/source/{self.source_sha}" if self.source_sha else ""
+
+    @rx.var
+    def cost(self) -> int:
+        return self.variations
+
+    @rx.var
+    def instructions_length(self) -> int:
+        return len(self.instructions)
+
+    @rx.event
+    async def load(self) -> None:
+        settings = get_settings()
+        self.engine_label = (
+            f"OpenAI {settings.openai_image_model}" if settings.openai_api_key else "Offline engine"
+        )
+        self._request_id = self._request_id or _new_request_id()
+        remix = self.router.url.query_parameters.get("remix", "")
+        if remix:
+            await self._use_result(remix)
+
+    async def _user_id(self) -> int | None:
+        return (await self.get_state(SessionState)).current_user_id()
+
+    async def _use_result(self, sha: str) -> None:
+        user_id = await self._user_id()
+        if user_id is None:
+            return
+        try:
+            upload = await asyncio.to_thread(
+                generations.use_result_as_source, user_id=user_id, sha256=sha, storage=_storage()
+            )
+        except (InvalidRequest, InvalidImage, OSError):
+            return
+        self._show_source(upload)
+        self.source_note = "Remixing an earlier result."
+
+    def _show_source(self, upload: generations.SourceUpload) -> None:
+        self.source_sha = upload.sha256
+        self.source_size = f"{upload.width} x {upload.height} px"
+        self.source_note = " ".join(upload.notes)
+
+    @rx.event
+    async def handle_upload(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
+        if not files:
+            return None
+        user_id = await self._user_id()
+        if user_id is None:
+            return None
+        self.uploading = True
+        yield
+        try:
+            data = await files[0].read()
+            upload = await asyncio.to_thread(
+                generations.ingest_source, user_id=user_id, data=data, storage=_storage()
+            )
+        except InvalidImage as exc:
+            self.uploading = False
+            yield rx.toast.error(str(exc))
+            return
+        self.uploading = False
+        self._show_source(upload)
+        if upload.notes:
+            yield rx.toast.info(" ".join(upload.notes))
+
+    @rx.event
+    def clear_source(self) -> None:
+        self.source_sha = ""
+        self.source_note = ""
+        self.source_size = ""
+
+    @rx.event
+    def set_template(self, code: str) -> None:
+        if code in TEMPLATES:
+            self.template = code
+
+    @rx.event
+    def set_placement(self, value: str) -> None:
+        if value in PLACEMENTS:
+            self.placement = value
+
+    @rx.event
+    def set_quality(self, value: str) -> None:
+        self.quality = value
+
+    @rx.event
+    def set_variations(self, value: str) -> None:
+        self.variations = max(1, min(4, int(value or 1)))
+
+    @rx.event
+    def set_instructions(self, value: str) -> None:
+        self.instructions = value
+
+    @rx.event
+    def set_headline(self, value: str) -> None:
+        self.headline = value
+
+    @rx.event
+    def set_call_to_action(self, value: str) -> None:
+        self.call_to_action = value
+
+    @rx.event
+    def set_brand_colors(self, value: str) -> None:
+        self.brand_colors = value
+
+    @rx.event
+    def set_keep_product(self, value: bool) -> None:
+        self.keep_product = value
+
+    @rx.event
+    def set_fresh(self, value: bool) -> None:
+        self.fresh = value
+
+    def _options(self) -> RemixOptions:
+        return RemixOptions(
+            instructions=self.instructions,
+            template=self.template,
+            placement=self.placement,
+            quality=self.quality,
+            variations=self.variations,
+            headline=self.headline,
+            call_to_action=self.call_to_action,
+            brand_colors=self.brand_colors,
+            keep_product=self.keep_product,
+        )
+
+    def _update_job(self, generation_id: int, **changes: object) -> None:
+        self.jobs = [{**job, **changes} if job["id"] == generation_id else job for job in self.jobs]
+
+    @rx.event(background=True)
+    async def generate(self):  # type: ignore[no-untyped-def]
+        async with self:
+            if self.starting:
+                return  # a double click: the first click's request is already on its way
+            if not self.source_sha:
+                yield rx.toast.error("Upload an ad image first.")
+                return
+            self.starting = True
+            user_id = await self._user_id()
+            request_id = self._request_id or _new_request_id()
+            options = self._options()
+            source_sha, fresh = self.source_sha, self.fresh
+        settings = get_settings()
+        provider = provider_for(settings)
+        try:
+            if user_id is None:
+                raise InvalidRequest("Please sign in again.")
+            started = await asyncio.to_thread(
+                generations.start_generation,
+                user_id=user_id,
+                client_request_id=request_id,
+                source_sha256=source_sha,
+                options=options,
+                provider=provider.name,
+                model=provider.model,
+                fresh=fresh,
+            )
+        except (InvalidRequest, InsufficientCredits) as exc:
+            async with self:
+                self.starting = False
+            yield rx.toast.error(str(exc) if isinstance(exc, InvalidRequest) else user_message(exc))
+            return
+        async with self:
+            self.starting = False
+            self._request_id = _new_request_id()  # the next click is a new request
+        if started.repeated:
+            return
+        yield SessionState.refresh_balance
+        if started.cached:
+            summary = await asyncio.to_thread(
+                generations.generation_for, user_id=user_id, generation_id=started.generation_id
+            )
+            async with self:
+                self.jobs = [_job_from(summary), *self.jobs] if summary else self.jobs
+            yield rx.toast.success("Identical request: served from your earlier result, free.")
+            return
+        async with self:
+            self.jobs = [
+                JobView(
+                    id=started.generation_id,
+                    status="running",
+                    stage=STAGE_LABELS["queued"],
+                    done=0,
+                    total=options.variations,
+                    pending=list(range(options.variations)),
+                    images=[],
+                    error="",
+                    instructions=options.instructions[:120],
+                    cached=False,
+                ),
+                *self.jobs,
+            ]
+
+        async def progress(stage: str, done: int) -> None:
+            async with self:
+                self._update_job(
+                    started.generation_id,
+                    stage=STAGE_LABELS.get(stage, stage),
+                    done=done,
+                    pending=list(range(max(0, options.variations - done))),
+                )
+
+        result = await generations.run_generation(
+            generation_id=started.generation_id,
+            provider=provider,
+            storage=_storage(),
+            progress=progress,
+        )
+        async with self:
+            self._update_job(
+                started.generation_id,
+                status=result.status,
+                stage="",
+                images=result.delivered,
+                pending=[],
+                error=result.error_message or "",
+            )
+        yield SessionState.refresh_balance
+        if result.status == "succeeded":
+            yield rx.toast.success(f"{len(result.delivered)} new creative(s) ready.")
+        elif result.status == "partial":
+            yield rx.toast.warning(
+                f"{len(result.delivered)} of {options.variations} images were made; "
+                f"{result.failed} credit(s) refunded. {result.error_message or ''}"
+            )
+        else:
+            yield rx.toast.error(
+                f"{result.error_message or 'Generation failed.'} Your credits were refunded."
+            )
+
+
+def _job_from(summary: generations.GenerationSummary) -> JobView:
+    return JobView(
+        id=summary.id,
+        status=summary.status,
+        stage="",
+        done=len(summary.output_hashes),
+        total=summary.variations,
+        pending=[],
+        images=summary.output_hashes,
+        error=summary.error_message or "",
+        instructions=summary.instructions[:120],
+        cached=summary.cached,
+    )
