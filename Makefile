@@ -31,7 +31,7 @@ format: $(BIN)/.test-deps
 
 .PHONY: system-packages
 system-packages:
-	@scripts/ensure-system-packages.sh
+	@scripts/ensure-system-packages.sh postgresql
 
 $(BIN)/.deps: requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ $(BIN)/.test-deps: requirements-dev.txt $(BIN)/.deps
 
 $(BUN):
 	npm install --prefix .tools --no-audit --no-fund --loglevel=error bun@1.4.4
+
+# Benchmarks print their figures and end with one JSON line each.
+bench: $(BIN)/.test-deps system-packages
+	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/generation.py
 
 clean:
 	rm -rf .web data test-artifacts

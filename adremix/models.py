@@ -184,3 +184,36 @@ class UsageEvent(SQLModel, table=True):
     outcome: str = Field(max_length=20)
     error_class: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Collection(SQLModel, table=True):
+    """A named folder of generations."""
+
+    __tablename__ = "collection"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_collection_user_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(max_length=80)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CollectionItem(SQLModel, table=True):
+    __tablename__ = "collection_item"
+
+    collection_id: int = Field(foreign_key="collection.id", primary_key=True)
+    generation_id: int = Field(foreign_key="generation.id", primary_key=True, index=True)
+    added_at: datetime = Field(default_factory=utcnow)
+
+
+class UserTemplate(SQLModel, table=True):
+    """A user's saved instructions and options, offered on New Ad next to the built-ins."""
+
+    __tablename__ = "user_template"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_user_template_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(max_length=80)
+    options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
