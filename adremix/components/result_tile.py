@@ -55,7 +55,9 @@ def result_tile(sha: rx.Var) -> rx.Component:
                     _download("JPEG", full + "?format=jpeg&download=1"),
                     _download("WebP", full + "?format=webp&download=1"),
                     rx.menu.separator(),
-                    rx.menu.label("Export for placements"),
+                    rx.text(
+                        "Export for placements", size="1", color_scheme="gray", padding_x="0.75rem"
+                    ),
                     *[
                         _download(
                             f"{label} {size[0]}x{size[1]}",

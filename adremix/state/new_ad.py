@@ -13,7 +13,13 @@ from adremix.services.image_providers import provider_for
 from adremix.services.images import InvalidImage
 from adremix.services.ledger import InsufficientCredits
 from adremix.services.storage import LocalStorage
-from adremix.services.templates import PLACEMENTS, TEMPLATES, InvalidRequest, RemixOptions
+from adremix.services.templates import (
+    PLACEMENTS,
+    QUALITIES,
+    TEMPLATES,
+    InvalidRequest,
+    RemixOptions,
+)
 from adremix.settings import get_settings
 from adremix.state.errors import user_message
 from adremix.state.session import SessionState
@@ -118,10 +124,10 @@ class NewAdState(rx.State):
     @rx.event
     async def handle_upload(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
         if not files:
-            return None
+            return
         user_id = await self._user_id()
         if user_id is None:
-            return None
+            return
         self.uploading = True
         yield
         try:
@@ -150,13 +156,14 @@ class NewAdState(rx.State):
             self.template = code
 
     @rx.event
-    def set_placement(self, value: str) -> None:
-        if value in PLACEMENTS:
+    def set_placement(self, value: str | list[str]) -> None:
+        if isinstance(value, str) and value in PLACEMENTS:
             self.placement = value
 
     @rx.event
-    def set_quality(self, value: str) -> None:
-        self.quality = value
+    def set_quality(self, value: str | list[str]) -> None:
+        if isinstance(value, str) and value in QUALITIES:
+            self.quality = value
 
     @rx.event
     def set_variations(self, value: str) -> None:

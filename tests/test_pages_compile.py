@@ -1,0 +1,15 @@
+"""Every page evaluates and renders: catches component and Var mistakes in seconds."""
+
+from __future__ import annotations
+
+import pytest
+
+import adremix.adremix  # noqa: F401  (registers every page)
+from adremix.components.shell import PAGES
+from adremix.pages.login import login
+
+
+@pytest.mark.parametrize("page", [login, *[entry[0] for entry in PAGES]], ids=lambda p: p.__name__)
+def test_page_renders(page) -> None:  # type: ignore[no-untyped-def]
+    rendered = page().render()
+    assert rendered
