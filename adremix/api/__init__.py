@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from adremix.api.account_routes import account_routes
 from adremix.api.auth_routes import build_auth_app
 from adremix.api.file_routes import file_routes
-from adremix.api.payment_routes import payment_routes
 from adremix.settings import Settings
 
 
@@ -16,7 +16,7 @@ def build_api_app(settings: Settings) -> Starlette:
     return Starlette(
         routes=[
             Mount("/auth", app=build_auth_app(settings)),
-            *payment_routes(settings),
+            *account_routes(settings),
             *file_routes(settings),
         ]
     )

@@ -1,19 +1,28 @@
-"""The landing page after sign-in."""
+"""The landing page after sign-in: balance, usage, recent work."""
 
 import reflex as rx
 
+from adremix.components.empty_state import empty_state
 from adremix.components.shell import protected_page
+from adremix.state.dashboard import DashboardState, RecentItem
 from adremix.state.session import SessionState
 
 
-def stat_card(label: str, value: rx.Var | str, icon: str) -> rx.Component:
+def stat_card(label: str, value: rx.Var | str, icon: str, id_: str) -> rx.Component:
     return rx.card(
         rx.hstack(
-            rx.icon(icon, size=20, color=rx.color("accent", 11)),
+            rx.center(
+                rx.icon(icon, size=20),
+                width="2.5rem",
+                height="2.5rem",
+                border_radius="10px",
+                background=rx.color("accent", 3),
+                color=rx.color("accent", 11),
+            ),
             rx.vstack(
                 rx.text(label, size="2", color_scheme="gray"),
-                rx.heading(value, size="6"),
-                spacing="1",
+                rx.heading(value, size="6", id=id_),
+                spacing="0",
             ),
             align="center",
             spacing="3",
@@ -22,20 +31,104 @@ def stat_card(label: str, value: rx.Var | str, icon: str) -> rx.Component:
     )
 
 
-@protected_page(route="/", title="Dashboard")
+def usage_chart() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text("Credits used per day (last 30 days)", weight="bold", size="2"),
+            rx.recharts.bar_chart(
+                rx.recharts.bar(data_key="credits", fill=rx.color("accent", 9), radius=4),
+                rx.recharts.x_axis(data_key="day", interval="preserveStartEnd", font_size=11),
+                rx.recharts.y_axis(allow_decimals=False, width=30, font_size=11),
+                rx.recharts.graphing_tooltip(),
+                data=DashboardState.usage,
+                height=220,
+                width="100%",
+            ),
+            width="100%",
+            id="usage-chart",
+        ),
+        width="100%",
+    )
+
+
+def recent_tile(item: RecentItem) -> rx.Component:
+    return rx.link(
+        rx.card(
+            rx.vstack(
+                rx.cond(
+                    item.cover != "",
+                    rx.image(
+                        src=item.cover,
+                        width="100%",
+                        aspect_ratio="1",
+                        object_fit="cover",
+                        border_radius="8px",
+                        alt="Recent result",
+                    ),
+                    rx.center(
+                        rx.icon("image-off"),
+                        width="100%",
+                        aspect_ratio="1",
+                        background=rx.color("gray", 3),
+                        border_radius="8px",
+                    ),
+                ),
+                rx.text(item.instructions, size="1", trim="both"),
+                spacing="2",
+            ),
+        ),
+        href="/history",
+        underline="none",
+    )
+
+
+@protected_page(route="/", title="Dashboard", on_load=[DashboardState.load])
 def dashboard() -> rx.Component:
     return rx.vstack(
-        rx.heading(f"Welcome back, {SessionState.user_name}", size="7", id="welcome"),
-        rx.text("Turn one good ad into many.", color_scheme="gray"),
+        rx.hstack(
+            rx.vstack(
+                rx.heading(f"Welcome back, {SessionState.user_name}", size="7", id="welcome"),
+                rx.text("Turn one good ad into many.", color_scheme="gray"),
+                spacing="1",
+            ),
+            rx.spacer(),
+            rx.link(rx.button(rx.icon("wand-sparkles"), "New ad", size="3"), href="/new"),
+            width="100%",
+            align="center",
+            wrap="wrap",
+        ),
         rx.grid(
-            stat_card("Credits available", SessionState.credit_balance, "coins"),
-            columns=rx.breakpoints(initial="1", sm="2", md="3"),
+            stat_card("Credits available", SessionState.credit_balance, "coins", "stat-balance"),
+            stat_card(
+                "Generations this month",
+                DashboardState.generations_this_month,
+                "images",
+                "stat-generations",
+            ),
+            stat_card(
+                "Images this month", DashboardState.images_this_month, "image", "stat-images"
+            ),
+            stat_card("Success rate", DashboardState.success_rate, "circle-check", "stat-success"),
+            columns=rx.breakpoints(initial="1", sm="2", lg="4"),
             spacing="4",
             width="100%",
         ),
-        rx.link(
-            rx.button(rx.icon("wand-sparkles"), "Create a new ad", size="3"),
-            href="/new",
+        usage_chart(),
+        rx.heading("Recent generations", size="4"),
+        rx.cond(
+            DashboardState.recent.length() > 0,
+            rx.grid(
+                rx.foreach(DashboardState.recent, recent_tile),
+                columns=rx.breakpoints(initial="2", sm="3", lg="6"),
+                spacing="3",
+                width="100%",
+            ),
+            empty_state(
+                "sparkles",
+                "No generations yet",
+                "Upload an ad and describe a remix to create your first creatives.",
+                rx.link(rx.button("Create a new ad"), href="/new"),
+            ),
         ),
         spacing="5",
         width="100%",

@@ -1,4 +1,4 @@
-"""Razorpay webhook, receipts and the ledger CSV export."""
+"""Razorpay webhook, receipts, the ledger CSV and the account data export."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ from starlette.routing import Route
 
 from adremix.api.current_user import user_from_request
 from adremix.api.receipt_page import render_receipt
+from adremix.db import session_scope
 from adremix.services import payments
+from adremix.services.account import export_archive
 from adremix.services.ledger_export import ledger_csv
+from adremix.services.storage import LocalStorage
 from adremix.settings import Settings
 
 NOT_FOUND = HTMLResponse("Not found", status_code=404)
 
 
-def payment_routes(settings: Settings) -> list[Route]:
+def account_routes(settings: Settings) -> list[Route]:
     async def razorpay_webhook(request: Request) -> Response:
         # The raw bytes, exactly as received: Razorpay signs those, not re-serialised JSON.
         body = await request.body()
@@ -64,7 +67,26 @@ def payment_routes(settings: Settings) -> list[Route]:
             headers={"Content-Disposition": 'attachment; filename="adremix-credits.csv"'},
         )
 
+    async def account_export(request: Request) -> Response:
+        user = await run_in_threadpool(user_from_request, request)
+        if user is None or user.id is None:
+            return NOT_FOUND
+
+        def build() -> bytes:
+            with session_scope() as session:
+                return export_archive(
+                    session=session, user_id=user.id, storage=LocalStorage(settings.storage_dir)
+                )
+
+        data = await run_in_threadpool(build)
+        return Response(
+            data,
+            media_type="application/zip",
+            headers={"Content-Disposition": 'attachment; filename="adremix-export.zip"'},
+        )
+
     return [
+        Route("/api/account/export.zip", account_export, methods=["GET"]),
         Route("/api/razorpay/webhook", razorpay_webhook, methods=["POST"]),
         Route("/receipts/{receipt_number}", receipt, methods=["GET"]),
         Route("/api/credits/export.csv", ledger_export, methods=["GET"]),
