@@ -130,7 +130,26 @@ def options_panel() -> rx.Component:
                 width="100%",
             ),
         ),
-        section("Style", template_picker()),
+        section(
+            "Style",
+            rx.cond(
+                NewAdState.saved_templates.length() > 0,
+                rx.select.root(
+                    rx.select.trigger(
+                        placeholder="Start from one of your templates…", id="saved-template"
+                    ),
+                    rx.select.content(
+                        rx.foreach(
+                            NewAdState.saved_templates,
+                            lambda t: rx.select.item(t.name, value=t.id),
+                        )
+                    ),
+                    value=NewAdState.saved_template_id,
+                    on_change=NewAdState.use_saved_template,
+                ),
+            ),
+            template_picker(),
+        ),
         rx.grid(
             section(
                 "Placement",

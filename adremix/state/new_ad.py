@@ -8,7 +8,9 @@ import uuid
 
 import reflex as rx
 
+from adremix.db import session_scope
 from adremix.services import generation as generations
+from adremix.services import library
 from adremix.services.image_providers import provider_for
 from adremix.services.images import InvalidImage
 from adremix.services.ledger import InsufficientCredits
@@ -39,6 +41,12 @@ def _storage() -> LocalStorage:
 
 def _new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+@dataclasses.dataclass
+class SavedTemplate:
+    id: str
+    name: str
 
 
 @dataclasses.dataclass
@@ -75,6 +83,8 @@ class NewAdState(rx.State):
     starting: bool = False
     engine_label: str = ""
     jobs: list[JobView] = []
+    saved_templates: list[SavedTemplate] = []
+    saved_template_id: str = ""
     _request_id: str = ""
 
     @rx.var
@@ -96,9 +106,43 @@ class NewAdState(rx.State):
             f"OpenAI {settings.openai_image_model}" if settings.openai_api_key else "Offline engine"
         )
         self._request_id = self._request_id or _new_request_id()
+        user_id = await self._user_id()
+        if user_id is not None and not self.jobs and not self.instructions:
+            self._apply_preferences(*await asyncio.to_thread(_preferences_and_templates, user_id))
         remix = self.router.url.query_parameters.get("remix", "")
         if remix:
             await self._use_result(remix)
+
+    def _apply_preferences(self, prefs: dict, saved: list) -> None:
+        self.template = prefs["default_template"]
+        self.placement = prefs["default_placement"]
+        self.quality = prefs["default_quality"]
+        self.variations = int(prefs["default_variations"])
+        self.saved_templates = [SavedTemplate(id=str(t.id), name=t.name) for t in saved]
+
+    @rx.event
+    async def use_saved_template(self, template_id: str):  # type: ignore[no-untyped-def]
+        user_id = await self._user_id()
+        if user_id is None:
+            return None
+        try:
+            with session_scope() as session:
+                options = library.template_options(
+                    session=session, user_id=user_id, template_id=int(template_id)
+                )
+        except (library.LibraryError, ValueError):
+            return rx.toast.error("That template no longer exists.")
+        self.saved_template_id = template_id
+        self.instructions = str(options.get("instructions", self.instructions))
+        self.template = str(options.get("template", self.template))
+        self.placement = str(options.get("placement", self.placement))
+        self.quality = str(options.get("quality", self.quality))
+        self.variations = int(options.get("variations", self.variations))
+        self.headline = str(options.get("headline", ""))
+        self.call_to_action = str(options.get("call_to_action", ""))
+        self.brand_colors = str(options.get("brand_colors", ""))
+        self.keep_product = bool(options.get("keep_product", False))
+        return rx.toast.info("Template applied.")
 
     async def _user_id(self) -> int | None:
         return (await self.get_state(SessionState)).current_user_id()
@@ -309,6 +353,14 @@ class NewAdState(rx.State):
             yield rx.toast.error(
                 f"{result.error_message or 'Generation failed.'} Your credits were refunded."
             )
+
+
+def _preferences_and_templates(user_id: int) -> tuple[dict, list]:
+    with session_scope() as session:
+        return (
+            library.get_preferences(session=session, user_id=user_id),
+            library.list_templates(session=session, user_id=user_id),
+        )
 
 
 def _job_from(summary: generations.GenerationSummary) -> JobView:
