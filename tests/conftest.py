@@ -11,6 +11,9 @@ from adremix.db import engine_for
 from adremix.models import User
 from adremix.settings import get_settings
 from tests.app_server import migrate
+from tests.fakes.razorpay_api import KEY_ID as RAZORPAY_KEY_ID
+from tests.fakes.razorpay_api import KEY_SECRET as RAZORPAY_KEY_SECRET
+from tests.fakes.razorpay_api import FakeRazorpay
 
 
 def use_database(monkeypatch: pytest.MonkeyPatch, url: str, **env: str) -> None:
@@ -41,3 +44,30 @@ def make_user(url: str, email: str = "buyer@example.com", name: str = "Buyer") -
         session.flush()
         assert user.id is not None
         return user.id
+
+
+@pytest.fixture(scope="session")
+def razorpay_server() -> Iterator[FakeRazorpay]:
+    server = FakeRazorpay().start()
+    yield server
+    server.stop()
+
+
+WEBHOOK_SECRET = "whsec_test_0123456789"
+
+
+@pytest.fixture
+def razorpay(
+    razorpay_server: FakeRazorpay, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> FakeRazorpay:
+    """The fake Razorpay, with the app's settings pointing the real SDK at it."""
+    razorpay_server.reset()
+    use_database(
+        monkeypatch,
+        database_url,
+        RAZORPAY_KEY_ID=RAZORPAY_KEY_ID,
+        RAZORPAY_KEY_SECRET=RAZORPAY_KEY_SECRET,
+        RAZORPAY_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        RAZORPAY_BASE_URL=razorpay_server.base_url,
+    )
+    return razorpay_server

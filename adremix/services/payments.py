@@ -155,8 +155,18 @@ def _order_by_provider_id(session: Session, provider_order_id: str) -> PaymentOr
     ).first()
 
 
-def _fulfil(session: Session, order: PaymentOrder, payment: GatewayPayment) -> bool:
-    """Grant the order's credits for a captured payment, once. True if this call granted."""
+MISMATCH_MESSAGE = (
+    "The amount paid does not match this order. No credits were added; "
+    "our team has been notified and will sort it out."
+)
+
+
+def _fulfil(session: Session, order: PaymentOrder, payment: GatewayPayment) -> str:
+    """Grant the order's credits for a captured payment, once.
+
+    Returns "granted", "already_granted" or "amount_mismatch"; a mismatch is recorded on
+    the order (status "review") rather than raised, so that record is committed.
+    """
     if payment.amount != order.amount_paise or payment.currency != order.currency:
         log.error(
             "Amount mismatch on %s: paid %s %s, order is %s %s",
@@ -169,10 +179,7 @@ def _fulfil(session: Session, order: PaymentOrder, payment: GatewayPayment) -> b
         order.status = "review"
         order.failure_reason = "The amount paid does not match the order."
         session.add(order)
-        raise PaymentAmountMismatch(
-            "The amount paid does not match this order. No credits were added; "
-            "our team has been notified and will sort it out."
-        )
+        return "amount_mismatch"
     entry = ledger.grant(
         session=session,
         user_id=order.user_id,
@@ -187,7 +194,7 @@ def _fulfil(session: Session, order: PaymentOrder, payment: GatewayPayment) -> b
         order.paid_at = utcnow()
         order.failure_reason = None
         session.add(order)
-    return not entry.replayed
+    return "already_granted" if entry.replayed else "granted"
 
 
 def confirm_checkout(
@@ -256,8 +263,10 @@ def settle_order(*, gateway: PaymentGateway, user_id: int, receipt_number: str) 
     with session_scope() as session:
         locked = _order_by_provider_id(session, order.provider_order_id or "")
         assert locked is not None
-        _fulfil(session, locked, payment)
-        return locked
+        outcome = _fulfil(session, locked, payment)
+    if outcome == "amount_mismatch":
+        raise PaymentAmountMismatch(MISMATCH_MESSAGE)
+    return locked
 
 
 def record_checkout_failure(*, user_id: int, provider_order_id: str, reason: str) -> None:
@@ -320,11 +329,7 @@ def _apply_event(session: Session, event_type: str, payload: dict) -> str:
         order = _order_by_provider_id(session, payment.order_id)
         if order is None:
             return "unknown_order"
-        try:
-            granted = _fulfil(session, order, payment)
-        except PaymentAmountMismatch:
-            return "amount_mismatch"
-        return "granted" if granted else "already_granted"
+        return _fulfil(session, order, payment)
     if event_type == "payment.failed":
         entity = _entity(payload, "payment")
         order = _order_by_provider_id(session, str((entity or {}).get("order_id") or ""))
