@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
+from sqlmodel import select  # noqa: E402
 
 from adremix.db import engine_for, session_scope  # noqa: E402
 from adremix.models import CreditTransaction, User  # noqa: E402
@@ -38,7 +39,10 @@ def new_funded_user(url: str, email: str, credits: int) -> int:
         session.flush()
         assert user.id is not None
         ledger.grant(
-            session=session, user_id=user.id, amount=credits, kind="purchase",
+            session=session,
+            user_id=user.id,
+            amount=credits,
+            kind="purchase",
             idempotency_key=f"fund:{email}",
         )
         return user.id
@@ -66,14 +70,27 @@ def verify_time(url: str) -> float:
     with session_scope(engine) as session:
         session.execute(
             insert(User),
-            [{"email": f"v{i}@bench.example", "name": "V", "credit_balance": per_user,
-              "preferences": {}} for i in range(users)],
+            [
+                {
+                    "email": f"v{i}@bench.example",
+                    "name": "V",
+                    "credit_balance": per_user,
+                    "preferences": {},
+                }
+                for i in range(users)
+            ],
         )
-        ids = [u.id for u in session.query(User).filter(User.email.like("v%@bench.example"))]
+        ids = session.exec(select(User.id).where(User.email.like("v%@bench.example"))).all()
         rows = [
-            {"user_id": uid, "amount": 1, "kind": "purchase", "idempotency_key": f"v:{uid}:{n}",
-             "balance_after": n + 1}
-            for uid in ids for n in range(per_user)
+            {
+                "user_id": uid,
+                "amount": 1,
+                "kind": "purchase",
+                "idempotency_key": f"v:{uid}:{n}",
+                "balance_after": n + 1,
+            }
+            for uid in ids
+            for n in range(per_user)
         ]
         for start in range(0, len(rows), 10_000):
             session.execute(insert(CreditTransaction), rows[start : start + 10_000])

@@ -14,6 +14,7 @@ from tests.app_server import migrate
 from tests.fakes.razorpay_api import KEY_ID as RAZORPAY_KEY_ID
 from tests.fakes.razorpay_api import KEY_SECRET as RAZORPAY_KEY_SECRET
 from tests.fakes.razorpay_api import FakeRazorpay
+from tests.local_postgres import LocalPostgres
 
 
 def use_database(monkeypatch: pytest.MonkeyPatch, url: str, **env: str) -> None:
@@ -71,3 +72,25 @@ def razorpay(
         RAZORPAY_BASE_URL=razorpay_server.base_url,
     )
     return razorpay_server
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[LocalPostgres]:
+    server = LocalPostgres()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(
+    postgres_server: LocalPostgres, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database that `session_scope()` uses for this test."""
+    name = "t_" + "".join(ch for ch in request.node.name.lower() if ch.isalnum())[:40]
+    url = postgres_server.create_database(name)
+    migrate(url)
+    use_database(monkeypatch, url)
+    yield url
+    get_settings.cache_clear()
+    engine_for(url).dispose()
