@@ -79,7 +79,15 @@ def build_auth_app(settings: Settings) -> Starlette:
         if oauth is None:
             return _login_error("not_configured", next_path)
         try:
-            token = await oauth.google.authorize_access_token(request)
+            # authlib checks `iss` by default but `aud` only when asked: require both.
+            metadata = await oauth.google.load_server_metadata()
+            token = await oauth.google.authorize_access_token(
+                request,
+                claims_options={
+                    "iss": {"essential": True, "values": [metadata["issuer"]]},
+                    "aud": {"essential": True, "values": [settings.google_client_id]},
+                },
+            )
             identity = identity_from_claims(dict(token.get("userinfo") or {}))
         except SignInRefused as refused:
             code = "unverified_email" if "verified" in str(refused) else "refused"

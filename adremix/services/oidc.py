@@ -58,7 +58,12 @@ def error_code_for(exc: Exception) -> str:
         return "expired_token"
     if error in ("invalid_claim", "missing_claim"):
         claim = getattr(exc, "claim_name", None) or getattr(exc, "claim", "")
-        by_claim = {"nonce": "invalid_nonce", "aud": "invalid_audience", "exp": "expired_token"}
+        by_claim = {
+            "nonce": "invalid_nonce",
+            "aud": "invalid_audience",
+            "azp": "invalid_audience",
+            "exp": "expired_token",
+        }
         return by_claim.get(claim, "invalid_token")
     if error:
         return "invalid_token"
