@@ -11,6 +11,7 @@ from adremix.db import engine_for
 from adremix.models import User
 from adremix.settings import get_settings
 from tests.app_server import migrate
+from tests.fakes.openai_images import FakeOpenAIImages
 from tests.fakes.razorpay_api import KEY_ID as RAZORPAY_KEY_ID
 from tests.fakes.razorpay_api import KEY_SECRET as RAZORPAY_KEY_SECRET
 from tests.fakes.razorpay_api import FakeRazorpay
@@ -94,3 +95,16 @@ def postgres_url(
     yield url
     get_settings.cache_clear()
     engine_for(url).dispose()
+
+
+@pytest.fixture(scope="session")
+def openai_server() -> Iterator[FakeOpenAIImages]:
+    server = FakeOpenAIImages().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def openai_images(openai_server: FakeOpenAIImages) -> FakeOpenAIImages:
+    openai_server.reset()
+    return openai_server

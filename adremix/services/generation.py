@@ -191,7 +191,7 @@ def _by_request_id(session: Session, user_id: int, client_request_id: str) -> Ge
     ).first()
 
 
-def _cached_result(session: Session, user_id: int, key: str, variations: int) -> Generation | None:
+def _cached_result(session: Session, user_id: int, key: str) -> Generation | None:
     return session.exec(
         select(Generation)
         .where(
