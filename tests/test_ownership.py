@@ -124,7 +124,7 @@ def test_placement_exports_have_the_standard_sizes(
         "1080x1080.jpg": (1080, 1080),
         "1080x1350.jpg": (1080, 1350),
         "1080x1920.jpg": (1080, 1920),
-        "628.jpg": (1200, 628),
+        "1200x628.jpg": (1200, 628),
     }
 
 
