@@ -246,3 +246,31 @@ def test_remix_this_uses_an_earlier_result_as_the_source(
     other = make_user(database_url, email="intruder@example.com")
     with pytest.raises(InvalidRequest):
         generations.use_result_as_source(user_id=other, sha256=result.delivered[0], storage=storage)
+
+
+def test_a_failing_progress_display_does_not_strand_credits(
+    database_url: str, storage: LocalStorage
+) -> None:
+    user_id = funded_user(database_url, 2)
+    upload = generations.ingest_source(user_id=user_id, data=jpeg(), storage=storage)
+    started = generations.start_generation(
+        user_id=user_id,
+        client_request_id="p",
+        source_sha256=upload.sha256,
+        options=RemixOptions(instructions="x"),
+        provider="offline",
+        model="offline-v1",
+    )
+
+    async def broken_progress(stage: str, done: int) -> None:
+        raise RuntimeError("the page went away")
+
+    result = asyncio.run(
+        generations.run_generation(
+            generation_id=started.generation_id,
+            provider=OfflineEngine(),
+            storage=storage,
+            progress=broken_progress,
+        )
+    )
+    assert result.status == "succeeded" and balance(user_id) == 1

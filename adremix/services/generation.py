@@ -224,8 +224,13 @@ async def run_generation(
     started = time.monotonic()
 
     async def report(stage: str, done: int = 0) -> None:
-        if progress is not None:
+        # Progress is for the screen only: it must never stop credits being settled.
+        if progress is None:
+            return
+        try:
             await progress(stage, done)
+        except Exception:
+            log.exception("Progress report for generation %s failed", generation_id)
 
     await report("preparing")
     generation, options = await asyncio.to_thread(_load_running, generation_id)

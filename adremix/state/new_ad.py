@@ -251,7 +251,10 @@ class NewAdState(rx.State):
         )
 
     def _update_job(self, generation_id: int, **changes: object) -> None:
-        self.jobs = [{**job, **changes} if job["id"] == generation_id else job for job in self.jobs]
+        self.jobs = [
+            dataclasses.replace(job, **changes) if job.id == generation_id else job  # type: ignore[arg-type]
+            for job in self.jobs
+        ]
 
     @rx.event(background=True)
     async def generate(self):  # type: ignore[no-untyped-def]

@@ -1,0 +1,85 @@
+"""New Ad in a real browser: upload, generate with the offline engine, see results and cost."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+from playwright.sync_api import Page, expect
+
+from tests.app_server import RunningApp
+from tests.browser.conftest import save_screenshot, sign_in_as_developer
+
+SIGNUP_BONUS = 3
+
+
+def ad_image(path: Path) -> Path:
+    image = Image.new("RGB", (1200, 900), (240, 236, 228))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((700, 250, 950, 700), fill=(200, 40, 60))
+    draw.ellipse((760, 180, 890, 300), fill=(30, 30, 30))
+    image.save(path, format="JPEG", quality=90)
+    return path
+
+
+def upload(page: Page, path: Path) -> None:
+    page.locator("#source-upload input[type=file]").set_input_files(str(path))
+
+
+def test_generate_with_the_offline_engine(page: Page, dev_app: RunningApp, tmp_path: Path) -> None:
+    page.goto(f"{dev_app.base_url}/login?next=/new")
+    sign_in_as_developer(page, "creator@example.com")
+    expect(page.locator("#engine-label")).to_have_text("Offline engine")
+    expect(page.locator("#generate")).to_be_disabled()
+    expect(page.locator("#generate-hint")).to_have_text("Upload an ad to start.")
+
+    upload(page, ad_image(tmp_path / "ad.jpg"))
+    expect(page.locator("#source-preview")).to_be_visible()
+    page.locator("#instructions").fill("Make it a festive Diwali offer")
+    page.locator("#template-festive").click()
+    page.locator("#headline").fill("Diwali Dhamaka")
+    page.locator("#cta").fill("Shop now")
+    page.locator("#variations").click()
+    page.get_by_role("option", name="2").click()
+    expect(page.locator("#cost-summary")).to_contain_text("Cost: 2 credit(s)")
+
+    page.locator("#generate").click()
+
+    expect(page.locator(".job-card .result-thumb")).to_have_count(2, timeout=60_000)
+    expect(page.locator(".job-card")).to_contain_text("Done")
+    expect(page.locator("#credit-balance")).to_have_text(str(SIGNUP_BONUS - 2))
+    page.locator("#results").scroll_into_view_if_needed()
+    page.wait_for_timeout(300)  # thumbnails fade in
+    save_screenshot(page, "new-ad")
+
+    page.get_by_role("link", name="History").first.click()
+    expect(page.locator("#history-grid")).to_contain_text("Make it a festive Diwali offer")
+    save_screenshot(page, "history")
+
+
+def test_a_fake_image_is_refused_with_a_clear_message(
+    page: Page, dev_app: RunningApp, tmp_path: Path
+) -> None:
+    page.goto(f"{dev_app.base_url}/login?next=/new")
+    sign_in_as_developer(page, "careful@example.com")
+    fake = tmp_path / "ad.png"
+    fake.write_bytes(b"this is a text file wearing a .png extension")
+    upload(page, fake)
+    expect(page.get_by_text(re.compile("isn't an image we can read"))).to_be_visible()
+    expect(page.locator("#source-preview")).to_have_count(0)
+    expect(page.locator("#credit-balance")).to_have_text(str(SIGNUP_BONUS))
+
+
+def test_not_enough_credits_explains_itself(
+    page: Page, dev_app: RunningApp, tmp_path: Path
+) -> None:
+    page.goto(f"{dev_app.base_url}/login?next=/new")
+    sign_in_as_developer(page, "thrifty@example.com")
+    upload(page, ad_image(tmp_path / "ad.jpg"))
+    page.locator("#instructions").fill("Brighter")
+    page.locator("#variations").click()
+    page.get_by_role("option", name="4").click()
+    expect(page.locator("#generate-hint")).to_have_text("Not enough credits for this many images.")
+    expect(page.locator("#generate")).to_be_disabled()
+    expect(page.get_by_role("link", name="Buy credits").last).to_be_visible()
