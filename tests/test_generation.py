@@ -194,7 +194,8 @@ def test_source_images_are_stored_once_by_content_hash(
     a = generations.ingest_source(user_id=user_id, data=jpeg(), storage=storage)
     b = generations.ingest_source(user_id=user_id, data=jpeg(), storage=storage)
     assert a.sha256 == b.sha256
-    assert len(list((storage.root / "source").rglob("*.png"))) == 1
+    assert len(list((storage.root / "source").rglob("*.img"))) == 1
+    assert len(list((storage.root / "prepared").rglob("*.png"))) == 1
 
 
 def test_someone_elses_source_cannot_be_remixed(database_url: str, storage: LocalStorage) -> None:

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from adremix.api.current_user import user_from_request
 from adremix.services.generation import owns_image
-from adremix.services.images import encode, open_untrusted
+from adremix.services.images import encode, media_type_of, open_untrusted
 from adremix.services.placements import PLACEMENT_EXPORTS, export_placement
 from adremix.services.storage import LocalStorage
 from adremix.settings import Settings
@@ -45,16 +45,19 @@ def file_routes(settings: Settings) -> list[Route]:
         sha = await _owned(request, kind)
         if sha is None:
             return NOT_FOUND
-        fmt = request.query_params.get("format", "png").lower()
-        if fmt not in MEDIA_TYPES:
+        fmt = request.query_params.get("format", "").lower()
+        if fmt and fmt not in MEDIA_TYPES:
             return NOT_FOUND
         data = await run_in_threadpool(storage.read, kind, sha)
-        if fmt != "png":
+        media_type = media_type_of(data)
+        if fmt and MEDIA_TYPES[fmt] != media_type:
             data = await run_in_threadpool(lambda: encode(open_untrusted(data).image, fmt))
+            media_type = MEDIA_TYPES[fmt]
+        fmt = fmt or next(k for k, v in MEDIA_TYPES.items() if v == media_type)
         headers = dict(PRIVATE)
         if request.query_params.get("download") == "1":
             headers["Content-Disposition"] = f'attachment; filename="adremix-{sha[:12]}.{fmt}"'
-        return Response(data, media_type=MEDIA_TYPES[fmt], headers=headers)
+        return Response(data, media_type=media_type, headers=headers)
 
     async def thumbnail(request: Request) -> Response:
         sha = await _owned(request, None)

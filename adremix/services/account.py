@@ -24,6 +24,7 @@ from adremix.models import (
     utcnow,
 )
 from adremix.services.auth_sessions import hash_token
+from adremix.services.images import media_type_of
 from adremix.services.storage import LocalStorage
 
 
@@ -93,7 +94,7 @@ def export_archive(*, session: Session, user_id: int, storage: LocalStorage) -> 
                 "status": g.status,
                 "instructions": g.instructions,
                 "options": g.options,
-                "source_image": f"images/source/{g.source_image_hash}.png",
+                "source_image": f"images/source/{g.source_image_hash}",
                 "results": [f"images/result/{sha}.png" for sha in g.output_hashes],
                 "credits_spent": g.credits_spent,
                 "favourite": g.is_favourite,
@@ -127,10 +128,9 @@ def export_archive(*, session: Session, user_id: int, storage: LocalStorage) -> 
         archive.writestr("adremix-data.json", json.dumps(document, indent=2))
         for image in images:
             if storage.exists(image.kind, image.sha256):
-                archive.write(
-                    storage.path(image.kind, image.sha256),
-                    f"images/{image.kind}/{image.sha256}.png",
-                )
+                data = storage.read(image.kind, image.sha256)
+                extension = media_type_of(data).split("/")[-1].replace("jpeg", "jpg")
+                archive.writestr(f"images/{image.kind}/{image.sha256}.{extension}", data)
     return buffer.getvalue()
 
 
@@ -153,6 +153,8 @@ def delete_account(
         if session.exec(select(StoredImage.id).where(StoredImage.sha256 == sha)).first() is None:
             storage.delete(kind, sha)
             storage.delete("thumb", sha)
+            if kind == "source":
+                storage.delete("prepared", sha)
     collection_ids = select(Collection.id).where(Collection.user_id == user_id)
     session.execute(delete(CollectionItem).where(CollectionItem.collection_id.in_(collection_ids)))  # type: ignore[attr-defined]
     session.execute(delete(Collection).where(Collection.user_id == user_id))

@@ -30,6 +30,7 @@ from adremix.services.images import (
     NormalisedImage,
     downscale,
     encode_png,
+    encode_source,
     open_untrusted,
     sha256_hex,
     thumbnail_webp,
@@ -62,21 +63,19 @@ def _record_image(session: Session, *, user_id: int, sha256: str, kind: str, siz
         )
 
 
-def _store_image(
-    storage: LocalStorage, kind: str, image: NormalisedImage | None, png: bytes
-) -> str:
-    sha = sha256_hex(png)
-    picture = image.image if image else open_untrusted(png).image
-    storage.put(kind, sha, png)
-    storage.put("thumb", sha, thumbnail_webp(picture))
+def _store_image(storage: LocalStorage, kind: str, image: NormalisedImage, data: bytes) -> str:
+    sha = sha256_hex(data)
+    storage.put(kind, sha, data)
+    storage.put("thumb", sha, thumbnail_webp(image.image))
     return sha
 
 
 def ingest_source(*, user_id: int, data: bytes, storage: LocalStorage) -> SourceUpload:
-    """Validate an upload and store it (upright, metadata stripped) once by content hash."""
+    """Validate an upload and store it (upright, metadata stripped) once by content hash,
+    with the downscaled copy the provider will receive."""
     normalised = open_untrusted(data)
-    png = encode_png(normalised.image)
-    sha = _store_image(storage, "source", normalised, png)
+    sha = _store_image(storage, "source", normalised, encode_source(normalised.image))
+    storage.put("prepared", sha, encode_png(downscale(normalised.image), compress_level=1))
     with session_scope() as session:
         _record_image(
             session, user_id=user_id, sha256=sha, kind="source", size=normalised.image.size
@@ -284,8 +283,10 @@ def _load_running(generation_id: int) -> tuple[Generation | None, RemixOptions]:
 
 
 def _provider_input(storage: LocalStorage, source_sha256: str) -> bytes:
+    if storage.exists("prepared", source_sha256):
+        return storage.read("prepared", source_sha256)
     source = open_untrusted(storage.read("source", source_sha256))
-    return encode_png(downscale(source.image))
+    return encode_png(downscale(source.image), compress_level=1)
 
 
 def _store_result(storage: LocalStorage, image_bytes: bytes) -> tuple[str, tuple[int, int]]:

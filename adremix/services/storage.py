@@ -10,7 +10,9 @@ import os
 import tempfile
 from pathlib import Path
 
-KINDS = {"source": "png", "result": "png", "thumb": "webp"}
+# source: the upright, metadata-free original (JPEG or PNG); prepared: the provider's input
+# (PNG, at most 1536 px), made once at upload so a generation never re-decodes the original.
+KINDS = {"source": "img", "prepared": "png", "result": "png", "thumb": "webp"}
 
 
 class LocalStorage:
