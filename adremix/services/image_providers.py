@@ -14,7 +14,7 @@ from typing import Protocol
 
 import openai
 
-from adremix.services.images import InvalidImage, open_untrusted
+from adremix.services.images import InvalidImage, check_image_bytes
 from adremix.services.templates import RemixOptions, build_prompt
 from adremix.settings import Settings
 
@@ -124,7 +124,7 @@ class OpenAIImageProvider:
             raise ProviderBadOutput("The image service returned no image.")
         try:
             image_bytes = base64.b64decode(data[0].b64_json, validate=True)
-            open_untrusted(image_bytes)
+            check_image_bytes(image_bytes)
         except (binascii.Error, ValueError, InvalidImage) as exc:
             raise ProviderBadOutput(
                 "The image service returned something that isn't an image."

@@ -108,6 +108,22 @@ def _normalise_mode(image: Image.Image) -> Image.Image:
     return image.convert("RGB")  # CMYK, YCbCr, L, 1, LAB, HSV ...
 
 
+def check_image_bytes(data: bytes) -> str:
+    """Cheap integrity check of image bytes (headers and checksums, no pixel decode).
+
+    Returns the format; raises InvalidImage. For output from a trusted provider.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image_format = (image.format or "").upper()
+            image.verify()
+    except Exception as exc:
+        raise InvalidImage("Not a readable image.") from exc
+    if image_format not in ALLOWED_FORMATS:
+        raise InvalidImage("Not a PNG, JPEG or WebP image.")
+    return image_format
+
+
 def downscale(image: Image.Image, max_side: int = PROVIDER_MAX_SIDE) -> Image.Image:
     """Shrink so the long side is at most `max_side`; never enlarges."""
     if max(image.size) <= max_side:

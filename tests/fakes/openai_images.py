@@ -9,12 +9,12 @@ GPT image models: base64 PNGs plus token usage. Tests script what the next reque
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
+import re
 import threading
 import time
-from email.parser import BytesParser
-from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -104,7 +104,9 @@ class FakeOpenAIImages:
         elif behaviour == "not_base64":
             payload = "%%% not base64 %%%"
         else:
-            payload = base64.b64encode(_render(image, fields.get("size", "1024x1024"))).decode()
+            payload = _rendered(
+                image, fields.get("image_digest", ""), fields.get("size", "1024x1024")
+            )
         return (
             200,
             {
@@ -125,26 +127,39 @@ def _error(message: str, kind: str, code: str | None) -> dict:
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
+def _multipart(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
+    """(name, payload) of each form-data part. A plain split on the boundary: the stdlib
+    e-mail parser takes ~100 ms per megabyte, which would make this fake the bottleneck."""
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    if not match:
+        return []
+    parts = []
+    for chunk in body.split(b"--" + match.group(1).encode())[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, payload = chunk.strip(b"\r\n").partition(b"\r\n\r\n")
+        name = re.search(rb'name="([^"]*)"', head)
+        if name:
+            parts.append((name.group(1).decode(), payload))
+    return parts
+
+
 def _parse(path: str, content_type: str, body: bytes) -> tuple[dict[str, str], Image.Image | None]:
     if path.endswith("/images/generations"):
         data = json.loads(body or b"{}")
         return {k: str(v) for k, v in data.items()}, None
-    message = BytesParser(policy=default_policy).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + body
-    )
     fields: dict[str, str] = {}
     image = None
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
+    for name, payload in _multipart(content_type, body):
         if name in ("image", "image[]"):
             try:
+                Image.open(io.BytesIO(payload)).verify()
                 image = Image.open(io.BytesIO(payload))
-                image.load()
+                fields["image_digest"] = hashlib.sha256(payload).hexdigest()
             except Exception:
                 image = None
                 fields["image_invalid"] = "1"
-        elif name:
+        else:
             fields[name] = payload.decode()
     return fields, image
 
@@ -160,6 +175,23 @@ def _validate(path: str, fields: dict[str, str], image: Image.Image | None) -> s
     if fields.get("quality", "auto") not in QUALITIES:
         return f"Invalid quality '{fields.get('quality')}'."
     return None
+
+
+_RENDERED: dict[tuple[str, str], str] = {}
+_RENDER_LOCK = threading.Lock()
+
+
+def _rendered(source: Image.Image | None, digest: str, size: str) -> str:
+    """Base64 PNG answer. The same input and size give the same answer, rendered once,
+    so a load test measures the client rather than this fake's image encoding."""
+    key = (digest, size)
+    with _RENDER_LOCK:
+        cached = _RENDERED.get(key)
+    if cached is None:
+        cached = base64.b64encode(_render(source, size)).decode()
+        with _RENDER_LOCK:
+            _RENDERED[key] = cached
+    return cached
 
 
 def _render(source: Image.Image | None, size: str) -> bytes:

@@ -1,0 +1,232 @@
+"""Generation benchmark.
+
+    .venv/bin/python bench/generation.py
+
+1. The pipeline's own overhead for a 12-megapixel JPEG (upload validation and storage,
+   credit reservation, provider input, storing the result, settling credits) with a
+   provider that answers at once: p50 and p95 in ms.
+2. 50 generations started together against the OpenAI SDK path, with a fake images API
+   (in its own process) that takes 2 s per image: wall time (they must overlap).
+3. The peak resident memory of the process running those 50 generations.
+Ends with one JSON line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PIL import Image, ImageDraw  # noqa: E402
+
+ITERATIONS = 20
+CONCURRENT = 50
+PROVIDER_DELAY_S = 2.0
+
+
+def use_fresh_database(tmp: str) -> None:
+    import os
+
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.db"
+    os.environ["ADREMIX_STORAGE_DIR"] = f"{tmp}/files"
+    from adremix.settings import get_settings
+    from tests.app_server import migrate
+
+    get_settings.cache_clear()
+    migrate(os.environ["DATABASE_URL"])
+
+
+def funded_user(credits: int) -> int:
+    from adremix.db import session_scope
+    from adremix.models import User
+    from adremix.services import ledger
+
+    with session_scope() as session:
+        user = User(email="bench@example.com", name="Bench")
+        session.add(user)
+        session.flush()
+        assert user.id is not None
+        ledger.grant(
+            session=session,
+            user_id=user.id,
+            amount=credits,
+            kind="purchase",
+            idempotency_key="bench:fund",
+        )
+        return user.id
+
+
+def photo_12mp(seed: int) -> bytes:
+    image = Image.effect_noise((4000, 3000), 40).convert("RGB")
+    gradient = Image.linear_gradient("L").resize((4000, 3000)).convert("RGB")
+    image = Image.blend(image, gradient, 0.6)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((2400, 800, 3300, 2500), fill=(200, 40, seed % 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+class InstantProvider:
+    """Answers at once with a ready image, so only our own pipeline is timed."""
+
+    name = "instant"
+    model = "instant"
+
+    def __init__(self) -> None:
+        buffer = io.BytesIO()
+        Image.new("RGB", (1024, 1024), (120, 60, 220)).save(buffer, format="PNG")
+        self.image = buffer.getvalue()
+
+    async def generate_one(self, *, source_png: bytes, options: object, index: int) -> bytes:
+        return self.image
+
+
+def overhead() -> tuple[float, float]:
+    from adremix.services import generation as generations
+    from adremix.services.storage import LocalStorage
+    from adremix.services.templates import RemixOptions
+    from adremix.settings import get_settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        use_fresh_database(tmp)
+        storage = LocalStorage(get_settings().storage_dir)
+        user_id = funded_user(ITERATIONS)
+        provider = InstantProvider()
+        timings = []
+        for i in range(ITERATIONS):
+            upload_bytes = photo_12mp(i)  # a different photo each time: nothing cached
+            started = time.perf_counter()
+            upload = generations.ingest_source(user_id=user_id, data=upload_bytes, storage=storage)
+            job = generations.start_generation(
+                user_id=user_id,
+                client_request_id=f"o{i}",
+                source_sha256=upload.sha256,
+                options=RemixOptions(instructions="bench"),
+                provider=provider.name,
+                model=provider.model,
+            )
+            result = asyncio.run(
+                generations.run_generation(
+                    generation_id=job.generation_id, provider=provider, storage=storage
+                )
+            )
+            timings.append((time.perf_counter() - started) * 1000)
+            assert result.status == "succeeded"
+    timings.sort()
+    return statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
+
+
+def concurrent_child(base_url: str) -> None:
+    """In its own process, so its peak memory is the backend's alone."""
+    from adremix.services import generation as generations
+    from adremix.services.image_providers import OpenAIImageProvider
+    from adremix.services.storage import LocalStorage
+    from adremix.services.templates import RemixOptions
+    from adremix.settings import get_settings
+    from tests.fakes.openai_images import API_KEY
+
+    with tempfile.TemporaryDirectory() as tmp:
+        use_fresh_database(tmp)
+        storage = LocalStorage(get_settings().storage_dir)
+        user_id = funded_user(CONCURRENT)
+        upload = generations.ingest_source(user_id=user_id, data=photo_12mp(1), storage=storage)
+        provider = OpenAIImageProvider(
+            api_key=API_KEY, base_url=base_url, model="gpt-image-1", timeout_s=60, max_retries=0
+        )
+        jobs = [
+            generations.start_generation(
+                user_id=user_id,
+                client_request_id=f"c{i}",
+                source_sha256=upload.sha256,
+                options=RemixOptions(instructions=f"bench {i}"),
+                provider=provider.name,
+                model=provider.model,
+                fresh=True,
+            )
+            for i in range(CONCURRENT)
+        ]
+
+        async def run_all() -> list:
+            return await asyncio.gather(
+                *(
+                    generations.run_generation(
+                        generation_id=j.generation_id, provider=provider, storage=storage
+                    )
+                    for j in jobs
+                )
+            )
+
+        started = time.perf_counter()
+        results = asyncio.run(run_all())
+        wall = time.perf_counter() - started
+        assert all(r.status == "succeeded" for r in results), [r.error_message for r in results]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"wall_s": round(wall, 2), "peak_rss_mb": round(peak_mb, 1)}))
+
+
+def serve_fake_openai() -> None:
+    from tests.fakes.openai_images import FakeOpenAIImages
+
+    fake = FakeOpenAIImages().start()
+    fake.default_delay_s = PROVIDER_DELAY_S
+    print(fake.base_url, flush=True)
+    sys.stdin.read()  # until the parent closes our stdin
+    fake.stop()
+
+
+def main() -> None:
+    p50, p95 = overhead()
+    print(f"Pipeline overhead, 12 MP JPEG, instant provider: p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base_url = server.stdout.readline().strip()  # type: ignore[union-attr]
+        child = subprocess.run(
+            [sys.executable, __file__, "--concurrent", base_url],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        server.stdin.close()  # type: ignore[union-attr]
+        server.wait(timeout=10)
+    figures = json.loads(child.stdout.strip().splitlines()[-1])
+    print(
+        f"{CONCURRENT} generations at once, provider takes {PROVIDER_DELAY_S:.0f} s each: "
+        f"{figures['wall_s']:.2f} s wall"
+    )
+    print(f"Peak backend memory during that run: {figures['peak_rss_mb']:.0f} MB")
+    print(
+        json.dumps(
+            {
+                "overhead_p50_ms": round(p50, 1),
+                "overhead_p95_ms": round(p95, 1),
+                "concurrent50_wall_s": figures["wall_s"],
+                "peak_rss_mb": figures["peak_rss_mb"],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        serve_fake_openai()
+    elif sys.argv[1:2] == ["--concurrent"]:
+        concurrent_child(sys.argv[2])
+    else:
+        main()
