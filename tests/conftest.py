@@ -18,6 +18,13 @@ from tests.fakes.razorpay_api import FakeRazorpay
 from tests.local_postgres import LocalPostgres
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: fast feedback first, and Playwright's sync API keeps an event
+    loop running in the main thread for as long as the browser is open, which would break
+    every later test that calls asyncio.run()."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.fspath))
+
+
 def use_database(monkeypatch: pytest.MonkeyPatch, url: str, **env: str) -> None:
     """Point the app's settings (and so its engine) at `url`, as DATABASE_URL would."""
     monkeypatch.setenv("DATABASE_URL", url)

@@ -27,7 +27,7 @@ def test_developer_sign_in_shows_shell_and_survives_reload(page: Page, dev_app: 
     expect(page).to_have_url(re.compile(rf"^{dev_app.base_url}/history/?$"))
     expect(page.locator("#user-name")).to_have_text("asha.patel")
     expect(page.locator("#credit-balance")).to_have_text(re.compile(r"^\d+$"))
-    expect(page.get_by_role("link", name="New Ad")).to_be_visible()
+    expect(page.get_by_role("link", name="New Ad", exact=True)).to_be_visible()
     save_screenshot(page, "shell")
 
     page.reload()
