@@ -25,6 +25,7 @@ def dashboard_stats(*, session: Session, user_id: int, today: date | None = None
     today = today or utcnow().date()
     start = today - timedelta(days=29)
     start_at = datetime.combine(start, time.min, tzinfo=UTC)
+    end_at = datetime.combine(today + timedelta(days=1), time.min, tzinfo=UTC)
     day = func.date(CreditTransaction.created_at)
     used = session.exec(
         select(day, -func.sum(CreditTransaction.amount))
@@ -32,6 +33,7 @@ def dashboard_stats(*, session: Session, user_id: int, today: date | None = None
             CreditTransaction.user_id == user_id,
             CreditTransaction.kind.in_(SPEND_KINDS),  # type: ignore[attr-defined]
             CreditTransaction.created_at >= start_at,
+            CreditTransaction.created_at < end_at,
         )
         .group_by(day)
     ).all()
@@ -44,6 +46,8 @@ def dashboard_stats(*, session: Session, user_id: int, today: date | None = None
         for i in range(30)
     ]
     month_start = datetime.combine(today.replace(day=1), time.min, tzinfo=UTC)
+    next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    month_end = datetime.combine(next_month, time.min, tzinfo=UTC)
     finished = ("succeeded", "partial", "failed")
     count, ok, images = session.exec(
         select(
@@ -53,6 +57,7 @@ def dashboard_stats(*, session: Session, user_id: int, today: date | None = None
         ).where(
             Generation.user_id == user_id,
             Generation.created_at >= month_start,
+            Generation.created_at < month_end,
             Generation.status.in_(finished),  # type: ignore[attr-defined]
         )
     ).one()
