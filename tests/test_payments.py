@@ -161,12 +161,16 @@ def test_razorpay_down_when_confirming_leaves_the_order_pending_for_a_retry(
     with pytest.raises(payments.PaymentPending):
         confirm(user_id, paid)
     assert order_row(checkout.receipt_number).status == "pending"
+    assert [o.receipt_number for o in payments.pending_orders(user_id=user_id)] == [
+        checkout.receipt_number
+    ]
     assert balance(user_id) == 0
 
     settled = payments.settle_order(
         gateway=gateway_for(get_settings()), user_id=user_id, receipt_number=checkout.receipt_number
     )
     assert settled.status == "paid" and balance(user_id) == 50
+    assert payments.pending_orders(user_id=user_id) == []
 
 
 def test_unknown_order_is_refused(razorpay: FakeRazorpay, database_url: str) -> None:

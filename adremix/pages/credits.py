@@ -89,6 +89,43 @@ def confirmation() -> rx.Component:
     )
 
 
+def pending_row(order: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.icon("clock", size=16),
+        rx.text("Payment ", order["receipt"], " (", order["summary"], ") is being confirmed."),
+        rx.spacer(),
+        rx.button(
+            "Check again",
+            size="1",
+            variant="soft",
+            loading=CreditsState.checking == order["receipt"],
+            on_click=CreditsState.check_pending(order["receipt"]),
+        ),
+        width="100%",
+        align="center",
+    )
+
+
+def pending_payments() -> rx.Component:
+    return rx.cond(
+        CreditsState.pending.length() > 0,
+        rx.callout(
+            rx.vstack(
+                rx.foreach(CreditsState.pending, pending_row),
+                rx.text(
+                    "Credits are added automatically once Razorpay confirms; nothing is "
+                    "charged twice.",
+                    size="1",
+                ),
+                width="100%",
+            ),
+            color_scheme="blue",
+            width="100%",
+            id="pending-payments",
+        ),
+    )
+
+
 def test_checkout_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
@@ -239,6 +276,7 @@ def credits() -> rx.Component:
     return rx.vstack(
         balance_card(),
         confirmation(),
+        pending_payments(),
         rx.heading("Buy credits", size="5"),
         rx.grid(
             rx.foreach(CreditsState.packages, package_card),

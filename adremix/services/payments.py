@@ -430,6 +430,18 @@ def receipt_for(*, settings: Settings, user_id: int, receipt_number: str) -> Rec
     )
 
 
+def pending_orders(*, user_id: int) -> list[PaymentOrder]:
+    """Orders paid in the browser but not yet confirmed by Razorpay (retry or webhook)."""
+    with session_scope() as session:
+        return list(
+            session.exec(
+                select(PaymentOrder)
+                .where(PaymentOrder.user_id == user_id, PaymentOrder.status == "pending")
+                .order_by(PaymentOrder.created_at.desc())  # type: ignore[attr-defined]
+            )
+        )
+
+
 def count_paid_orders(*, session: Session, user_id: int) -> int:
     return session.exec(
         select(func.count())

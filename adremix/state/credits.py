@@ -66,6 +66,8 @@ class CreditsState(rx.State):
     paying: bool = False
     confirmed_receipt: str = ""
     gst_note: str = ""
+    pending: list[dict[str, str]] = []
+    checking: str = ""
 
     async def _user_id(self) -> int | None:
         session_state = await self.get_state(SessionState)
@@ -101,6 +103,15 @@ class CreditsState(rx.State):
         user_id = await self._user_id()
         if user_id is None:
             return
+        orders = await asyncio.to_thread(payments.pending_orders, user_id=user_id)
+        self.pending = [
+            {
+                "receipt": order.receipt_number,
+                "summary": f"{order.credits} credits · "
+                f"{format_inr(order.amount_paise, always_paise=True)}",
+            }
+            for order in orders
+        ]
         with session_scope() as session:
             self.total_entries = ledger.count_entries(session=session, user_id=user_id)
             rows = ledger.list_entries(
@@ -283,6 +294,37 @@ class CreditsState(rx.State):
         async with self:
             self.checkout_open = False
         yield rx.toast.error(f"Payment failed: {reason} Nothing was charged.")
+
+    @rx.event(background=True)
+    async def check_pending(self, receipt_number: str):  # type: ignore[no-untyped-def]
+        """Ask Razorpay again about a payment it could not confirm earlier."""
+        async with self:
+            if self.checking:
+                return
+            self.checking = receipt_number
+            user_id = await self._user_id()
+        if user_id is None:
+            return
+        try:
+            order = await asyncio.to_thread(
+                payments.settle_order,
+                gateway=gateway_for(get_settings()),
+                user_id=user_id,
+                receipt_number=receipt_number,
+            )
+        except Exception as exc:
+            async with self:
+                self.checking = ""
+            yield rx.toast.info(user_message(exc))
+            return
+        async with self:
+            self.checking = ""
+            if order.status == "paid":
+                self.confirmed_receipt = order.receipt_number
+            await self._load_entries()
+        yield SessionState.refresh_balance
+        if order.status == "paid":
+            yield rx.toast.success(f"Payment confirmed: {order.credits} credits added.")
 
     @rx.event
     def close_test_checkout(self) -> rx.event.EventSpec:
