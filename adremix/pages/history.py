@@ -237,6 +237,34 @@ def collections_panel() -> rx.Component:
     )
 
 
+def collection_actions() -> rx.Component:
+    """Rename or delete the collection being viewed."""
+    return rx.cond(
+        HistoryState.collection != ALL,
+        rx.hstack(
+            rx.popover.root(
+                rx.popover.trigger(rx.button("Rename collection", size="1", variant="soft")),
+                rx.popover.content(
+                    rx.form(
+                        rx.hstack(
+                            rx.input(name="name", placeholder="New name", max_length=80),
+                            rx.popover.close(rx.button("Save", type="submit")),
+                        ),
+                        on_submit=HistoryState.rename_collection,
+                    ),
+                ),
+            ),
+            rx.button(
+                "Delete collection",
+                size="1",
+                variant="soft",
+                color_scheme="red",
+                on_click=HistoryState.delete_collection,
+            ),
+        ),
+    )
+
+
 def generation_card(card: GenerationCard) -> rx.Component:
     selected = HistoryState.selected.contains(card.id)
     return rx.card(
@@ -443,7 +471,7 @@ def pager() -> rx.Component:
 @protected_page(route="/history", title="History", on_load=[HistoryState.load])
 def history() -> rx.Component:
     return rx.vstack(
-        rx.hstack(rx.spacer(), collections_panel(), width="100%"),
+        rx.hstack(collection_actions(), rx.spacer(), collections_panel(), width="100%"),
         filters_bar(),
         bulk_bar(),
         rx.cond(

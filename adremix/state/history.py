@@ -346,6 +346,30 @@ class HistoryState(rx.State):
         return result
 
     @rx.event
+    async def rename_collection(self, form: dict):  # type: ignore[no-untyped-def]
+        if self.collection == ALL:
+            return rx.toast.error("Choose a collection first.")
+        folder, name = int(self.collection), str(form.get("name") or "")
+        return await self._act(
+            lambda s, uid: library.rename_collection(
+                session=s, user_id=uid, collection_id=folder, name=name
+            ),
+            "Collection renamed.",
+        )
+
+    @rx.event
+    async def delete_collection(self):  # type: ignore[no-untyped-def]
+        if self.collection == ALL:
+            return rx.toast.error("Choose a collection first.")
+        folder = int(self.collection)
+        self.collection = ALL
+        result = await self._act(
+            lambda s, uid: library.delete_collection(session=s, user_id=uid, collection_id=folder),
+            "Collection deleted. Its generations are still in History.",
+        )
+        return [result, self._push_url()]
+
+    @rx.event
     def open_detail(self, generation_id: int) -> None:
         self.detail_id = generation_id
         self.template_name = ""
