@@ -9,8 +9,10 @@ from adremix import pages  # noqa: F401  (importing registers every page)
 from adremix.api import build_api_app
 from adremix.components.shell import PAGES
 from adremix.models import utcnow
+from adremix.pages.login import login
 from adremix.services.generation import recover_interrupted
 from adremix.settings import get_settings
+from adremix.state.session import LoginState
 
 settings = get_settings()
 settings.ensure_startable()
@@ -19,6 +21,7 @@ app = rx.App(
     api_transformer=build_api_app(settings),
     head_components=[rx.el.meta(name="theme-color", content="#6e56cf")],
 )
+app.add_page(login, route="/login", title="Sign in · AdRemix", on_load=LoginState.load)
 for component, route, title, on_load in PAGES:
     app.add_page(component, route=route, title=title, on_load=on_load)
 

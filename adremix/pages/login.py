@@ -74,7 +74,6 @@ def dev_sign_in() -> rx.Component:
     )
 
 
-@rx.page(route="/login", title="Sign in · AdRemix", on_load=LoginState.load)
 def login() -> rx.Component:
     return rx.center(
         rx.card(

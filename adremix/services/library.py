@@ -70,26 +70,26 @@ def _own_collection(session: Session, user_id: int, collection_id: int) -> Colle
     return collection
 
 
-def create_collection(*, session: Session, user_id: int, name: str) -> Collection:
-    collection = Collection(user_id=user_id, name=_clean_name(name))
+def _save_named(session: Session, row: Collection | UserTemplate, what: str) -> None:
+    """Flush a named row; the (user, name) unique constraint turns into a plain message."""
     try:
         with session.begin_nested():
-            session.add(collection)
+            session.add(row)
             session.flush()
     except IntegrityError as exc:
-        raise LibraryError("You already have a collection with that name.") from exc
+        raise LibraryError(f"You already have a {what} with that name.") from exc
+
+
+def create_collection(*, session: Session, user_id: int, name: str) -> Collection:
+    collection = Collection(user_id=user_id, name=_clean_name(name))
+    _save_named(session, collection, "collection")
     return collection
 
 
 def rename_collection(*, session: Session, user_id: int, collection_id: int, name: str) -> None:
     collection = _own_collection(session, user_id, collection_id)
     collection.name = _clean_name(name)
-    try:
-        with session.begin_nested():
-            session.add(collection)
-            session.flush()
-    except IntegrityError as exc:
-        raise LibraryError("You already have a collection with that name.") from exc
+    _save_named(session, collection, "collection")
 
 
 def delete_collection(*, session: Session, user_id: int, collection_id: int) -> None:
@@ -207,12 +207,7 @@ def save_template(
 ) -> UserTemplate:
     clean = {key: value for key, value in options.items() if key in TEMPLATE_FIELDS}
     template = UserTemplate(user_id=user_id, name=_clean_name(name), options=clean)
-    try:
-        with session.begin_nested():
-            session.add(template)
-            session.flush()
-    except IntegrityError as exc:
-        raise LibraryError("You already have a template with that name.") from exc
+    _save_named(session, template, "template")
     return template
 
 
@@ -226,12 +221,7 @@ def _own_template(session: Session, user_id: int, template_id: int) -> UserTempl
 def rename_template(*, session: Session, user_id: int, template_id: int, name: str) -> None:
     template = _own_template(session, user_id, template_id)
     template.name = _clean_name(name)
-    try:
-        with session.begin_nested():
-            session.add(template)
-            session.flush()
-    except IntegrityError as exc:
-        raise LibraryError("You already have a template with that name.") from exc
+    _save_named(session, template, "template")
 
 
 def delete_template(*, session: Session, user_id: int, template_id: int) -> None:

@@ -77,6 +77,23 @@ def _sdk_call(call, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise GatewayUnavailable("Razorpay could not be reached.") from exc
 
 
+def _checkout_signature_is_valid(
+    client: razorpay.Client, order_id: str, payment_id: str, signature: str
+) -> bool:
+    """Checkout's signature, HMAC-SHA256 of `order_id|payment_id`, checked by the SDK."""
+    try:
+        client.utility.verify_payment_signature(
+            {
+                "razorpay_order_id": order_id,
+                "razorpay_payment_id": payment_id,
+                "razorpay_signature": signature,
+            }
+        )
+    except razorpay.errors.SignatureVerificationError:
+        return False
+    return True
+
+
 class RazorpayGateway:
     mode = "razorpay"
 
@@ -93,17 +110,7 @@ class RazorpayGateway:
         return str(order["id"])
 
     def signature_is_valid(self, *, order_id: str, payment_id: str, signature: str) -> bool:
-        try:
-            self._client.utility.verify_payment_signature(
-                {
-                    "razorpay_order_id": order_id,
-                    "razorpay_payment_id": payment_id,
-                    "razorpay_signature": signature,
-                }
-            )
-        except razorpay.errors.SignatureVerificationError:
-            return False
-        return True
+        return _checkout_signature_is_valid(self._client, order_id, payment_id, signature)
 
     def fetch_payment(self, payment_id: str) -> GatewayPayment:
         return GatewayPayment.from_entity(_sdk_call(self._client.payment.fetch, payment_id))
@@ -165,17 +172,7 @@ class TestCheckoutGateway:
         }
 
     def signature_is_valid(self, *, order_id: str, payment_id: str, signature: str) -> bool:
-        try:
-            self._verifier.utility.verify_payment_signature(
-                {
-                    "razorpay_order_id": order_id,
-                    "razorpay_payment_id": payment_id,
-                    "razorpay_signature": signature,
-                }
-            )
-        except razorpay.errors.SignatureVerificationError:
-            return False
-        return True
+        return _checkout_signature_is_valid(self._verifier, order_id, payment_id, signature)
 
     def fetch_payment(self, payment_id: str) -> GatewayPayment:
         with self._lock:

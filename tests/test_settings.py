@@ -1,0 +1,95 @@
+"""Start-up rules: production refuses to run without its secrets; dev runs with nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from adremix.settings import DEV_SECRET_KEY, ConfigurationError, Settings, get_settings
+
+GOOGLE = {"google_client_id": "client.apps.example", "google_client_secret": "s3cret"}
+RAZORPAY = {
+    "razorpay_key_id": "rzp_live_x",
+    "razorpay_key_secret": "key-secret",
+    "razorpay_webhook_secret": "whsec",
+}
+
+
+@pytest.fixture(autouse=True)
+def empty_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No setting may leak in from the shell running the tests."""
+    for field in Settings.model_fields.values():
+        if isinstance(field.validation_alias, str):
+            monkeypatch.delenv(field.validation_alias, raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+def startup_error(config: Settings) -> str:
+    with pytest.raises(ConfigurationError) as raised:
+        config.ensure_startable()
+    return str(raised.value)
+
+
+def test_production_with_nothing_set_names_every_missing_secret() -> None:
+    message = startup_error(settings(env="prod"))
+    for name in ("ADREMIX_SECRET_KEY", "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"):
+        assert name in message
+    assert "ADREMIX_ENV=prod" in message
+
+
+def test_production_names_only_what_is_missing() -> None:
+    message = startup_error(settings(env="prod", secret_key="a-long-random-key", **RAZORPAY))
+    assert "GOOGLE_CLIENT_ID" in message and "GOOGLE_CLIENT_SECRET" in message
+    assert "ADREMIX_SECRET_KEY" not in message and "RAZORPAY" not in message
+
+
+@pytest.mark.parametrize("placeholder", ["changethis", ""])
+def test_a_placeholder_secret_key_counts_as_missing_in_production(placeholder: str) -> None:
+    config = settings(env="prod", secret_key=placeholder, **GOOGLE, **RAZORPAY)
+    assert "ADREMIX_SECRET_KEY" in startup_error(config)
+    with pytest.raises(ConfigurationError):
+        _ = config.signing_key
+
+
+def test_production_with_every_secret_starts() -> None:
+    config = settings(env="prod", secret_key="a-long-random-key", **GOOGLE, **RAZORPAY)
+    config.ensure_startable()
+    assert config.signing_key == "a-long-random-key"
+
+
+def test_production_read_from_the_environment_refuses_to_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ADREMIX_ENV", "prod")
+    monkeypatch.setenv("ADREMIX_SECRET_KEY", "changethis")
+    message = startup_error(Settings(_env_file=None))  # type: ignore[call-arg]
+    for name in ("ADREMIX_SECRET_KEY", "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"):
+        assert name in message
+
+
+def test_dev_starts_without_any_setting_and_signs_with_the_dev_key() -> None:
+    config = settings()
+    assert config.env == "dev" and not config.is_production
+    config.ensure_startable()
+    assert config.missing_for_production() == []
+    assert config.signing_key == DEV_SECRET_KEY
+
+
+def test_developer_sign_in_is_on_in_dev_without_google() -> None:
+    assert settings(env="dev").dev_sign_in_enabled
+
+
+def test_developer_sign_in_is_off_in_dev_with_google() -> None:
+    assert not settings(env="dev", **GOOGLE).dev_sign_in_enabled
+
+
+@pytest.mark.parametrize("google", [{}, GOOGLE], ids=["without-google", "with-google"])
+def test_developer_sign_in_is_never_on_in_production(google: dict[str, str]) -> None:
+    assert not settings(env="prod", **google).dev_sign_in_enabled
