@@ -231,3 +231,34 @@ def test_processed_refund_takes_the_credits_back_once(
         kinds = [t.kind for t in session.exec(select(CreditTransaction))]
         order = session.exec(select(PaymentOrder)).one()
     assert kinds == ["purchase", "purchase_refund"] and order.status == "refunded"
+
+
+def test_a_late_failure_of_an_earlier_attempt_does_not_fail_a_pending_success(
+    razorpay: FakeRazorpay, client: TestClient, database_url: str
+) -> None:
+    user_id = make_user(database_url)
+    settings = get_settings()
+    checkout = payments.start_purchase(
+        settings=settings, gateway=gateway_for(settings), user_id=user_id, package_code="starter"
+    )
+    failed = razorpay.checkout_payment(checkout.provider_order_id, status="failed")
+    succeeded = razorpay.checkout_payment(checkout.provider_order_id, status="authorized")
+    razorpay.fail_next(503, code="SERVER_ERROR")  # Razorpay down while confirming
+    with pytest.raises(payments.PaymentPending):
+        payments.confirm_checkout(
+            gateway=gateway_for(settings),
+            user_id=user_id,
+            provider_order_id=succeeded["razorpay_order_id"],
+            payment_id=succeeded["razorpay_payment_id"],
+            signature=succeeded["razorpay_signature"],
+        )
+    body, event_id = webhook_body(
+        "payment.failed", payment=razorpay.payment(failed["razorpay_payment_id"])
+    )
+    assert post(client, body, event_id) == 200
+    with session_scope() as session:
+        assert session.exec(select(PaymentOrder)).one().status == "pending"
+    settled = payments.settle_order(
+        gateway=gateway_for(settings), user_id=user_id, receipt_number=checkout.receipt_number
+    )
+    assert settled.status == "paid" and balance(user_id) == 10

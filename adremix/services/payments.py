@@ -219,8 +219,8 @@ def confirm_checkout(
                 payment_id,
             )
             raise PaymentVerificationFailed(
-                "We could not verify this payment, so no credits were added. "
-                "If you were charged, it will be refunded automatically."
+                "We could not verify this payment, so no credits were added. If money left "
+                f"your account, contact support and quote order {order.receipt_number}."
             )
         if order.status == "paid":
             return order
@@ -335,7 +335,9 @@ def _apply_event(session: Session, event_type: str, payload: dict) -> str:
         order = _order_by_provider_id(session, str((entity or {}).get("order_id") or ""))
         if order is None:
             return "unknown_order"
-        if order.status in ("created", "pending"):
+        # A failed attempt must not overwrite a later attempt that is being confirmed.
+        this_attempt = order.provider_payment_id in (None, (entity or {}).get("id"))
+        if order.status == "created" or (order.status == "pending" and this_attempt):
             order.status = "failed"
             order.failure_reason = (entity or {}).get("error_description") or "Payment failed"
             session.add(order)
