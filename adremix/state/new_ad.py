@@ -13,7 +13,6 @@ from adremix.services import generation as generations
 from adremix.services import library
 from adremix.services.image_providers import provider_for
 from adremix.services.images import InvalidImage
-from adremix.services.ledger import InsufficientCredits
 from adremix.services.storage import LocalStorage
 from adremix.services.templates import (
     PLACEMENTS,
@@ -181,7 +180,7 @@ class NewAdState(rx.State):
             )
         except InvalidImage as exc:
             self.uploading = False
-            yield rx.toast.error(str(exc))
+            yield rx.toast.error(user_message(exc))
             return
         self.uploading = False
         self._show_source(upload)
@@ -284,10 +283,10 @@ class NewAdState(rx.State):
                 model=provider.model,
                 fresh=fresh,
             )
-        except (InvalidRequest, InsufficientCredits) as exc:
+        except Exception as exc:  # whatever it was, the button must not stay "starting"
             async with self:
                 self.starting = False
-            yield rx.toast.error(str(exc) if isinstance(exc, InvalidRequest) else user_message(exc))
+            yield rx.toast.error(user_message(exc))
             return
         async with self:
             self.starting = False
