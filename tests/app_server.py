@@ -18,6 +18,7 @@ from alembic.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 420
+APP_SETTING_PREFIXES = ("ADREMIX_", "GOOGLE_", "OIDC_", "OPENAI_", "RAZORPAY_", "DATABASE_URL")
 
 
 def free_port() -> int:
@@ -45,8 +46,10 @@ def run_app(*, port: int, workdir: Path, env: dict[str, str]) -> Iterator[Runnin
     database_url = env.get("DATABASE_URL") or f"sqlite:///{workdir / 'app.db'}"
     migrate(database_url)
     log_path = workdir / "reflex.log"
+    # Only the settings this app is given: nothing leaks in from the test process or a .env.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(APP_SETTING_PREFIXES)}
     process_env = {
-        **os.environ,
+        **inherited,
         "ADREMIX_STORAGE_DIR": str(workdir / "files"),
         **env,
         "DATABASE_URL": database_url,

@@ -1,8 +1,10 @@
 """Fixtures for the sign-in tests: a migrated SQLite file, the fake OIDC provider and the app.
 
-Test modules load these with `pytest_plugins = ["tests.auth_fixtures"]`. Everything here is
-real: Alembic migrates the database, the provider is an HTTP server on 127.0.0.1 and the
-app is the same Starlette app Reflex mounts, built from settings read from the environment.
+Test modules load these with `pytest_plugins = ["tests.auth_fixtures"]`: importing the
+fixtures by name would trip ruff (F401/F811) and skip pytest's assertion rewriting here.
+
+Everything is real: Alembic migrates the database, the provider is an HTTP server on
+127.0.0.1 and the app is the Starlette app Reflex mounts, built from the environment.
 """
 
 from __future__ import annotations
@@ -115,4 +117,25 @@ def dev_auth_client(
     """The app in dev without Google, so the e-mail-only developer sign-in is on."""
     settings = configure_app(monkeypatch, DATABASE_URL=auth_database_url, ADREMIX_ENV="dev")
     assert settings.dev_sign_in_enabled
+    return app_client(settings)
+
+
+@pytest.fixture
+def prod_auth_client(
+    oidc_provider: FakeOidcProvider,
+    auth_database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    restore_settings: None,
+) -> TestClient:
+    """The app in production, with the secret key and Google client production requires."""
+    settings = configure_app(
+        monkeypatch,
+        DATABASE_URL=auth_database_url,
+        ADREMIX_ENV="prod",
+        ADREMIX_SECRET_KEY=TEST_SECRET_KEY,
+        GOOGLE_CLIENT_ID=CLIENT_ID,
+        GOOGLE_CLIENT_SECRET=CLIENT_SECRET,
+        OIDC_ISSUER=oidc_provider.issuer,
+    )
+    assert settings.is_production and not settings.dev_sign_in_enabled
     return app_client(settings)
