@@ -74,9 +74,10 @@ def source_picker() -> rx.Component:
 
 
 def template_picker() -> rx.Component:
-    return rx.grid(
+    # Radix radio cards: a real radio group, so arrows, Space and screen readers just work.
+    return rx.radio_cards.root(
         *[
-            rx.card(
+            rx.radio_cards.item(
                 rx.hstack(
                     rx.box(
                         width="0.9rem",
@@ -88,23 +89,17 @@ def template_picker() -> rx.Component:
                     align="center",
                     spacing="2",
                 ),
-                on_click=NewAdState.set_template(code),
-                cursor="pointer",
+                value=code,
                 id=f"template-{code}",
-                role="radio",
-                aria_checked=rx.cond(NewAdState.template == code, "true", "false"),
-                tab_index=0,
-                border=rx.cond(
-                    NewAdState.template == code, f"2px solid {rx.color('accent', 9)}", "none"
-                ),
-                background=rx.cond(NewAdState.template == code, rx.color("accent", 3), "inherit"),
             )
             for code, template in TEMPLATES.items()
         ],
+        value=NewAdState.template,
+        on_value_change=NewAdState.set_template,
         columns=rx.breakpoints(initial="2", sm="3", lg="5"),
-        spacing="2",
+        gap="2",
         width="100%",
-        role="radiogroup",
+        aria_label="Style",
     )
 
 
