@@ -42,11 +42,15 @@ def post(client: TestClient, body: bytes, event_id: str, *, sig: str | None = No
     return response.status_code
 
 
-def paid_order(razorpay: FakeRazorpay, user_id: int) -> tuple[payments.Checkout, dict]:
+def new_order(user_id: int) -> payments.Checkout:
     settings = get_settings()
-    checkout = payments.start_purchase(
+    return payments.start_purchase(
         settings=settings, gateway=gateway_for(settings), user_id=user_id, package_code="starter"
     )
+
+
+def paid_order(razorpay: FakeRazorpay, user_id: int) -> tuple[payments.Checkout, dict]:
+    checkout = new_order(user_id)
     handler = razorpay.checkout_payment(checkout.provider_order_id, status="captured")
     return checkout, handler
 
@@ -191,10 +195,7 @@ def test_payment_failed_records_the_reason(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
     user_id = make_user(database_url)
-    settings = get_settings()
-    checkout = payments.start_purchase(
-        settings=settings, gateway=gateway_for(settings), user_id=user_id, package_code="starter"
-    )
+    checkout = new_order(user_id)
     handler = razorpay.checkout_payment(
         checkout.provider_order_id, status="failed", error_description="Bank declined"
     )
@@ -237,10 +238,8 @@ def test_a_late_failure_of_an_earlier_attempt_does_not_fail_a_pending_success(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
     user_id = make_user(database_url)
+    checkout = new_order(user_id)
     settings = get_settings()
-    checkout = payments.start_purchase(
-        settings=settings, gateway=gateway_for(settings), user_id=user_id, package_code="starter"
-    )
     failed = razorpay.checkout_payment(checkout.provider_order_id, status="failed")
     succeeded = razorpay.checkout_payment(checkout.provider_order_id, status="authorized")
     razorpay.fail_next(503, code="SERVER_ERROR")  # Razorpay down while confirming
