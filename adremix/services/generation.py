@@ -130,7 +130,7 @@ def start_generation(
     options = options.validated()
     if not client_request_id or len(client_request_id) > 64:
         raise InvalidRequest("Missing request id; reload the page and try again.")
-    if not owns_image(user_id=user_id, sha256=source_sha256, kind=None):
+    if not owns_image(user_id=user_id, sha256=source_sha256, kind="source"):
         raise InvalidRequest("Upload an image to remix first.")
     key = cache_key(source_sha256=source_sha256, options=options, provider=provider, model=model)
     try:
