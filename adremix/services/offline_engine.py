@@ -3,6 +3,7 @@
 It does what the product promises, locally: re-lays the ad out for the placement (crop
 around the subject, or pad with a blurred copy of the image), applies the template's colour
 grade, and sets the headline and call to action in a bundled open font (DejaVu Sans Bold).
+Same inputs give byte-identical PNGs, so tests and cached results are stable.
 """
 
 from __future__ import annotations
@@ -10,100 +11,216 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps, ImageStat
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 
-from adremix.services.templates import TEMPLATES, RemixOptions
+from adremix.services.images import encode_png
+from adremix.services.templates import TEMPLATES, RemixOptions, StyleTemplate
 
 FONT_PATH = Path(__file__).resolve().parents[2] / "assets" / "fonts" / "DejaVuSans-Bold.ttf"
 HEX_COLOUR = re.compile(r"#([0-9a-fA-F]{6}|[0-9a-fA-F]{3})\b")
 # Crop when it keeps at least this share of the image; otherwise pad.
 MIN_KEPT_AREA = 0.8
+# Saliency and text placement look at a copy this small: fast, and detail is enough.
+ANALYSIS_SIDE = 128
+# FIND_EDGES responds a little to JPEG noise and gradients; below this it is not detail.
+EDGE_FLOOR = 24
+# Headline, button and margins together never take more of the height than this.
+MAX_TEXT_SHARE = 0.38
+MIN_FONT_SIZE = 14
+# How dark the scrim behind the text gets (of 255): white text reads on any photo.
+SCRIM_ALPHA = 160
+WHITE = (255, 255, 255)
 
 
-@lru_cache(maxsize=32)
+@dataclass(frozen=True)
+class Variation:
+    """How variation `index` differs from the first: framing and grade strength."""
+
+    nudge: tuple[float, float]  # crop mode: focus shift, as fractions of the source
+    zoom: float  # crop mode: >1 crops a little tighter
+    align: float  # pad mode: where the picture sits along the padded axis (0.5 centred)
+    grade_step: float  # added to saturation and tint strength, half of it to contrast
+
+
+# Small, deterministic steps: each variation looks different, none loses the subject.
+VARIATIONS = (
+    Variation((0.0, 0.0), 1.0, 0.5, 0.0),
+    Variation((-0.06, 0.0), 1.06, 0.3, 0.1),
+    Variation((0.06, 0.0), 1.06, 0.7, -0.08),
+    Variation((0.0, -0.04), 1.12, 0.4, 0.16),
+)
+
+
+@lru_cache(maxsize=64)
 def _font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONT_PATH), size)
+
+
+def flatten(image: Image.Image) -> Image.Image:
+    """An RGB copy; transparent areas become white, as the ad would show on a page."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, WHITE)
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return image.convert("RGB")
+
+
+def _edge_map(image: Image.Image) -> Image.Image:
+    """Edge energy of a small greyscale copy, noise floored and the frame removed."""
+    small = image.convert("RGB")
+    small.thumbnail((ANALYSIS_SIDE, ANALYSIS_SIDE), Image.Resampling.BILINEAR)
+    edges = small.convert("L").filter(ImageFilter.FIND_EDGES)
+    edges = edges.point(lambda v: v if v > EDGE_FLOOR else 0)
+    # FIND_EDGES marks the image frame itself; blank a 1px border.
+    ImageDraw.Draw(edges).rectangle((0, 0, edges.width - 1, edges.height - 1), outline=0)
+    return edges
+
+
+def _profile(edges: Image.Image, axis: str) -> list[float]:
+    """Mean edge energy per column ("x") or per row ("y"); a BOX resize averages for us."""
+    size = (edges.width, 1) if axis == "x" else (1, edges.height)
+    return [float(v) for v in edges.resize(size, Image.Resampling.BOX).getdata()]
+
+
+def _centroid(weights: list[float]) -> float | None:
+    total = sum(weights)
+    if total <= 0:
+        return None
+    return sum(w * (i + 0.5) for i, w in enumerate(weights)) / total / len(weights)
 
 
 def subject_focus(image: Image.Image) -> tuple[float, float]:
     """Where the subject probably is, as fractions (x, y): the centroid of edge energy.
 
-    Cheap saliency: ads put detail (product, text, faces) on a plainer background.
+    Cheap saliency: ads put the detail (product, text, faces) on a plainer background.
+    A featureless image has its focus in the centre.
     """
-    small = image.convert("L")
-    small.thumbnail((128, 128))
-    edges = small.filter(ImageFilter.FIND_EDGES)
-    width, height = edges.size
-    pixels = edges.load()
-    total = sx = sy = 0.0
-    # Skip a 1px border: FIND_EDGES marks the image frame itself.
-    for y in range(1, height - 1):
-        for x in range(1, width - 1):
-            weight = pixels[x, y]
-            if weight > 24:
-                total += weight
-                sx += weight * x
-                sy += weight * y
-    if total == 0:
-        return 0.5, 0.5
-    return sx / total / width, sy / total / height
+    edges = _edge_map(image)
+    fx = _centroid(_profile(edges, "x"))
+    fy = _centroid(_profile(edges, "y"))
+    return (0.5 if fx is None else fx, 0.5 if fy is None else fy)
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+def _crop_around(
+    image: Image.Image, size: tuple[int, int], focus: tuple[float, float], zoom: float
+) -> Image.Image:
+    src_w, src_h = image.size
+    ratio = size[0] / size[1]
+    if src_w / src_h > ratio:  # wider than the placement: keep the height, trim the sides
+        crop_w, crop_h = src_h * ratio / zoom, src_h / zoom
+    else:
+        crop_w, crop_h = src_w / zoom, src_w / ratio / zoom
+    # Centre the window on the subject, then slide it back inside the image.
+    left = _clamp(focus[0] * src_w - crop_w / 2, 0.0, src_w - crop_w)
+    top = _clamp(focus[1] * src_h - crop_h / 2, 0.0, src_h - crop_h)
+    return image.resize(
+        size, Image.Resampling.LANCZOS, box=(left, top, left + crop_w, top + crop_h)
+    )
+
+
+def _pad(image: Image.Image, size: tuple[int, int], align: float) -> Image.Image:
+    target_w, target_h = size
+    scale = min(target_w / image.width, target_h / image.height)
+    fg_w = max(1, min(target_w, round(image.width * scale)))
+    fg_h = max(1, min(target_h, round(image.height * scale)))
+    foreground = image.resize((fg_w, fg_h), Image.Resampling.LANCZOS)
+    # The background is the image itself, scaled to cover, blurred hard and darkened a
+    # little, so the padding carries the ad's colours instead of flat bars. Blurring an
+    # eighth-size copy and enlarging it is as smooth as a full-size blur and ~50x cheaper.
+    small_size = (max(1, target_w // 8), max(1, target_h // 8))
+    cover = max(small_size[0] / image.width, small_size[1] / image.height)
+    cover_w, cover_h = image.width * cover, image.height * cover
+    box_left = (cover_w - small_size[0]) / 2 / cover
+    box_top = (cover_h - small_size[1]) / 2 / cover
+    small = image.resize(
+        small_size,
+        Image.Resampling.BILINEAR,
+        box=(box_left, box_top, image.width - box_left, image.height - box_top),
+        reducing_gap=2.0,
+    )
+    small = small.filter(ImageFilter.GaussianBlur(radius=max(small_size) / 10))
+    background = ImageEnhance.Brightness(small).enhance(0.78)
+    offset = (round((target_w - fg_w) * align), round((target_h - fg_h) * align))
+    # A soft shadow lifts the picture off its own blurred copy.
+    shadow = Image.new("L", small_size, 0)
+    ImageDraw.Draw(shadow).rectangle(
+        (
+            offset[0] // 8,
+            (offset[1] + max(2, target_h // 200)) // 8,
+            (offset[0] + fg_w) // 8,
+            (offset[1] + fg_h) // 8 + 1,
+        ),
+        fill=120,
+    )
+    shadow = shadow.filter(ImageFilter.GaussianBlur(radius=2))
+    canvas = background.resize(size, Image.Resampling.BICUBIC)
+    canvas.paste((0, 0, 0), (0, 0, *size), mask=shadow.resize(size, Image.Resampling.BICUBIC))
+    canvas.paste(foreground, offset)
+    return canvas
 
 
 def fit_to_canvas(
-    image: Image.Image, size: tuple[int, int], *, focus: tuple[float, float] | None = None
+    image: Image.Image,
+    size: tuple[int, int],
+    *,
+    focus: tuple[float, float] | None = None,
+    zoom: float = 1.0,
+    align: float = 0.5,
 ) -> Image.Image:
-    """Exactly `size`: crop around the subject when little is lost, otherwise pad."""
-    image = image.convert("RGB")
-    target_w, target_h = size
-    src_w, src_h = image.size
-    target_ratio, src_ratio = target_w / target_h, src_w / src_h
-    kept = min(target_ratio, src_ratio) / max(target_ratio, src_ratio)
+    """An RGB image of exactly `size`: crop around the subject when little is lost, else pad.
+
+    Cropping is used when it keeps at least 80% of the image; `focus` (fractions x, y)
+    overrides the estimated subject position and `zoom` > 1 crops a little tighter. For
+    shapes further apart the whole image is kept, on a blurred copy of itself; `align`
+    places it along the padded axis (0 top/left, 0.5 centred, 1 bottom/right).
+    """
+    image = flatten(image)
+    src_ratio = image.width / image.height
+    target_ratio = size[0] / size[1]
+    kept = min(src_ratio, target_ratio) / max(src_ratio, target_ratio)
     if kept >= MIN_KEPT_AREA:
-        fx, fy = focus or subject_focus(image)
-        return ImageOps.fit(image, size, Image.Resampling.LANCZOS, centering=(fx, fy))
-    # Too different to crop without cutting the subject: fit whole, pad with itself.
-    background = ImageOps.fit(image, size, Image.Resampling.BILINEAR).filter(
-        ImageFilter.GaussianBlur(radius=max(size) // 30)
-    )
-    background = ImageEnhance.Brightness(background).enhance(0.7)
-    foreground = ImageOps.contain(image, size, Image.Resampling.LANCZOS)
-    offset = ((target_w - foreground.width) // 2, (target_h - foreground.height) // 2)
-    background.paste(foreground, offset)
-    return background
+        return _crop_around(image, size, focus or subject_focus(image), max(1.0, zoom))
+    return _pad(image, size, _clamp(align, 0.0, 1.0))
 
 
-def _grade(image: Image.Image, options: RemixOptions, index: int) -> Image.Image:
-    saturation, contrast, brightness, tint, strength = TEMPLATES[options.template].grade
-    # Variations differ visibly but deterministically: a stronger or lighter grade each.
-    step = (0.0, 0.06, -0.05, 0.1)[index % 4]
-    image = ImageEnhance.Color(image).enhance(saturation + step)
-    image = ImageEnhance.Contrast(image).enhance(contrast + step / 2)
+def apply_grade(image: Image.Image, template: StyleTemplate, *, step: float = 0.0) -> Image.Image:
+    """The template's colour grade: saturation, contrast, brightness, then a tint blend.
+
+    `step` strengthens (or, negative, softens) the grade for a variation.
+    """
+    saturation, contrast, brightness, tint, strength = template.grade
+    image = ImageEnhance.Color(image).enhance(max(0.0, saturation + step))
+    image = ImageEnhance.Contrast(image).enhance(max(0.0, contrast + step / 2))
     image = ImageEnhance.Brightness(image).enhance(brightness)
     overlay = Image.new("RGB", image.size, tint)
-    return Image.blend(image, overlay, max(0.0, min(0.6, strength + step)))
+    return Image.blend(image, overlay, _clamp(strength + step, 0.0, 0.6))
 
 
 def brand_colour(text: str) -> tuple[int, int, int] | None:
-    """The first #rgb / #rrggbb colour in the brand colours field, if any."""
+    """The first valid #rgb / #rrggbb colour in the free-text brand colours field, if any."""
     match = HEX_COLOUR.search(text or "")
     if not match:
         return None
     digits = match.group(1)
     if len(digits) == 3:
         digits = "".join(ch * 2 for ch in digits)
-    return tuple(int(digits[i : i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
+    return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
 
 
-def _wrap(
-    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int
-) -> list[str]:
+def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
     lines: list[str] = []
     for word in text.split():
         trial = f"{lines[-1]} {word}" if lines else word
-        if lines and draw.textlength(trial, font=font) <= width:
+        if lines and font.getlength(trial) <= width:
             lines[-1] = trial
         else:
             lines.append(word)
@@ -111,85 +228,152 @@ def _wrap(
 
 
 def _fit_text(
-    draw: ImageDraw.ImageDraw, text: str, max_width: int, start: int, max_lines: int
+    text: str, *, max_width: int, max_height: int, start: int, max_lines: int
 ) -> tuple[ImageFont.FreeTypeFont, list[str]]:
-    size = start
+    """The largest font (from `start`, shrinking) whose wrapped text fits the box."""
+    size = max(start, MIN_FONT_SIZE)
     while True:
         font = _font(size)
-        lines = _wrap(draw, text, font, max_width)
-        widest = max((draw.textlength(line, font=font) for line in lines), default=0)
-        if (len(lines) <= max_lines and widest <= max_width) or size <= 14:
+        lines = _wrap(text, font, max_width)
+        widest = max((font.getlength(line) for line in lines), default=0)
+        fits = len(lines) <= max_lines and widest <= max_width
+        if (fits and _line_height(font) * len(lines) <= max_height) or size <= MIN_FONT_SIZE:
             return font, lines
-        size = int(size * 0.9)
+        size = max(MIN_FONT_SIZE, int(size * 0.92))
 
 
-def _set_text(image: Image.Image, options: RemixOptions, focus_y: float) -> Image.Image:
-    """Headline and call to action in one band at the edge away from the subject."""
+def _line_height(font: ImageFont.FreeTypeFont) -> int:
+    return round(font.size * 1.15)
+
+
+def _quieter_edge_is_top(image: Image.Image, share: float) -> bool:
+    """Whether the top `share` of the image has less detail than the bottom `share`.
+
+    Text goes where the subject isn't; on a tie the bottom wins, as in most ads.
+    """
+    rows = _profile(_edge_map(image), "y")
+    span = max(1, round(len(rows) * share))
+    return sum(rows[:span]) < sum(rows[-span:])
+
+
+def _scrim(size: tuple[int, int], *, at_top: bool, solid: int, fade: int) -> Image.Image:
+    """Alpha mask: dark behind the text (`solid` px) fading out over `fade` px more."""
+    height = size[1]
+    column = Image.new("L", (1, height), 0)
+    column.paste(SCRIM_ALPHA, (0, 0, 1, min(height, solid)))
+    # linear_gradient runs 0 -> 255 downwards; invert and scale it to fade the dark out.
+    ramp = Image.linear_gradient("L").resize((1, max(1, fade)))
+    column.paste(ramp.point(lambda v: SCRIM_ALPHA - v * SCRIM_ALPHA // 255), (0, solid))
+    if not at_top:
+        column = column.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
+    return column.resize(size, Image.Resampling.NEAREST)
+
+
+def _set_text(image: Image.Image, options: RemixOptions) -> Image.Image:
+    """Headline and call to action together, at the edge with less detail."""
     if not options.headline and not options.call_to_action:
         return image
-    canvas = image.convert("RGBA")
-    layer = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    width, height = canvas.size
-    margin = width // 16
-    headline_font, lines = (None, [])
-    if options.headline:
-        headline_font, lines = _fit_text(draw, options.headline, int(width * 0.85), width // 10, 3)
-    button = None
+    template = TEMPLATES[options.template]
+    width, height = image.size
+    short_side = min(width, height)
+    margin = short_side // 24
+    gap = short_side // 40
+    text_width = int(width * 0.85)
+    available = int(height * MAX_TEXT_SHARE) - 2 * margin
+
+    button: tuple[ImageFont.FreeTypeFont, str, int, int] | None = None
     if options.call_to_action:
-        font, cta_lines = _fit_text(draw, options.call_to_action, int(width * 0.6), width // 20, 1)
+        font, cta_lines = _fit_text(
+            options.call_to_action,
+            max_width=int(width * 0.6),
+            max_height=available // 3,
+            start=short_side // 22,
+            max_lines=1,
+        )
         label = cta_lines[0] if cta_lines else options.call_to_action
-        pad_x, pad_y = font.size, font.size // 2
-        button = (
-            font,
-            label,
-            int(draw.textlength(label, font=font) + 2 * pad_x),
-            font.size + 2 * pad_y,
-            pad_x,
-            pad_y,
+        button_w = round(font.getlength(label)) + 2 * font.size
+        button_h = round(font.size * 2.1)
+        button = (font, label, min(button_w, width - 2 * margin), button_h)
+        available -= button_h + gap
+
+    headline: tuple[ImageFont.FreeTypeFont, list[str]] | None = None
+    if options.headline:
+        headline = _fit_text(
+            options.headline,
+            max_width=text_width,
+            max_height=available,
+            start=short_side // 11,
+            max_lines=3,
         )
-    line_height = int(headline_font.size * 1.18) if headline_font else 0
-    band = (
-        margin + line_height * len(lines) + (button[3] + margin // 2 if button else 0) + margin // 2
-    )
-    top = 0 if focus_y > 0.5 else height - band
-    draw.rectangle((0, top, width, top + band), fill=(0, 0, 0, 110))
-    y = top + margin // 2
-    for line in lines:
-        assert headline_font is not None
-        x = (width - draw.textlength(line, font=headline_font)) / 2
-        draw.text((x + 2, y + 2), line, font=headline_font, fill=(0, 0, 0, 160))
-        draw.text((x, y), line, font=headline_font, fill=(255, 255, 255, 255))
-        y += line_height
+
+    block_h = 0
+    if headline:
+        block_h += _line_height(headline[0]) * len(headline[1])
     if button:
-        font, label, button_w, button_h, pad_x, pad_y = button
-        colour = brand_colour(options.brand_colors) or TEMPLATES[options.template].accent
-        left, y = (width - button_w) // 2, y + margin // 4
+        block_h += button[3] + (gap if headline else 0)
+    solid = block_h + 2 * margin
+    at_top = _quieter_edge_is_top(image, solid / height)
+
+    # Legibility on any photo: a dark gradient scrim behind the text, plus a text shadow.
+    canvas = image.copy()
+    canvas.paste(
+        (0, 0, 0),
+        (0, 0, width, height),
+        mask=_scrim(image.size, at_top=at_top, solid=solid, fade=solid // 3),
+    )
+    draw = ImageDraw.Draw(canvas)
+    y = margin if at_top else height - margin - block_h
+    if headline:
+        font, lines = headline
+        shadow = max(1, font.size // 28)
+        for line in lines:
+            centre = (width / 2, y + _line_height(font) / 2)
+            draw.text(
+                (centre[0] + shadow, centre[1] + shadow),
+                line,
+                font=font,
+                fill=(0, 0, 0),
+                anchor="mm",
+            )
+            draw.text(centre, line, font=font, fill=WHITE, anchor="mm")
+            y += _line_height(font)
+        y += gap
+    if button:
+        font, label, button_w, button_h = button
+        colour = brand_colour(options.brand_colors) or template.accent
+        left = (width - button_w) // 2
         draw.rounded_rectangle(
-            (left, y, left + button_w, y + button_h), radius=button_h // 2, fill=(*colour, 245)
+            (left, y, left + button_w, y + button_h), radius=button_h // 2, fill=colour
         )
-        draw.text((left + pad_x, y + pad_y - font.size // 10), label, font=font, fill="white")
-    return Image.alpha_composite(canvas, layer).convert("RGB")
+        draw.text((width / 2, y + button_h / 2), label, font=font, fill=WHITE, anchor="mm")
+    return canvas
 
 
 def remix(source: Image.Image, options: RemixOptions, index: int) -> Image.Image:
-    """The offline remix of `source` for `options`, variation `index`: RGB, placement size."""
-    if source.mode in ("RGBA", "LA", "P"):
-        flat = Image.new("RGB", source.size, (255, 255, 255))
-        rgba = source.convert("RGBA")
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        source = flat
+    """The offline remix of `source` for `options`, variation `index` (0-based).
+
+    Returns an RGB image of exactly the placement's size: laid out for the placement,
+    colour graded by the template, with the headline and call to action (if any) set.
+    """
+    source = flatten(source)
+    variation = VARIATIONS[index % len(VARIATIONS)]
     focus_x, focus_y = subject_focus(source)
-    # Nudge the crop per variation so each is a slightly different framing.
-    nudge = (0.0, -0.08, 0.08, 0.0)[index % 4]
-    focus = (min(1.0, max(0.0, focus_x + nudge)), focus_y)
-    laid_out = fit_to_canvas(source, options.pixels, focus=focus)
-    graded = _grade(laid_out, options, index)
-    return _set_text(graded, options, subject_focus(laid_out)[1])
+    focus = (
+        _clamp(focus_x + variation.nudge[0], 0.0, 1.0),
+        _clamp(focus_y + variation.nudge[1], 0.0, 1.0),
+    )
+    laid_out = fit_to_canvas(
+        source, options.pixels, focus=focus, zoom=variation.zoom, align=variation.align
+    )
+    graded = apply_grade(laid_out, TEMPLATES[options.template], step=variation.grade_step)
+    return _set_text(graded, options)
 
 
-def mean_colour(image: Image.Image) -> tuple[float, ...]:
-    return tuple(ImageStat.Stat(image.convert("RGB")).mean)
+def _render(source_png: bytes, options: RemixOptions, index: int) -> bytes:
+    with Image.open(io.BytesIO(source_png)) as source:
+        source.load()
+        result = remix(source, options, index)
+    return encode_png(result)
 
 
 class OfflineEngine:
@@ -199,12 +383,5 @@ class OfflineEngine:
     model = "offline-v1"
 
     async def generate_one(self, *, source_png: bytes, options: RemixOptions, index: int) -> bytes:
+        """One remixed PNG for variation `index`; CPU work runs in a worker thread."""
         return await asyncio.to_thread(_render, source_png, options, index)
-
-
-def _render(source_png: bytes, options: RemixOptions, index: int) -> bytes:
-    with Image.open(io.BytesIO(source_png)) as source:
-        result = remix(source, options, index)
-    buffer = io.BytesIO()
-    result.save(buffer, format="PNG")
-    return buffer.getvalue()
