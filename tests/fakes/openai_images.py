@@ -1,9 +1,15 @@
 """A fake of the OpenAI Images API on 127.0.0.1 for the real `openai` SDK (`base_url`).
 
-`POST /v1/images/edits` (multipart) and `/v1/images/generations` (JSON) answer like the
-GPT image models: base64 PNGs plus token usage. Tests script what the next requests get:
-"ok", ("status", 429 / 500), "refuse" (content policy), ("delay", s), "bad_image",
-"not_base64".
+`POST /v1/images/edits` (multipart) and `POST /v1/images/generations` (JSON) answer like
+the GPT image models: base64 images of the requested size plus token `usage`, and OpenAI's
+error JSON (`{"error": {"message", "type", "param", "code"}}`) for a wrong key (401) and
+invalid parameters (400 `invalid_request_error`).
+
+Tests script what the next authenticated requests get, one item per request:
+"ok", ("status", 429 | 500 | ...), "refuse" (content policy), ("delay", seconds),
+"bad_image" (base64 of bytes that are not an image), "not_base64". An empty script
+answers "ok". `default_delay_s` slows every request (benchmarks); `requests` records
+what the API was sent.
 """
 
 from __future__ import annotations
@@ -12,26 +18,72 @@ import base64
 import hashlib
 import io
 import json
-import re
+import secrets
 import threading
 import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from PIL import Image, ImageOps
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
 
 from tests.fakes.http_server import LoopbackServer
 
 API_KEY = "sk-test-fake-openai"
 SIZES = {"1024x1024": (1024, 1024), "1536x1024": (1536, 1024), "1024x1536": (1024, 1536)}
-QUALITIES = {"low", "medium", "high", "auto"}
+QUALITIES = ("low", "medium", "high", "auto")
+OUTPUT_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
+BACKGROUNDS = ("transparent", "opaque", "auto")
+INPUT_FIDELITIES = ("high", "low")
+INPUT_FORMATS = ("PNG", "JPEG", "WEBP")
+MAX_PROMPT_CHARS = 32_000
+MAX_INPUT_IMAGES = 16
+MAX_INPUT_IMAGE_BYTES = 50 * 1024 * 1024
+REFUSAL_MESSAGE = "Your request was rejected by the safety system."
+# Scripted retries should not wait the SDK's exponential backoff (0.5 s and up).
+RETRY_AFTER_MS = "10"
+# gpt-image-1 output tokens per image by quality and size, from OpenAI's pricing table.
+OUTPUT_TOKENS = {
+    "low": {"1024x1024": 272, "1024x1536": 408, "1536x1024": 400},
+    "medium": {"1024x1024": 1056, "1024x1536": 1584, "1536x1024": 1568},
+    "high": {"1024x1024": 4160, "1024x1536": 6240, "1536x1024": 6208},
+}
+IMAGE_TOKENS_PER_INPUT = 323
+
 Behaviour = str | tuple[str, float]
+Answer = tuple[int, dict[str, Any], dict[str, str]]
+
+
+class BadRequest(Exception):
+    """A 400 `invalid_request_error`, as OpenAI words it."""
+
+    def __init__(self, message: str, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+        self.code = code
+
+
+@dataclass
+class InputImage:
+    data: bytes
+    image: Image.Image | None  # None when Pillow cannot decode it
+
+
+@dataclass
+class ParsedRequest:
+    fields: dict[str, Any] = field(default_factory=dict)
+    images: list[InputImage] = field(default_factory=list)
 
 
 class FakeOpenAIImages:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._script: list[Behaviour] = []
+        self._rendered: dict[tuple[str, str, str], str] = {}
+        # Each request: path, fields (form or JSON, images excluded), image_size (the
+        # first input image's (width, height) or None), image_sizes, status answered.
         self.requests: list[dict[str, Any]] = []
         self.default_delay_s = 0.0
         self._server = LoopbackServer(_Handler)
@@ -55,6 +107,10 @@ class FakeOpenAIImages:
             self.default_delay_s = 0.0
 
     def script(self, behaviours: list[Behaviour]) -> None:
+        """Queue behaviours for the next authenticated requests, in order."""
+        for behaviour in behaviours:
+            if not _is_behaviour(behaviour):
+                raise ValueError(f"Unknown scripted behaviour {behaviour!r}")
         with self._lock:
             self._script.extend(behaviours)
 
@@ -62,147 +118,348 @@ class FakeOpenAIImages:
         with self._lock:
             return self._script.pop(0) if self._script else "ok"
 
-    def handle(self, path: str, headers: Any, body: bytes) -> tuple[int, dict, dict[str, str]]:
+    def handle(self, path: str, headers: Any, body: bytes) -> Answer:
         if self.default_delay_s:
             time.sleep(self.default_delay_s)
-        if headers.get("Authorization") != f"Bearer {API_KEY}":
-            return (
-                401,
-                _error("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"),
-                {},
-            )
-        fields, image = _parse(path, headers.get("Content-Type", ""), body)
+        record: dict[str, Any] = {
+            "path": path,
+            "fields": {},
+            "image_size": None,
+            "image_sizes": [],
+            "status": None,
+        }
         with self._lock:
-            self.requests.append(
-                {"path": path, "fields": fields, "image_size": image.size if image else None}
+            self.requests.append(record)
+        status, payload, extra = self._answer(path, headers, body, record)
+        record["status"] = status
+        return status, payload, extra
+
+    def _answer(self, path: str, headers: Any, body: bytes, record: dict[str, Any]) -> Answer:
+        authorization = headers.get("Authorization") or ""
+        if not authorization.startswith("Bearer "):
+            return _error(
+                401,
+                "You didn't provide an API key. You need to provide your API key in an "
+                "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                "invalid_request_error",
             )
+        if authorization != f"Bearer {API_KEY}":
+            return _error(
+                401,
+                f"Incorrect API key provided: {_redacted(authorization[7:])}.",
+                "invalid_request_error",
+                code="invalid_api_key",
+            )
+        try:
+            request = _parse(path, headers.get("Content-Type") or "", body)
+        except BadRequest as exc:
+            return _error(400, str(exc), "invalid_request_error", exc.param, exc.code)
+        record["fields"] = request.fields
+        sizes = [i.image.size if i.image else None for i in request.images]
+        record["image_sizes"] = sizes
+        record["image_size"] = sizes[0] if sizes else None
+
         behaviour = self._next()
         if isinstance(behaviour, tuple) and behaviour[0] == "delay":
-            time.sleep(behaviour[1])
+            time.sleep(float(behaviour[1]))
             behaviour = "ok"
         if isinstance(behaviour, tuple) and behaviour[0] == "status":
-            status = int(behaviour[1])
-            message = "Rate limit reached" if status == 429 else "The server had an error"
-            kind = "requests" if status == 429 else "server_error"
-            return status, _error(message, kind, None), {"retry-after-ms": "10"}
+            return _scripted_status(int(behaviour[1]))
+        try:
+            _validate(path, request)
+        except BadRequest as exc:
+            return _error(400, str(exc), "invalid_request_error", exc.param, exc.code)
         if behaviour == "refuse":
-            return (
-                400,
-                _error(
-                    "Your request was rejected by the safety system.",
-                    "image_generation_user_error",
-                    "moderation_blocked",
-                ),
-                {},
+            return _error(
+                400, REFUSAL_MESSAGE, "image_generation_user_error", code="moderation_blocked"
             )
-        problem = _validate(path, fields, image)
-        if problem:
-            return 400, _error(problem, "invalid_request_error", None), {}
+        return 200, self._success(request, behaviour), {}
+
+    def _success(self, request: ParsedRequest, behaviour: Behaviour) -> dict[str, Any]:
+        fields = request.fields
+        source = request.images[0] if request.images else None
+        size = fields.get("size") or "auto"
+        if size == "auto":
+            size = _auto_size(source.image if source else None)
+        quality = fields.get("quality") or "auto"
+        if quality == "auto":
+            quality = "medium"
+        output_format = fields.get("output_format") or "png"
         n = int(fields.get("n") or 1)
         if behaviour == "bad_image":
             payload = base64.b64encode(b"<html>definitely not a png</html>").decode()
         elif behaviour == "not_base64":
             payload = "%%% not base64 %%%"
         else:
-            payload = _rendered(
-                image, fields.get("image_digest", ""), fields.get("size", "1024x1024")
-            )
-        return (
-            200,
-            {
-                "created": int(time.time()),
-                "data": [{"b64_json": payload}] * n,
-                "usage": {
-                    "input_tokens": 600,
-                    "output_tokens": 4160,
-                    "total_tokens": 4760,
-                    "input_tokens_details": {"image_tokens": 500, "text_tokens": 100},
-                },
+            payload = self._rendered_image(source, size, output_format)
+        text_tokens = max(1, len(str(fields.get("prompt", ""))) // 4)
+        image_tokens = IMAGE_TOKENS_PER_INPUT * len(request.images)
+        output_tokens = OUTPUT_TOKENS[quality][size] * n
+        return {
+            "created": int(time.time()),
+            "background": "opaque",
+            "output_format": output_format,
+            "quality": quality,
+            "size": size,
+            "data": [{"b64_json": payload} for _ in range(n)],
+            "usage": {
+                "input_tokens": text_tokens + image_tokens,
+                "output_tokens": output_tokens,
+                "total_tokens": text_tokens + image_tokens + output_tokens,
+                "input_tokens_details": {"image_tokens": image_tokens, "text_tokens": text_tokens},
             },
-            {},
+        }
+
+    def _rendered_image(self, source: InputImage | None, size: str, output_format: str) -> str:
+        """Base64 image answer. The same input, size and format give the same answer,
+        rendered once, so a load test measures the client rather than this fake's encoder."""
+        digest = hashlib.sha256(source.data).hexdigest() if source else ""
+        key = (digest, size, output_format)
+        with self._lock:
+            cached = self._rendered.get(key)
+        if cached is None:
+            image = source.image if source else None
+            cached = base64.b64encode(_render(image, size, output_format)).decode()
+            with self._lock:
+                self._rendered[key] = cached
+        return cached
+
+
+def _is_behaviour(behaviour: object) -> bool:
+    if isinstance(behaviour, str):
+        return behaviour in ("ok", "refuse", "bad_image", "not_base64")
+    return (
+        isinstance(behaviour, tuple)
+        and len(behaviour) == 2
+        and behaviour[0] in ("status", "delay")
+        and isinstance(behaviour[1], int | float)
+    )
+
+
+def _error(
+    status: int,
+    message: str,
+    kind: str,
+    param: str | None = None,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Answer:
+    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
+    return status, body, headers or {}
+
+
+def _scripted_status(status: int) -> Answer:
+    retry = {"retry-after-ms": RETRY_AFTER_MS}
+    if status == 429:
+        return _error(
+            429,
+            "Rate limit reached for gpt-image-1 on images per minute. Please try again shortly.",
+            "requests",
+            code="rate_limit_exceeded",
+            headers=retry,
+        )
+    if status >= 500:
+        return _error(
+            status,
+            "The server had an error while processing your request. Sorry about that!",
+            "server_error",
+            headers=retry,
+        )
+    return _error(status, f"Scripted error {status}.", "invalid_request_error", headers=retry)
+
+
+def _redacted(key: str) -> str:
+    return f"{key[:3]}{'*' * 8}{key[-4:]}" if len(key) > 8 else "*" * len(key)
+
+
+def _parse(path: str, content_type: str, body: bytes) -> ParsedRequest:
+    if path.endswith("/images/generations"):
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError as exc:
+            raise BadRequest("We could not parse the JSON body of your request.") from exc
+        if not isinstance(data, dict):
+            raise BadRequest("The request body must be a JSON object.")
+        return ParsedRequest(fields=data)
+    mime, params = parse_options_header(content_type)
+    boundary = params.get(b"boundary")
+    if mime != b"multipart/form-data" or not boundary:
+        raise BadRequest(
+            "Invalid Content-Type header; expected multipart/form-data with a boundary."
+        )
+    request = ParsedRequest()
+    for name, filename, payload in _multipart_parts(boundary, body):
+        if name in ("image", "image[]"):
+            request.images.append(InputImage(payload, _decoded(payload)))
+        elif filename is None:
+            request.fields[name] = payload.decode("utf-8", errors="replace")
+        else:
+            request.fields[name] = f"<file {filename!r}, {len(payload)} bytes>"
+    return request
+
+
+def _multipart_parts(boundary: bytes, body: bytes) -> list[tuple[str, str | None, bytes]]:
+    """(name, filename, payload) of each form-data part, parsed by python-multipart."""
+    parts: list[tuple[str, str | None, bytes]] = []
+    headers: dict[bytes, bytes] = {}
+    header_name = bytearray()
+    header_value = bytearray()
+    payload = bytearray()
+
+    def on_part_begin() -> None:
+        headers.clear()
+        payload.clear()
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        header_name.extend(data[start:end])
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        header_value.extend(data[start:end])
+
+    def on_header_end() -> None:
+        headers[bytes(header_name).lower()] = bytes(header_value)
+        header_name.clear()
+        header_value.clear()
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        payload.extend(data[start:end])
+
+    def on_part_end() -> None:
+        _, disposition = parse_options_header(headers.get(b"content-disposition"))
+        if b"name" not in disposition:
+            raise BadRequest("A multipart part has no name.")
+        filename = disposition.get(b"filename")
+        parts.append(
+            (
+                disposition[b"name"].decode("utf-8", errors="replace"),
+                filename.decode("utf-8", errors="replace") if filename is not None else None,
+                bytes(payload),
+            )
         )
 
-
-def _error(message: str, kind: str, code: str | None) -> dict:
-    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
-
-
-def _multipart(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
-    """(name, payload) of each form-data part. A plain split on the boundary: the stdlib
-    e-mail parser takes ~100 ms per megabyte, which would make this fake the bottleneck."""
-    match = re.search(r'boundary="?([^";]+)"?', content_type)
-    if not match:
-        return []
-    parts = []
-    for chunk in body.split(b"--" + match.group(1).encode())[1:]:
-        if chunk.startswith(b"--"):
-            break
-        head, _, payload = chunk.strip(b"\r\n").partition(b"\r\n\r\n")
-        name = re.search(rb'name="([^"]*)"', head)
-        if name:
-            parts.append((name.group(1).decode(), payload))
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    try:
+        parser.write(body)
+        parser.finalize()
+    except FormParserError as exc:
+        raise BadRequest("The multipart body of your request could not be parsed.") from exc
     return parts
 
 
-def _parse(path: str, content_type: str, body: bytes) -> tuple[dict[str, str], Image.Image | None]:
-    if path.endswith("/images/generations"):
-        data = json.loads(body or b"{}")
-        return {k: str(v) for k, v in data.items()}, None
-    fields: dict[str, str] = {}
-    image = None
-    for name, payload in _multipart(content_type, body):
-        if name in ("image", "image[]"):
-            try:
-                Image.open(io.BytesIO(payload)).verify()
-                image = Image.open(io.BytesIO(payload))
-                fields["image_digest"] = hashlib.sha256(payload).hexdigest()
-            except Exception:
-                image = None
-                fields["image_invalid"] = "1"
-        else:
-            fields[name] = payload.decode()
-    return fields, image
+def _decoded(data: bytes) -> Image.Image | None:
+    """The input image if Pillow can read it in a format OpenAI accepts, else None."""
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Exception:
+        return None
+    return image if (image.format or "").upper() in INPUT_FORMATS else None
 
 
-def _validate(path: str, fields: dict[str, str], image: Image.Image | None) -> str | None:
-    if path.endswith("/images/edits") and image is None:
-        return "Invalid image file or mode for image 1, please check your image file."
-    prompt = fields.get("prompt", "")
-    if not prompt or len(prompt) > 32000:
-        return "Invalid prompt: must be between 1 and 32000 characters."
-    if fields.get("size", "1024x1024") not in (*SIZES, "auto"):
-        return f"Invalid size '{fields.get('size')}'."
-    if fields.get("quality", "auto") not in QUALITIES:
-        return f"Invalid quality '{fields.get('quality')}'."
-    return None
+def _validate(path: str, request: ParsedRequest) -> None:
+    fields = request.fields
+    if path.endswith("/images/edits"):
+        if not request.images:
+            raise BadRequest("Missing required parameter: 'image'.", "image", "missing_required")
+        if len(request.images) > MAX_INPUT_IMAGES:
+            raise BadRequest(
+                f"Invalid 'image': too many images. Expected at most {MAX_INPUT_IMAGES}.",
+                "image",
+                "array_above_max_length",
+            )
+        for number, item in enumerate(request.images, start=1):
+            if len(item.data) > MAX_INPUT_IMAGE_BYTES:
+                raise BadRequest(f"Image {number} is larger than 50 MB.", "image")
+            if item.image is None:
+                raise BadRequest(
+                    f"Invalid image file or mode for image {number}, please check your image file.",
+                    "image",
+                    "invalid_image_file",
+                )
+    prompt = fields.get("prompt")
+    if not isinstance(prompt, str) or not prompt:
+        raise BadRequest("Missing required parameter: 'prompt'.", "prompt", "missing_required")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise BadRequest(
+            f"Invalid 'prompt': string too long. Expected a string with maximum length "
+            f"{MAX_PROMPT_CHARS}, but got a string with length {len(prompt)} instead.",
+            "prompt",
+            "string_above_max_length",
+        )
+    _check_choice(fields, "size", (*SIZES, "auto"))
+    _check_choice(fields, "quality", QUALITIES)
+    _check_choice(fields, "output_format", tuple(OUTPUT_FORMATS))
+    _check_choice(fields, "background", BACKGROUNDS)
+    _check_choice(fields, "input_fidelity", INPUT_FIDELITIES)
+    try:
+        n = int(fields.get("n") or 1)
+    except (TypeError, ValueError) as exc:
+        raise BadRequest("Invalid 'n': expected an integer.", "n", "invalid_type") from exc
+    if not 1 <= n <= 10:
+        raise BadRequest(
+            f"Invalid 'n': expected a value between 1 and 10, but got {n} instead.",
+            "n",
+            "integer_below_min_value" if n < 1 else "integer_above_max_value",
+        )
 
 
-_RENDERED: dict[tuple[str, str], str] = {}
-_RENDER_LOCK = threading.Lock()
+def _check_choice(fields: dict[str, Any], name: str, allowed: tuple[str, ...]) -> None:
+    value = fields.get(name)
+    if value is not None and value not in allowed:
+        supported = ", ".join(f"'{a}'" for a in allowed)
+        raise BadRequest(
+            f"Invalid value: '{value}'. Supported values are: {supported}.",
+            name,
+            "invalid_value",
+        )
 
 
-def _rendered(source: Image.Image | None, digest: str, size: str) -> str:
-    """Base64 PNG answer. The same input and size give the same answer, rendered once,
-    so a load test measures the client rather than this fake's image encoding."""
-    key = (digest, size)
-    with _RENDER_LOCK:
-        cached = _RENDERED.get(key)
-    if cached is None:
-        cached = base64.b64encode(_render(source, size)).decode()
-        with _RENDER_LOCK:
-            _RENDERED[key] = cached
-    return cached
+def _auto_size(source: Image.Image | None) -> str:
+    if source is None or 0.8 <= source.width / source.height <= 1.25:
+        return "1024x1024"
+    return "1536x1024" if source.width > source.height else "1024x1536"
 
 
-def _render(source: Image.Image | None, size: str) -> bytes:
+def _render(source: Image.Image | None, size: str, output_format: str) -> bytes:
     """A real image of the requested size, derived from the input (mirrored, tinted)."""
-    width, height = SIZES.get(size, (1024, 1024))
+    width, height = SIZES[size]
     base = source.convert("RGB") if source else Image.new("RGB", (64, 64), (90, 60, 200))
     out = ImageOps.fit(ImageOps.mirror(base), (width, height))
     out = Image.blend(out, Image.new("RGB", out.size, (120, 60, 220)), 0.2)
     buffer = io.BytesIO()
-    out.save(buffer, format="PNG", compress_level=1)
+    if output_format == "png":
+        out.save(buffer, format="PNG", compress_level=1)
+    else:
+        out.save(buffer, format=OUTPUT_FORMATS[output_format], quality=85)
     return buffer.getvalue()
+
+
+def _read_chunked(stream: io.BufferedIOBase) -> bytes:
+    body = bytearray()
+    while True:
+        size_line = stream.readline().split(b";")[0].strip()
+        try:
+            size = int(size_line, 16)
+        except ValueError as exc:
+            raise ValueError("bad chunk size") from exc
+        if size == 0:
+            while stream.readline() not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return bytes(body)
+        body.extend(stream.read(size))
+        stream.readline()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -211,23 +468,36 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
 
-    def do_POST(self) -> None:
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return _read_chunked(self.rfile)
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    def do_POST(self) -> None:
         fake: FakeOpenAIImages = self.server.fake  # type: ignore[attr-defined]
         path = self.path.split("?")[0]
-        if path not in ("/v1/images/edits", "/v1/images/generations"):
-            status, payload, extra = 404, _error("Not found", "invalid_request_error", None), {}
+        try:
+            body = self._read_body()
+        except ValueError:
+            status, payload, extra = _error(400, "Malformed request body.", "invalid_request_error")
+            self.close_connection = True
         else:
-            status, payload, extra = fake.handle(path, self.headers, body)
+            if path in ("/v1/images/edits", "/v1/images/generations"):
+                status, payload, extra = fake.handle(path, self.headers, body)
+            else:
+                status, payload, extra = _error(
+                    404, f"Invalid URL (POST {path})", "invalid_request_error"
+                )
         data = json.dumps(payload).encode()
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            self.send_header("x-request-id", f"req_{secrets.token_hex(16)}")
             for name, value in extra.items():
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test)
+            pass  # the client gave up waiting (a timeout test)

@@ -1,8 +1,9 @@
 """A fake of the Razorpay REST API on 127.0.0.1, for the real `razorpay` SDK (`base_url`).
 
-Orders, payments (fetch, capture), refunds and Razorpay's error JSON; tests can script
-failures (`fail_next`, `delay_next`) and play the part of Standard Checkout
-(`checkout_payment`), which returns the browser handler's signed payload.
+Orders, payments (fetch, capture), refunds and Razorpay's error JSON, behind HTTP Basic
+auth with `KEY_ID`/`KEY_SECRET`. Tests can script failures (`fail_next`, `delay_next`)
+and play the part of Standard Checkout (`checkout_payment`), which returns the browser
+handler's signed payload. `webhook_body` builds the envelope Razorpay POSTs to webhooks.
 """
 
 from __future__ import annotations
@@ -23,9 +24,22 @@ from tests.fakes.http_server import LoopbackServer
 KEY_ID = "rzp_test_fake0000000001"
 KEY_SECRET = "fake_key_secret_for_tests"
 
+_ID_ALPHABET = string.ascii_letters + string.digits
+_PAYMENT_STATUSES = ("authorized", "captured", "failed")
+# Fields Razorpay accepts on POST /v1/orders; anything else is refused, as Razorpay does.
+_ORDER_FIELDS = {
+    "amount",
+    "currency",
+    "receipt",
+    "notes",
+    "partial_payment",
+    "first_payment_min_amount",
+    "payment_capture",
+}
+
 
 def _rid(prefix: str) -> str:
-    return prefix + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(14))
+    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(14))
 
 
 def sign_payment(order_id: str, payment_id: str, secret: str = KEY_SECRET) -> str:
@@ -35,12 +49,33 @@ def sign_payment(order_id: str, payment_id: str, secret: str = KEY_SECRET) -> st
     ).hexdigest()
 
 
+def _is_int(value: object) -> bool:
+    # bool is an int subclass; Razorpay rejects `true` as an amount.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _error(code: str, description: str) -> dict[str, Any]:
+    return {"error": {"code": code, "description": description, "source": "NA", "reason": "NA"}}
+
+
+def _bad_request(description: str) -> tuple[int, dict[str, Any]]:
+    return 400, _error("BAD_REQUEST_ERROR", description)
+
+
+def _missing() -> tuple[int, dict[str, Any]]:
+    # Razorpay answers unknown ids with 400, not 404.
+    return _bad_request("The id provided does not exist")
+
+
 class FakeRazorpay:
+    """Razorpay's orders/payments/refunds API, in memory, behind a loopback HTTP server."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.orders: dict[str, dict] = {}
-        self.payments: dict[str, dict] = {}
-        self.requests: list[tuple[str, str, dict]] = []
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.payments: dict[str, dict[str, Any]] = {}
+        self.refunds: dict[str, dict[str, Any]] = {}
+        self.requests: list[tuple[str, str, dict[str, Any]]] = []
         self._failures: list[tuple[int, str, str]] = []
         self._delays: list[float] = []
         self._server = LoopbackServer(_Handler)
@@ -48,6 +83,7 @@ class FakeRazorpay:
 
     @property
     def base_url(self) -> str:
+        """What to pass as the SDK's `base_url` (the SDK appends `/v1/...`)."""
         return self._server.url
 
     def start(self) -> FakeRazorpay:
@@ -58,14 +94,16 @@ class FakeRazorpay:
         self._server.stop()
 
     def reset(self) -> None:
+        """Forget every order, payment, refund, logged request and scripted failure."""
         with self._lock:
             self.orders.clear()
             self.payments.clear()
+            self.refunds.clear()
             self.requests.clear()
             self._failures.clear()
             self._delays.clear()
 
-    # --- scripting ---------------------------------------------------------------------
+    # --- scripting (test side, not HTTP) -----------------------------------------------
     def fail_next(
         self,
         status: int,
@@ -74,10 +112,16 @@ class FakeRazorpay:
         code: str = "SERVER_ERROR",
         description: str = "Internal error",
     ) -> None:
+        """The next `count` API calls answer `status` with Razorpay's error JSON."""
         with self._lock:
             self._failures.extend([(status, code, description)] * count)
 
     def delay_next(self, seconds: float, *, count: int = 1) -> None:
+        """The next `count` API calls sleep `seconds` before being handled.
+
+        The call still takes effect after the sleep, as a real request that the client
+        gave up on may have.
+        """
         with self._lock:
             self._delays.extend([seconds] * count)
 
@@ -90,10 +134,19 @@ class FakeRazorpay:
         currency: str = "INR",
         error_description: str = "Your card was declined",
     ) -> dict[str, str]:
-        """Pay an order the way Standard Checkout would; returns the handler's payload."""
+        """Pay an order the way Standard Checkout would; returns the handler's payload.
+
+        `status` is "authorized" (the default for orders without auto-capture),
+        "captured" (auto-capture: the order becomes paid) or "failed".
+        """
+        if status not in _PAYMENT_STATUSES:
+            raise ValueError(f"status must be one of {_PAYMENT_STATUSES}, not {status!r}")
         with self._lock:
-            order = self.orders[order_id]
-            payment = {
+            order = self.orders.get(order_id)
+            if order is None:
+                raise KeyError(f"no order {order_id!r} in the fake Razorpay")
+            failed = status == "failed"
+            payment: dict[str, Any] = {
                 "id": _rid("pay_"),
                 "entity": "payment",
                 "amount": order["amount"] if amount is None else amount,
@@ -105,32 +158,41 @@ class FakeRazorpay:
                 "email": "buyer@example.com",
                 "contact": "+919999999999",
                 "amount_refunded": 0,
-                "error_code": "BAD_REQUEST_ERROR" if status == "failed" else None,
-                "error_description": error_description if status == "failed" else None,
+                "refund_status": None,
+                "notes": [],
+                "error_code": "BAD_REQUEST_ERROR" if failed else None,
+                "error_description": error_description if failed else None,
                 "created_at": int(time.time()),
             }
             self.payments[payment["id"]] = payment
             order["attempts"] += 1
+            if order["status"] == "created":
+                order["status"] = "attempted"
             if status == "captured":
-                order["status"], order["amount_paid"] = "paid", payment["amount"]
+                order.update(status="paid", amount_paid=payment["amount"], amount_due=0)
         return {
             "razorpay_order_id": order_id,
             "razorpay_payment_id": payment["id"],
             "razorpay_signature": sign_payment(order_id, payment["id"]),
         }
 
-    def payment(self, payment_id: str) -> dict:
+    def payment(self, payment_id: str) -> dict[str, Any]:
+        """A copy of the payment entity, as `GET /v1/payments/{id}` would return it."""
         with self._lock:
             return dict(self.payments[payment_id])
 
-    def order(self, order_id: str) -> dict:
+    def order(self, order_id: str) -> dict[str, Any]:
+        """A copy of the order entity, as `GET /v1/orders/{id}` would return it."""
         with self._lock:
             return dict(self.orders[order_id])
 
     # --- API -----------------------------------------------------------------------------
-    def handle(self, method: str, path: str, body: dict, auth: str) -> tuple[int, dict]:
+    def handle(
+        self, method: str, path: str, body: dict[str, Any] | None, auth: str
+    ) -> tuple[int, dict[str, Any]]:
+        """Answer one HTTP call; `body` is None when it was not a JSON object."""
         with self._lock:
-            self.requests.append((method, path, body))
+            self.requests.append((method, path, body if body is not None else {}))
             delay = self._delays.pop(0) if self._delays else 0.0
             failure = self._failures.pop(0) if self._failures else None
         if delay:
@@ -138,9 +200,11 @@ class FakeRazorpay:
         if failure:
             status, code, description = failure
             return status, _error(code, description)
-        expected = "Basic " + base64.b64encode(f"{KEY_ID}:{KEY_SECRET}".encode()).decode()
-        if not hmac.compare_digest(auth, expected):
+        expected = b"Basic " + base64.b64encode(f"{KEY_ID}:{KEY_SECRET}".encode())
+        if not hmac.compare_digest(auth.encode("utf-8", "replace"), expected):
             return 401, _error("BAD_REQUEST_ERROR", "Authentication failed")
+        if body is None:
+            return _bad_request("The request body must be a JSON object")
         parts = [p for p in path.split("?")[0].split("/") if p]
         with self._lock:
             if method == "POST" and parts == ["v1", "orders"]:
@@ -151,22 +215,40 @@ class FakeRazorpay:
             if method == "GET" and len(parts) == 3 and parts[:2] == ["v1", "payments"]:
                 payment = self.payments.get(parts[2])
                 return (200, dict(payment)) if payment else _missing()
-            if method == "POST" and len(parts) == 4 and parts[1] == "payments":
+            if method == "POST" and len(parts) == 4 and parts[:2] == ["v1", "payments"]:
+                if parts[3] not in ("capture", "refund"):
+                    return _not_found()
                 payment = self.payments.get(parts[2])
                 if payment is None:
                     return _missing()
                 if parts[3] == "capture":
                     return self._capture(payment, body)
-                if parts[3] == "refund":
-                    return self._refund(payment, body)
-        return 404, _error("BAD_REQUEST_ERROR", "The requested URL was not found on the server.")
+                return self._refund(payment, body)
+        return _not_found()
 
-    def _create_order(self, body: dict) -> tuple[int, dict]:
+    def _create_order(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        extra = sorted(set(body) - _ORDER_FIELDS)
+        if extra:
+            return _bad_request(f"{', '.join(extra)} is/are not required and should not be sent")
         amount = body.get("amount")
-        if not isinstance(amount, int) or amount < 100:
-            return 400, _error("BAD_REQUEST_ERROR", "The amount must be atleast INR 1.00")
+        if amount is None:
+            return _bad_request("The amount field is required.")
+        if not _is_int(amount):
+            return _bad_request("The amount must be an integer.")
+        if amount < 100:
+            return _bad_request("The amount must be atleast INR 1.00")
         if body.get("currency") != "INR":
-            return 400, _error("BAD_REQUEST_ERROR", "Currency is not supported")
+            return _bad_request("Currency is not supported")
+        receipt = body.get("receipt")
+        if receipt is not None and not isinstance(receipt, str):
+            return _bad_request("The receipt must be a string.")
+        if receipt is not None and len(receipt) > 40:
+            return _bad_request("The receipt may not be greater than 40 characters.")
+        notes = body.get("notes") or {}
+        if not isinstance(notes, dict):
+            return _bad_request("The notes must be an array.")
+        if len(notes) > 15:
+            return _bad_request("Number of notes should be less than or equal to 15")
         order = {
             "id": _rid("order_"),
             "entity": "order",
@@ -174,39 +256,53 @@ class FakeRazorpay:
             "amount_paid": 0,
             "amount_due": amount,
             "currency": "INR",
-            "receipt": body.get("receipt"),
+            "receipt": receipt,
+            "offer_id": None,
             "status": "created",
             "attempts": 0,
-            "notes": body.get("notes") or {},
+            # Razorpay's PHP backend sends empty notes as a JSON list, not an object.
+            "notes": notes or [],
             "created_at": int(time.time()),
         }
         self.orders[order["id"]] = order
         return 200, dict(order)
 
-    def _capture(self, payment: dict, body: dict) -> tuple[int, dict]:
-        if payment["status"] == "captured":
-            return 400, _error("BAD_REQUEST_ERROR", "This payment has already been captured")
+    def _capture(self, payment: dict[str, Any], body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if payment["captured"]:
+            return _bad_request("This payment has already been captured")
         if payment["status"] != "authorized":
-            return 400, _error("BAD_REQUEST_ERROR", "Only authorized payments can be captured")
-        if body.get("amount") != payment["amount"] or body.get("currency") != payment["currency"]:
-            return 400, _error(
-                "BAD_REQUEST_ERROR", "Capture amount must be equal to the amount authorized"
+            return _bad_request(
+                "Only payments which have been authorized and not yet captured can be captured"
             )
+        amount = body.get("amount")
+        if not _is_int(amount) or amount != payment["amount"]:
+            return _bad_request("Capture amount must be equal to the amount authorized")
+        if body.get("currency") != payment["currency"]:
+            return _bad_request("The currency should be same as the payment currency")
         payment.update(status="captured", captured=True)
         order = self.orders[payment["order_id"]]
         order.update(status="paid", amount_paid=payment["amount"], amount_due=0)
         return 200, dict(payment)
 
-    def _refund(self, payment: dict, body: dict) -> tuple[int, dict]:
-        if payment["status"] not in ("captured", "refunded"):
-            return 400, _error("BAD_REQUEST_ERROR", "Only captured payments can be refunded")
+    def _refund(self, payment: dict[str, Any], body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if payment["status"] == "refunded":
+            return _bad_request("The payment has been fully refunded already")
+        if payment["status"] != "captured":
+            return _bad_request("Only captured payments can be refunded")
         left = payment["amount"] - payment["amount_refunded"]
         amount = body.get("amount", left)
-        if not isinstance(amount, int) or not 0 < amount <= left:
-            return 400, _error("BAD_REQUEST_ERROR", "The refund amount is invalid")
+        if not _is_int(amount) or amount <= 0:
+            return _bad_request("The refund amount must be a positive integer in paise")
+        if amount > left:
+            return _bad_request("The refund amount provided is greater than amount captured")
+        notes = body.get("notes") or {}
+        if not isinstance(notes, dict):
+            return _bad_request("The notes must be an array.")
         payment["amount_refunded"] += amount
         if payment["amount_refunded"] == payment["amount"]:
-            payment["status"] = "refunded"
+            payment.update(status="refunded", refund_status="full")
+        else:
+            payment["refund_status"] = "partial"
         refund = {
             "id": _rid("rfnd_"),
             "entity": "refund",
@@ -214,26 +310,23 @@ class FakeRazorpay:
             "amount": amount,
             "currency": payment["currency"],
             "status": "processed",
-            "notes": body.get("notes") or {},
+            "notes": notes or [],
             "created_at": int(time.time()),
         }
-        return 200, refund
+        self.refunds[refund["id"]] = refund
+        return 200, dict(refund)
 
 
-def _error(code: str, description: str) -> dict:
-    return {"error": {"code": code, "description": description, "source": "NA", "reason": "NA"}}
-
-
-def _missing() -> tuple[int, dict]:
-    return 400, _error("BAD_REQUEST_ERROR", "The id provided does not exist")
+def _not_found() -> tuple[int, dict[str, Any]]:
+    return 404, _error("BAD_REQUEST_ERROR", "The requested URL was not found on the server.")
 
 
 def webhook_body(
     event: str,
     *,
-    payment: dict | None = None,
-    order: dict | None = None,
-    refund: dict | None = None,
+    payment: dict[str, Any] | None = None,
+    order: dict[str, Any] | None = None,
+    refund: dict[str, Any] | None = None,
     event_id: str | None = None,
 ) -> tuple[bytes, str]:
     """A webhook envelope as Razorpay sends it, and its event id (the x-razorpay-event-id)."""
@@ -253,29 +346,44 @@ def webhook_body(
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args: Any) -> None:
+    def log_message(self, *args: Any) -> None:  # keep test output quiet
         pass
 
     def _serve(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError:
-            body = {}
+        body: dict[str, Any] | None = {}
+        if raw:
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = None
+            body = parsed if isinstance(parsed, dict) else None
         fake: FakeRazorpay = self.server.fake  # type: ignore[attr-defined]
         status, payload = fake.handle(
             method, self.path, body, self.headers.get("Authorization", "")
         )
         data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client timed out (delay_next) and hung up
 
     def do_GET(self) -> None:
         self._serve("GET")
 
     def do_POST(self) -> None:
         self._serve("POST")
+
+    def do_PATCH(self) -> None:
+        self._serve("PATCH")
+
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
