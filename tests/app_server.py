@@ -43,6 +43,9 @@ class RunningApp:
 @contextmanager
 def run_app(*, port: int, workdir: Path, env: dict[str, str]) -> Iterator[RunningApp]:
     """Start the production app with `env` on `port`; stop it (and its workers) afterwards."""
+    if _answers(port):
+        # Waiting for "up" would then test whatever already listens there.
+        raise RuntimeError(f"port {port} is taken: is another app from these tests running?")
     database_url = env.get("DATABASE_URL") or f"sqlite:///{workdir / 'app.db'}"
     migrate(database_url)
     log_path = workdir / "reflex.log"
@@ -81,6 +84,12 @@ def run_app(*, port: int, workdir: Path, env: dict[str, str]) -> Iterator[Runnin
         yield RunningApp(base_url=base_url, database_url=database_url, log_path=log_path)
     finally:
         _stop(process)
+
+
+def _answers(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _wait_until_up(base_url: str, process: subprocess.Popen, log_path: Path) -> None:
