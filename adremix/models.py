@@ -98,6 +98,9 @@ class PaymentOrder(SQLModel, table=True):
     provider: str = Field(default="razorpay", max_length=20)
     provider_order_id: str | None = Field(default=None, max_length=64, unique=True)
     provider_payment_id: str | None = Field(default=None, max_length=64, unique=True)
+    # "<user id>:<pack>" while the order awaits payment, so a pack has one open checkout
+    # per buyer (presses reuse it); cleared once the order is paid, failed or stale.
+    open_key: str | None = Field(default=None, max_length=80, unique=True)
     failure_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     paid_at: datetime | None = None

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     credit_packages: list[CreditPackage] = Field(
         default_factory=lambda: list(DEFAULT_PACKAGES), validation_alias="ADREMIX_CREDIT_PACKAGES"
     )
+    # An unpaid order is reused for further presses of Buy on its pack for this long.
+    checkout_reuse_minutes: int = Field(
+        15, ge=1, le=24 * 60, validation_alias="ADREMIX_CHECKOUT_REUSE_MINUTES"
+    )
+    # Unfinished checkouts one buyer may have at once (within the reuse window).
+    max_open_checkouts: int = Field(5, ge=1, validation_alias="ADREMIX_MAX_OPEN_CHECKOUTS")
     gst_percent: int = Field(18, ge=0, le=100, validation_alias="ADREMIX_GST_PERCENT")
     prices_include_gst: bool = Field(True, validation_alias="ADREMIX_PRICES_INCLUDE_GST")
     low_credit_threshold: int = Field(2, ge=0, validation_alias="ADREMIX_LOW_CREDIT_THRESHOLD")

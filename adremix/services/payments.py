@@ -13,8 +13,9 @@ import json
 import logging
 import math
 import secrets
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
@@ -30,9 +31,11 @@ from adremix.services.payment_gateways import (
     webhook_signature_is_valid,
 )
 from adremix.services.pricing import find_package, gst_breakup
-from adremix.settings import Settings
+from adremix.settings import CreditPackage, Settings
 
 log = logging.getLogger(__name__)
+# An order waiting for its payment; it holds its pack's `open_key` for reuse.
+OPEN_STATUS = "created"
 
 
 class PaymentError(Exception):
@@ -67,6 +70,10 @@ class ProviderUnavailable(PaymentError):
     pass
 
 
+class TooManyOpenCheckouts(PaymentError):
+    """More unfinished checkouts than a buyer plausibly needs: finish or close one first."""
+
+
 class WebhookRejected(Exception):
     """A webhook whose signature does not verify: answered 400, nothing changes."""
 
@@ -91,26 +98,32 @@ def _new_receipt_number(now: datetime) -> str:
 def start_purchase(
     *, settings: Settings, gateway: PaymentGateway, user_id: int, package_code: str
 ) -> Checkout:
-    """Record a local order, then create the provider's order for it."""
+    """One checkout per pack and buyer at a time: reuse the open order, else create one.
+
+    Presses of Buy for a pack whose order is still open (status "created", younger than
+    `checkout_reuse_minutes`) get that order again, so a double click, a replayed event or
+    a second tab never makes a second Razorpay order. The database decides who creates:
+    an open order holds the unique `open_key` "<user>:<pack>"; racing presses that lose
+    the insert wait for the winner's Razorpay order id and reuse it.
+    """
     package = find_package(settings.credit_packages, package_code)
     if package is None:
         raise UnknownPackage("That credit package is not on sale.")
-    tax = gst_breakup(
-        package.price_paise, percent=settings.gst_percent, inclusive=settings.prices_include_gst
-    )
-    now = utcnow()
-    with session_scope() as session:
-        order = PaymentOrder(
-            receipt_number=_new_receipt_number(now),
-            user_id=user_id,
-            package_code=package.code,
-            credits=package.credits,
-            amount_paise=tax.total_paise,
-            tax_paise=tax.tax_paise,
-            provider=gateway.mode,
-            created_at=now,
-        )
-        session.add(order)
+    open_key = f"{user_id}:{package.code}"
+    deadline = time.monotonic() + OPEN_ORDER_WAIT_S
+    while True:
+        claim = _claim_open_order(settings, gateway, user_id, package, open_key)
+        if isinstance(claim, PaymentOrder) and claim.provider_order_id:
+            return _checkout_for(claim, gateway, package.name)
+        if isinstance(claim, _NewOrder):
+            break
+        # Another press is creating this pack's order right now: wait for its id.
+        if time.monotonic() > deadline:
+            raise ProviderUnavailable(
+                "Your checkout is still being prepared. Please try again in a moment."
+            )
+        time.sleep(OPEN_ORDER_POLL_S)
+    order = claim.order
     try:
         provider_order_id = gateway.create_order(
             amount_paise=order.amount_paise,
@@ -127,14 +140,97 @@ def start_purchase(
         assert stored is not None
         stored.provider_order_id = provider_order_id
         session.add(stored)
+    return _checkout_for(stored, gateway, package.name)
+
+
+OPEN_ORDER_WAIT_S = 20.0  # a little longer than the SDK's own timeout
+OPEN_ORDER_POLL_S = 0.1
+
+
+@dataclass(frozen=True)
+class _NewOrder:
+    """This press won the right to create the pack's order (and must finish it)."""
+
+    order: PaymentOrder
+
+
+def _claim_open_order(
+    settings: Settings,
+    gateway: PaymentGateway,
+    user_id: int,
+    package: CreditPackage,
+    open_key: str,
+) -> PaymentOrder | _NewOrder | None:
+    """The open order to reuse, a new order this press must create, or None (wait)."""
+    now = utcnow()
+    reusable_since = now - timedelta(minutes=settings.checkout_reuse_minutes)
+    try:
+        with session_scope() as session:
+            holder = session.exec(
+                select(PaymentOrder).where(PaymentOrder.open_key == open_key)
+            ).first()
+            if holder is not None:
+                created = _aware(holder.created_at)
+                if holder.status == OPEN_STATUS and created > reusable_since:
+                    if holder.provider_order_id:
+                        return holder
+                    # Still being created by another press, unless that press died.
+                    if created > now - timedelta(seconds=OPEN_ORDER_WAIT_S):
+                        return None
+                holder.open_key = None  # paid, failed or stale: the pack is free again
+                session.add(holder)
+                session.flush()
+            open_orders = session.exec(
+                select(func.count())
+                .select_from(PaymentOrder)
+                .where(
+                    PaymentOrder.user_id == user_id,
+                    PaymentOrder.status.in_((OPEN_STATUS, "pending")),  # type: ignore[attr-defined]
+                    PaymentOrder.created_at > reusable_since,
+                )
+            ).one()
+            if open_orders >= settings.max_open_checkouts:
+                raise TooManyOpenCheckouts(
+                    f"You have {open_orders} checkouts open. Finish or close one, or try "
+                    f"again in {settings.checkout_reuse_minutes} minutes."
+                )
+            tax = gst_breakup(
+                package.price_paise,
+                percent=settings.gst_percent,
+                inclusive=settings.prices_include_gst,
+            )
+            order = PaymentOrder(
+                receipt_number=_new_receipt_number(now),
+                user_id=user_id,
+                package_code=package.code,
+                credits=package.credits,
+                amount_paise=tax.total_paise,
+                tax_paise=tax.tax_paise,
+                provider=gateway.mode,
+                open_key=open_key,
+                created_at=now,
+            )
+            session.add(order)
+            session.flush()
+            return _NewOrder(order)
+    except IntegrityError:
+        return None  # a concurrent press inserted the open order first: reuse it
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands datetimes back without their zone; every stored time is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _checkout_for(order: PaymentOrder, gateway: PaymentGateway, package_name: str) -> Checkout:
     return Checkout(
         receipt_number=order.receipt_number,
-        provider_order_id=provider_order_id,
+        provider_order_id=order.provider_order_id or "",
         key_id=gateway.key_id,
         mode=gateway.mode,
         amount_paise=order.amount_paise,
         credits=order.credits,
-        package_name=package.name,
+        package_name=package_name,
     )
 
 
