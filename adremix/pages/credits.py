@@ -3,6 +3,7 @@
 import reflex as rx
 
 from adremix.components.empty_state import empty_state
+from adremix.components.one_press import one_press_button
 from adremix.components.shell import protected_page
 from adremix.state.credits import CreditsState
 from adremix.state.session import SessionState
@@ -45,13 +46,15 @@ def package_card(package: rx.Var) -> rx.Component:
                 spacing="2",
             ),
             rx.text(package["credits"], " credits · ", package["per_credit"], " per credit"),
-            rx.button(
+            one_press_button(
                 "Buy ",
                 package["credits"],
                 " credits",
-                on_click=CreditsState.buy(package["code"]),
-                loading=CreditsState.buying_code == package["code"],
-                disabled=(CreditsState.buying_code != "") | CreditsState.paying,
+                on_press=CreditsState.buy(package["code"]),
+                ack=CreditsState.buy_ack,
+                busy=CreditsState.buying_code == package["code"],
+                busy_label="Opening checkout…",
+                disabled=CreditsState.paying,
                 width="100%",
                 size="3",
                 variant=rx.cond(best, "solid", "soft"),
@@ -151,18 +154,21 @@ def test_checkout_dialog() -> rx.Component:
                         disabled=CreditsState.paying,
                     ),
                     rx.spacer(),
-                    rx.button(
+                    one_press_button(
                         "Fail payment",
-                        color_scheme="red",
                         variant="outline",
-                        on_click=CreditsState.test_checkout_pay(False),
+                        on_press=CreditsState.test_checkout_pay(False),
+                        ack=CreditsState.pay_ack,
+                        busy_label="Failing…",
                         disabled=CreditsState.paying,
                         id="test-checkout-fail",
                     ),
-                    rx.button(
+                    one_press_button(
                         "Pay",
-                        on_click=CreditsState.test_checkout_pay(True),
-                        loading=CreditsState.paying,
+                        on_press=CreditsState.test_checkout_pay(True),
+                        ack=CreditsState.pay_ack,
+                        busy=CreditsState.paying,
+                        busy_label="Paying…",
                         id="test-checkout-pay",
                     ),
                     width="100%",

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from adremix.components.one_press import one_press_button
 from adremix.components.result_tile import result_tile
 from adremix.components.shell import protected_page
 from adremix.services.images import MAX_UPLOAD_BYTES
@@ -220,10 +221,12 @@ def options_panel() -> rx.Component:
             rx.text("Keep product and logo unchanged (high input fidelity)", size="2"),
             align="center",
         ),
-        rx.hstack(
-            rx.checkbox(checked=NewAdState.fresh, on_change=NewAdState.set_fresh),
-            rx.text("Always make a fresh result (skip the free cache)", size="2"),
-            align="center",
+        rx.checkbox(
+            "Always make a fresh result (skip the free cache)",
+            checked=NewAdState.fresh,
+            on_change=NewAdState.set_fresh,
+            size="2",
+            id="fresh",
         ),
         spacing="5",
         width="100%",
@@ -260,12 +263,14 @@ def generate_bar() -> rx.Component:
                 short,
                 rx.link(rx.button("Buy credits", variant="soft", size="3"), href="/credits"),
             ),
-            rx.button(
+            one_press_button(
                 rx.icon("sparkles", size=16),
-                "Generate",
+                NewAdState.generate_label,
                 size="3",
-                on_click=NewAdState.generate,
-                loading=NewAdState.starting,
+                on_press=NewAdState.generate(NewAdState.request_key),
+                ack=NewAdState.press_ack,
+                busy=NewAdState.starting,
+                busy_label="Starting…",
                 disabled=blocker != "",
                 id="generate",
             ),

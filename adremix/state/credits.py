@@ -59,6 +59,9 @@ class CreditsState(rx.State):
     total_entries: int = 0
     test_mode: bool = False
     buying_code: str = ""
+    # Incremented once a press of Buy / Pay has been answered: releases that busy button.
+    buy_ack: int = 0
+    pay_ack: int = 0
     checkout_open: bool = False
     checkout_receipt: str = ""
     checkout_order_id: str = ""
@@ -156,9 +159,11 @@ class CreditsState(rx.State):
         if user_id is None:
             async with self:
                 self.buying_code = ""
+                self.buy_ack += 1
             return
         settings = get_settings()
         try:
+            # Reuses this pack's open order, so repeated presses make one Razorpay order.
             checkout = await asyncio.to_thread(
                 payments.start_purchase,
                 settings=settings,
@@ -169,10 +174,12 @@ class CreditsState(rx.State):
         except Exception as exc:
             async with self:
                 self.buying_code = ""
+                self.buy_ack += 1
             yield rx.toast.error(user_message(exc))
             return
         async with self:
             self.buying_code = ""
+            self.buy_ack += 1
             self.checkout_receipt = checkout.receipt_number
             self.checkout_order_id = checkout.provider_order_id
             self.checkout_summary = (
@@ -244,12 +251,14 @@ class CreditsState(rx.State):
         except Exception as exc:
             async with self:
                 self.paying = False
+                self.pay_ack += 1
                 self.checkout_open = False
             yield rx.toast.error(user_message(exc))
             yield SessionState.refresh_balance
             return
         async with self:
             self.paying = False
+            self.pay_ack += 1
             self.checkout_open = False
             self.confirmed_receipt = order.receipt_number
             self.page = 0
@@ -262,16 +271,22 @@ class CreditsState(rx.State):
         """The test checkout's Pay / Fail buttons: a signed payment, then the normal path."""
         async with self:
             if self.paying:
-                return
+                return  # a second press while the first payment is on its way
+            self.paying = True
             user_id = await self._user_id()
             order_id = self.checkout_order_id
         gateway = gateway_for(get_settings())
         if user_id is None or not isinstance(gateway, TestCheckoutGateway):
+            async with self:
+                self.paying = False
+                self.pay_ack += 1
             return
         try:
             signed = gateway.pay(order_id, succeed=succeed)
         except Exception as exc:
             async with self:
+                self.paying = False
+                self.pay_ack += 1
                 self.checkout_open = False
             yield rx.toast.error(user_message(exc))
             return
@@ -292,6 +307,8 @@ class CreditsState(rx.State):
             reason=reason,
         )
         async with self:
+            self.paying = False
+            self.pay_ack += 1
             self.checkout_open = False
         yield rx.toast.error(f"Payment failed: {reason} Nothing was charged.")
 

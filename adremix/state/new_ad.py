@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import uuid
 
 import reflex as rx
@@ -80,11 +81,16 @@ class NewAdState(rx.State):
     keep_product: bool = False
     fresh: bool = False
     starting: bool = False
+    # The idempotency key of the form's current intent, rendered into Generate's press.
+    request_key: str = ""
+    # Incremented once per press answered (accepted, repeated or refused): releases the
+    # busy Generate button (components/one_press.py).
+    press_ack: int = 0
+    last_accepted_form: str = ""
     engine_label: str = ""
     jobs: list[JobView] = []
     saved_templates: list[SavedTemplate] = []
     saved_template_id: str = ""
-    _request_id: str = ""
 
     @rx.var
     def source_url(self) -> str:
@@ -104,7 +110,7 @@ class NewAdState(rx.State):
         self.engine_label = (
             f"OpenAI {settings.openai_image_model}" if settings.openai_api_key else "Offline engine"
         )
-        self._request_id = self._request_id or _new_request_id()
+        self.request_key = self.request_key or _new_request_id()
         user_id = await self._user_id()
         if user_id is not None and not self.jobs and not self.instructions:
             self._apply_preferences(*await asyncio.to_thread(_preferences_and_templates, user_id))
@@ -255,69 +261,74 @@ class NewAdState(rx.State):
             for job in self.jobs
         ]
 
+    @rx.var
+    def generate_label(self) -> str:
+        """ "Generate again" while the form is exactly what the last accepted job used."""
+        same = self.last_accepted_form != "" and self.last_accepted_form == self._form_key()
+        return "Generate again" if same else "Generate"
+
+    def _form_key(self) -> str:
+        """What the user is asking for: the source, every option and the cache choice."""
+        return json.dumps(
+            [self.source_sha, dataclasses.asdict(self._options()), self.fresh], sort_keys=True
+        )
+
     @rx.event(background=True)
-    async def generate(self):  # type: ignore[no-untyped-def]
+    async def generate(self, request_key: str):  # type: ignore[no-untyped-def]
+        """Start a job for the form's current intent.
+
+        `request_key` is the intent's idempotency key, rendered into the button: every
+        copy of this press (a double click, a replayed or re-sent websocket event, a second
+        worker) carries the same key, and the service turns repeats into the job that
+        already exists, free. The key is rotated only once a job has been accepted for it.
+        """
         async with self:
-            if self.starting:
-                return  # a double click: the first click's request is already on its way
-            if not self.source_sha:
-                yield rx.toast.error("Upload an ad image first.")
-                return
-            self.starting = True
             user_id = await self._user_id()
-            request_id = self._request_id or _new_request_id()
             options = self._options()
-            source_sha, fresh = self.source_sha, self.fresh
+            source_sha, fresh, form_key = self.source_sha, self.fresh, self._form_key()
+            self.starting = True
         settings = get_settings()
         provider = provider_for(settings)
         try:
             if user_id is None:
                 raise InvalidRequest("Please sign in again.")
+            if not source_sha:
+                raise InvalidRequest("Upload an ad image first.")
             started = await asyncio.to_thread(
                 generations.start_generation,
                 user_id=user_id,
-                client_request_id=request_id,
+                client_request_id=request_key if isinstance(request_key, str) else "",
                 source_sha256=source_sha,
                 options=options,
                 provider=provider.name,
                 model=provider.model,
                 fresh=fresh,
             )
-        except Exception as exc:  # whatever it was, the button must not stay "starting"
+        except Exception as exc:  # whatever it was, the press is answered
             async with self:
                 self.starting = False
+                self.press_ack += 1
             yield rx.toast.error(user_message(exc))
             return
+        summary = await asyncio.to_thread(
+            generations.generation_for, user_id=user_id, generation_id=started.generation_id
+        )
         async with self:
             self.starting = False
-            self._request_id = _new_request_id()  # the next click is a new request
+            self.press_ack += 1
+            if request_key == self.request_key:
+                self.request_key = _new_request_id()  # the next press is a new intent
+                self.last_accepted_form = form_key
+            known = any(job.id == started.generation_id for job in self.jobs)
+            if summary is not None and not known:
+                # The card appears at once, whichever copy of the press got here first.
+                self.jobs = [_job_from(summary), *self.jobs]
         if started.repeated:
-            return
+            return  # a copy of a press already accepted: its own task runs the job
         yield SessionState.refresh_balance
         if started.cached:
-            summary = await asyncio.to_thread(
-                generations.generation_for, user_id=user_id, generation_id=started.generation_id
-            )
-            async with self:
-                self.jobs = [_job_from(summary), *self.jobs] if summary else self.jobs
             yield rx.toast.success("Identical request: served from your earlier result, free.")
             return
-        async with self:
-            self.jobs = [
-                JobView(
-                    id=started.generation_id,
-                    status="running",
-                    stage=STAGE_LABELS["queued"],
-                    done=0,
-                    total=options.variations,
-                    pending=list(range(options.variations)),
-                    images=[],
-                    error="",
-                    instructions=options.instructions[:120],
-                    cached=False,
-                ),
-                *self.jobs,
-            ]
 
         async def progress(stage: str, done: int) -> None:
             async with self:
@@ -366,13 +377,15 @@ def _preferences_and_templates(user_id: int) -> tuple[dict, list]:
 
 
 def _job_from(summary: generations.GenerationSummary) -> JobView:
+    running = summary.status in generations.ACTIVE_STATUSES
+    done = len(summary.output_hashes)
     return JobView(
         id=summary.id,
         status=summary.status,
-        stage="",
-        done=len(summary.output_hashes),
+        stage=STAGE_LABELS["queued"] if running else "",
+        done=done,
         total=summary.variations,
-        pending=[],
+        pending=list(range(summary.variations - done)) if running else [],
         images=summary.output_hashes,
         error=summary.error_message or "",
         instructions=summary.instructions[:120],

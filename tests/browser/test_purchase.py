@@ -59,3 +59,22 @@ def test_failed_test_payment_changes_nothing(page: Page, dev_app: RunningApp) ->
     page.reload()
     expect(page.locator("#credit-balance")).to_have_text(str(SIGNUP_BONUS))
     expect(page.locator("#ledger-table")).not_to_contain_text("Purchase")
+
+
+def test_a_double_click_on_pay_pays_once(page: Page, dev_app: RunningApp) -> None:
+    page.goto(f"{dev_app.base_url}/login?next=/credits")
+    sign_in_as_developer(page, "double-payer@example.com")
+    page.locator("#buy-starter").click()
+    pay = page.locator("#test-checkout-pay")
+    expect(pay).to_be_visible()
+
+    box = pay.bounding_box()
+    assert box is not None
+    page.mouse.dblclick(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    expect(page.locator("#purchase-confirmation")).to_be_visible()
+    page.wait_for_timeout(1_500)
+    expect(page.locator("#credit-balance")).to_have_text(str(SIGNUP_BONUS + 10))
+    page.reload()
+    expect(page.locator("#ledger-table")).to_contain_text("+10")
+    expect(page.locator("#ledger-table").get_by_text("Purchase")).to_have_count(1)
