@@ -1,4 +1,5 @@
-"""Operator commands: `python -m adremix ledger verify`, `python -m adremix credits grant ...`."""
+"""Operator commands: `python -m adremix ledger verify`, `python -m adremix credits grant ...`,
+`python -m adremix payments refund-duplicates`."""
 
 from __future__ import annotations
 
@@ -7,22 +8,42 @@ import sys
 import uuid
 
 from adremix.db import session_scope
-from adremix.services import ledger
+from adremix.services import ledger, payments, refunds
+from adremix.services.payment_gateways import GatewayRefused, GatewayUnavailable, gateway_for
+from adremix.settings import get_settings
 
 
 def _verify(_: argparse.Namespace) -> int:
     with session_scope() as session:
         mismatches = ledger.find_mismatches(session=session)
+        problems = refunds.find_refund_problems(session=session)
     if not mismatches:
         print("ledger verify: every balance equals the sum of its entries.")
-        return 0
-    print(f"ledger verify: {len(mismatches)} user(s) out of balance:", file=sys.stderr)
-    for m in mismatches:
-        print(
-            f"  user {m.user_id} <{m.email}>: balance {m.balance}, entries sum to {m.ledger_sum}",
-            file=sys.stderr,
-        )
-    return 1
+    else:
+        print(f"ledger verify: {len(mismatches)} user(s) out of balance:", file=sys.stderr)
+        for m in mismatches:
+            print(
+                f"  user {m.user_id} <{m.email}>: balance {m.balance}, "
+                f"entries sum to {m.ledger_sum}",
+                file=sys.stderr,
+            )
+    if not problems:
+        print("ledger verify: every payment's clawbacks match its refunds.")
+    else:
+        print(f"ledger verify: {len(problems)} refund problem(s):", file=sys.stderr)
+        for p in problems:
+            print(f"  {p.receipt_number} {p.payment_id}: {p.problem}".rstrip(), file=sys.stderr)
+    return 1 if mismatches or problems else 0
+
+
+def _refund_duplicates(_: argparse.Namespace) -> int:
+    try:
+        done = payments.refund_duplicate_payments(gateway=gateway_for(get_settings()))
+    except (GatewayUnavailable, GatewayRefused) as exc:
+        print(f"payments refund-duplicates: {exc}", file=sys.stderr)
+        return 1
+    print(f"payments refund-duplicates: {done} duplicate payment(s) refunded.")
+    return 0
 
 
 def _grant(args: argparse.Namespace) -> int:
@@ -50,8 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     ledger_parser = areas.add_parser("ledger", help="credit ledger checks")
     ledger_actions = ledger_parser.add_subparsers(dest="action", required=True)
     ledger_actions.add_parser(
-        "verify", help="check every balance equals the sum of its entries"
+        "verify",
+        help="check every balance equals the sum of its entries, and refund clawbacks",
     ).set_defaults(run=_verify)
+
+    payments_parser = areas.add_parser("payments", help="payment maintenance")
+    payment_actions = payments_parser.add_subparsers(dest="action", required=True)
+    payment_actions.add_parser(
+        "refund-duplicates", help="refund duplicate payments whose refund has not gone through"
+    ).set_defaults(run=_refund_duplicates)
 
     credits_parser = areas.add_parser("credits", help="operator credit adjustments")
     credit_actions = credits_parser.add_subparsers(dest="action", required=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
@@ -80,8 +81,22 @@ class CreditTransaction(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class OrderStatus(StrEnum):
+    CREATED = "created"
+    PENDING = "pending"  # paid in the browser, not yet confirmed by Razorpay
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    REVIEW = "review"  # paid the wrong amount: no credits, a person looks at it
+    FAILED = "failed"
+
+
 class PaymentOrder(SQLModel, table=True):
-    """A credit package purchase, from checkout to capture (or failure, or refund)."""
+    """A credit package purchase, from checkout to capture (or failure, or refund).
+
+    The money itself is in `Payment` rows: an order can have several (a failed attempt,
+    then a good one; or, through late authorisation, two captured ones).
+    """
 
     __tablename__ = "payment_order"
     __table_args__ = (Index("ix_payment_order_user_created", "user_id", "created_at"),)
@@ -94,10 +109,9 @@ class PaymentOrder(SQLModel, table=True):
     amount_paise: int
     tax_paise: int = 0
     currency: str = Field(default="INR", max_length=3)
-    status: str = Field(default="created", max_length=20, index=True)
+    status: str = Field(default=OrderStatus.CREATED, max_length=20, index=True)
     provider: str = Field(default="razorpay", max_length=20)
     provider_order_id: str | None = Field(default=None, max_length=64, unique=True)
-    provider_payment_id: str | None = Field(default=None, max_length=64, unique=True)
     # "<user id>:<pack>" while the order awaits payment, so a pack has one open checkout
     # per buyer (presses reuse it); cleared once the order is paid, failed or stale.
     open_key: str | None = Field(default=None, max_length=80, unique=True)
@@ -105,6 +119,77 @@ class PaymentOrder(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     paid_at: datetime | None = None
     refunded_at: datetime | None = None
+
+
+class PaymentStatus(StrEnum):
+    """Razorpay's payment states, plus `partially_refunded` (Razorpay keeps those `captured`
+    with `refund_status: partial`)."""
+
+    CREATED = "created"
+    AUTHORIZED = "authorized"
+    CAPTURED = "captured"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+
+
+class Payment(SQLModel, table=True):
+    """One Razorpay payment on an order: what it granted, and what its refunds took back.
+
+    Invariant (checked by `python -m adremix ledger verify`): credits_clawed +
+    clawback_shortfall == the clawback rule applied to refunded_paise, never more than
+    credits_granted. The shortfall is what a refund should have taken back but the user
+    had already spent.
+    """
+
+    __tablename__ = "payment"
+    __table_args__ = (
+        CheckConstraint(
+            "credits_granted >= 0 AND credits_clawed >= 0 AND clawback_shortfall >= 0 "
+            "AND refunded_paise >= 0",
+            name="ck_payment_amounts_nonnegative",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_payment_id: str = Field(max_length=64, unique=True)
+    order_id: int = Field(foreign_key="payment_order.id", index=True)
+    amount_paise: int
+    currency: str = Field(default="INR", max_length=3)
+    status: str = Field(default=PaymentStatus.CREATED, max_length=20)
+    captured: bool = False
+    # A further capture on an order another payment had already fulfilled: refunded in full.
+    duplicate: bool = False
+    credits_granted: int = 0
+    refunded_paise: int = 0
+    credits_clawed: int = 0
+    clawback_shortfall: int = 0
+    error_description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSED = "processed"
+    FAILED = "failed"
+
+
+class PaymentRefund(SQLModel, table=True):
+    """A Razorpay refund of a payment; only processed ones count towards refunded_paise."""
+
+    __tablename__ = "payment_refund"
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_refund_id: str = Field(max_length=64, unique=True)
+    payment_id: int = Field(foreign_key="payment.id", index=True)
+    amount_paise: int
+    status: str = Field(default=RefundStatus.PENDING, max_length=20)
+    # Who asked for it: "merchant" (dashboard or API), "auto" (Razorpay, never captured)
+    # or "duplicate" (our own refund of a second capture).
+    origin: str = Field(default="merchant", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+    processed_at: datetime | None = None
 
 
 class Generation(SQLModel, table=True):

@@ -7,16 +7,13 @@ from sqlmodel import select
 
 from adremix.db import session_scope
 from adremix.models import PaymentOrder
-from adremix.services import ledger, payments
+from adremix.services import payments
 from adremix.services.payment_gateways import gateway_for
 from adremix.settings import get_settings
+from tests import razorpay_helpers
 from tests.conftest import make_user
 from tests.fakes.razorpay_api import FakeRazorpay, sign_payment
-
-
-def balance(user_id: int) -> int:
-    with session_scope() as session:
-        return ledger.get_balance(session=session, user_id=user_id)
+from tests.razorpay_helpers import balance, confirm
 
 
 def order_row(receipt: str) -> PaymentOrder:
@@ -26,20 +23,7 @@ def order_row(receipt: str) -> PaymentOrder:
 
 
 def buy(user_id: int, package: str = "growth") -> payments.Checkout:
-    settings = get_settings()
-    return payments.start_purchase(
-        settings=settings, gateway=gateway_for(settings), user_id=user_id, package_code=package
-    )
-
-
-def confirm(user_id: int, paid: dict[str, str]) -> PaymentOrder:
-    return payments.confirm_checkout(
-        gateway=gateway_for(get_settings()),
-        user_id=user_id,
-        provider_order_id=paid["razorpay_order_id"],
-        payment_id=paid["razorpay_payment_id"],
-        signature=paid["razorpay_signature"],
-    )
+    return razorpay_helpers.buy(user_id, package)
 
 
 def test_order_is_created_in_paise_with_our_receipt(

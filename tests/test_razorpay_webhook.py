@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import threading
 
 import pytest
@@ -12,16 +10,13 @@ from starlette.testclient import TestClient
 
 from adremix.api import build_api_app
 from adremix.db import session_scope
-from adremix.models import CreditTransaction, PaymentOrder, WebhookEvent
+from adremix.models import CreditTransaction, Payment, PaymentOrder, WebhookEvent
 from adremix.services import ledger, payments
 from adremix.services.payment_gateways import gateway_for
 from adremix.settings import get_settings
-from tests.conftest import WEBHOOK_SECRET, make_user
+from tests.conftest import make_user
 from tests.fakes.razorpay_api import FakeRazorpay, webhook_body
-
-
-def signature(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+from tests.razorpay_helpers import balance, signature
 
 
 @pytest.fixture
@@ -55,11 +50,6 @@ def paid_order(razorpay: FakeRazorpay, user_id: int) -> tuple[payments.Checkout,
     return checkout, handler
 
 
-def balance(user_id: int) -> int:
-    with session_scope() as session:
-        return ledger.get_balance(session=session, user_id=user_id)
-
-
 def test_captured_payment_webhook_grants_credits_when_the_browser_never_returned(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
@@ -72,7 +62,13 @@ def test_captured_payment_webhook_grants_credits_when_the_browser_never_returned
     assert balance(user_id) == 10
     with session_scope() as session:
         order = session.exec(select(PaymentOrder)).one()
-    assert (order.status, order.provider_payment_id) == ("paid", handler["razorpay_payment_id"])
+        payment = session.exec(select(Payment)).one()
+    assert order.status == "paid"
+    assert (payment.provider_payment_id, payment.order_id, payment.credits_granted) == (
+        handler["razorpay_payment_id"],
+        order.id,
+        10,
+    )
 
 
 def test_the_same_event_posted_fifty_times_credits_once(

@@ -13,6 +13,7 @@ from adremix.db import session_scope
 from adremix.services import payments
 from adremix.services.account import export_archive
 from adremix.services.ledger_export import ledger_csv
+from adremix.services.payment_gateways import gateway_for
 from adremix.services.storage import LocalStorage
 from adremix.settings import Settings
 
@@ -30,10 +31,14 @@ def account_routes(settings: Settings) -> list[Route]:
                     signature=request.headers.get("x-razorpay-signature"),
                     event_id=request.headers.get("x-razorpay-event-id"),
                     secret=settings.razorpay_webhook_secret,
+                    gateway=gateway_for(settings),
                 )
             )
         except payments.WebhookRejected as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
+        except payments.WebhookRetryLater:
+            # Razorpay redelivers on a non-2xx answer; the redelivery retries the refund.
+            return JSONResponse({"error": "retry later"}, status_code=503)
         return JSONResponse({"status": outcome})
 
     async def receipt(request: Request) -> Response:

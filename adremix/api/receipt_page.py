@@ -30,7 +30,9 @@ def _row(label: str, value: str, css: str = "row") -> str:
 
 
 def render_receipt(receipt: Receipt) -> str:
-    status = "Refunded" if receipt.status == "refunded" else "Paid"
+    status = {"refunded": "Refunded", "partially_refunded": "Partly refunded"}.get(
+        receipt.status, "Paid"
+    )
     seller = escape(receipt.seller_name)
     gstin = (
         f"<div class='muted'>GSTIN {escape(receipt.seller_gstin)}</div>"

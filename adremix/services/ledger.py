@@ -189,6 +189,48 @@ def refund(
     )
 
 
+def take_up_to(
+    *,
+    session: Session,
+    user_id: int,
+    amount: int,
+    kind: str,
+    idempotency_key: str,
+    reference: str | None = None,
+    reason: str | None = None,
+) -> int:
+    """Take `amount` credits, or as many as the balance holds (never below zero).
+
+    Returns how many were taken: 0 when the balance is empty (no entry is written then).
+    A repeat with the same key returns what the first call took, whatever the balance.
+    """
+    if amount <= 0:
+        raise ValueError("A take must be positive.")
+    previous = session.exec(
+        select(CreditTransaction.amount).where(CreditTransaction.idempotency_key == idempotency_key)
+    ).first()
+    if previous is not None:
+        return -previous
+    wanted = min(amount, get_balance(session=session, user_id=user_id))
+    while wanted > 0:
+        try:
+            entry = spend(
+                session=session,
+                user_id=user_id,
+                amount=wanted,
+                idempotency_key=idempotency_key,
+                reference=reference,
+                kind=kind,
+                reason=reason,
+            )
+        except InsufficientCredits as exc:
+            # A concurrent spend got there first: take what it left.
+            wanted = min(amount, exc.available)
+            continue
+        return -entry.amount
+    return 0
+
+
 def grant_signup_bonus(*, session: Session, user_id: int, amount: int) -> Entry | None:
     """The welcome credits, once per user whatever the number of sign-ins."""
     if amount <= 0:

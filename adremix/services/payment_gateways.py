@@ -1,7 +1,8 @@
 """Where payments happen: Razorpay through its SDK, or the offline test checkout.
 
-Both answer the same questions (create an order, verify a checkout signature, fetch and
-capture a payment), so purchases go through one verification, ledger and receipt path.
+Both answer the same questions (create an order, verify a checkout signature, fetch,
+capture and refund a payment), so purchases go through one verification, ledger and
+receipt path.
 """
 
 from __future__ import annotations
@@ -39,16 +40,38 @@ class GatewayPayment:
     amount: int
     currency: str
     error_description: str | None = None
+    # Whether the money was ever captured: a refunded payment with `captured` false is
+    # Razorpay's auto-refund of an authorisation nobody captured.
+    captured: bool = False
 
     @classmethod
     def from_entity(cls, entity: dict) -> GatewayPayment:
+        status = str(entity.get("status") or "")
         return cls(
             id=str(entity["id"]),
             order_id=str(entity.get("order_id") or ""),
-            status=str(entity.get("status") or ""),
+            status=status,
             amount=int(entity.get("amount") or 0),
             currency=str(entity.get("currency") or ""),
             error_description=entity.get("error_description"),
+            captured=bool(entity.get("captured", status == "captured")),
+        )
+
+
+@dataclass(frozen=True)
+class GatewayRefund:
+    id: str
+    payment_id: str
+    amount: int
+    status: str  # "pending", "processed" or "failed"
+
+    @classmethod
+    def from_entity(cls, entity: dict) -> GatewayRefund:
+        return cls(
+            id=str(entity["id"]),
+            payment_id=str(entity.get("payment_id") or ""),
+            amount=int(entity.get("amount") or 0),
+            status=str(entity.get("status") or "pending"),
         )
 
 
@@ -63,6 +86,13 @@ class PaymentGateway(Protocol):
     def fetch_payment(self, payment_id: str) -> GatewayPayment: ...
 
     def capture(self, payment: GatewayPayment) -> GatewayPayment: ...
+
+    def refund(
+        self, payment_id: str, *, amount_paise: int, idempotency_key: str, notes: dict[str, str]
+    ) -> GatewayRefund:
+        """Refund `amount_paise` of a captured payment; a repeat with the same key and
+        amount returns the first refund instead of refunding again."""
+        ...
 
 
 def _sdk_call(call, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -121,6 +151,19 @@ class RazorpayGateway:
         )
         return GatewayPayment.from_entity(entity)
 
+    def refund(
+        self, payment_id: str, *, amount_paise: int, idempotency_key: str, notes: dict[str, str]
+    ) -> GatewayRefund:
+        # The SDK's payment.refund(payment_id, data) (its later definition wins); Razorpay
+        # answers a repeated X-Refund-Idempotency key with the first refund.
+        entity = _sdk_call(
+            self._client.payment.refund,
+            payment_id,
+            {"amount": amount_paise, "notes": notes},
+            headers={"X-Refund-Idempotency": idempotency_key},
+        )
+        return GatewayRefund.from_entity(entity)
+
 
 class TestCheckoutGateway:
     """The offline stand-in for Razorpay: orders and payments live in this process.
@@ -138,6 +181,7 @@ class TestCheckoutGateway:
         self._verifier = razorpay.Client(auth=(TEST_KEY_ID, self._secret))
         self._orders: dict[str, int] = {}
         self._payments: dict[str, GatewayPayment] = {}
+        self._refunds: dict[str, GatewayRefund] = {}  # by idempotency key
         self._lock = threading.Lock()
 
     def create_order(self, *, amount_paise: int, receipt: str, notes: dict[str, str]) -> str:
@@ -159,6 +203,7 @@ class TestCheckoutGateway:
             amount=amount,
             currency="INR",
             error_description=None if succeed else "Test mode: the card was declined.",
+            captured=succeed,
         )
         with self._lock:
             self._payments[payment.id] = payment
@@ -182,10 +227,31 @@ class TestCheckoutGateway:
         return payment
 
     def capture(self, payment: GatewayPayment) -> GatewayPayment:
-        captured = replace(payment, status="captured")
+        captured = replace(payment, status="captured", captured=True)
         with self._lock:
             self._payments[payment.id] = captured
         return captured
+
+    def refund(
+        self, payment_id: str, *, amount_paise: int, idempotency_key: str, notes: dict[str, str]
+    ) -> GatewayRefund:
+        with self._lock:
+            earlier = self._refunds.get(idempotency_key)
+            if earlier is not None:
+                return earlier
+            payment = self._payments.get(payment_id)
+            if payment is None or payment.status != "captured":
+                raise GatewayRefused("Only captured payments can be refunded")
+            refund = GatewayRefund(
+                id="rfnd_test_" + secrets.token_hex(7),
+                payment_id=payment_id,
+                amount=amount_paise,
+                status="processed",
+            )
+            self._refunds[idempotency_key] = refund
+            if amount_paise >= payment.amount:
+                self._payments[payment_id] = replace(payment, status="refunded")
+            return refund
 
 
 @lru_cache(maxsize=4)

@@ -1,9 +1,16 @@
 """Buying credits: orders, checkout confirmation, webhooks, refunds and receipts.
 
-One payment id maps to one grant (ledger key `purchase:<payment id>`), whichever path
-reaches it first: the checkout's success handler, the webhook, or a later retry.
-The browser's word is never enough: the signature is checked and the payment is fetched
-from the provider, captured if only authorised, and its amount and currency compared.
+Each Razorpay payment is its own `Payment` row. One payment id maps to one grant (ledger
+key `purchase:<payment id>`), whichever path reaches it first: the checkout's success
+handler, the webhook, or a later retry. The browser's word is never enough: the signature
+is checked and the payment is fetched from the provider, captured if only authorised, and
+its amount and currency compared.
+
+An order is paid for once. A further payment on an order that another payment already
+fulfilled (Razorpay's late authorisation) grants nothing: if captured, it is refunded in
+full through the SDK, keyed on its payment id so no retry refunds it twice; if only
+authorised, it is left uncaptured for Razorpay to release. Refunds take credits back by
+the rule in `services/refunds.py`.
 """
 
 from __future__ import annotations
@@ -11,18 +18,28 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import secrets
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from adremix.db import session_scope
-from adremix.models import PaymentOrder, User, WebhookEvent, utcnow
-from adremix.services import ledger
+from adremix.models import (
+    OrderStatus,
+    Payment,
+    PaymentOrder,
+    PaymentRefund,
+    PaymentStatus,
+    RefundStatus,
+    User,
+    WebhookEvent,
+    utcnow,
+)
+from adremix.services import ledger, refunds
 from adremix.services.payment_gateways import (
     GatewayPayment,
     GatewayRefused,
@@ -30,7 +47,7 @@ from adremix.services.payment_gateways import (
     PaymentGateway,
     webhook_signature_is_valid,
 )
-from adremix.services.pricing import find_package, gst_breakup
+from adremix.services.pricing import find_package, format_inr, gst_breakup
 from adremix.settings import CreditPackage, Settings
 
 log = logging.getLogger(__name__)
@@ -74,8 +91,17 @@ class TooManyOpenCheckouts(PaymentError):
     """More unfinished checkouts than a buyer plausibly needs: finish or close one first."""
 
 
+class DuplicatePayment(PaymentError):
+    """A second payment for an order that is already paid: no credits, money goes back."""
+
+
 class WebhookRejected(Exception):
     """A webhook whose signature does not verify: answered 400, nothing changes."""
+
+
+class WebhookRetryLater(Exception):
+    """The webhook's effect is recorded, but refunding a duplicate payment through Razorpay
+    failed: answered 503 so that Razorpay delivers it again and the refund is retried."""
 
 
 @dataclass(frozen=True)
@@ -251,6 +277,64 @@ def _order_by_provider_id(session: Session, provider_order_id: str) -> PaymentOr
     ).first()
 
 
+def _payment_row(session: Session, provider_payment_id: str) -> Payment | None:
+    """A payment row. Callers lock its order first: every writer of a payment does."""
+    return session.exec(
+        select(Payment).where(Payment.provider_payment_id == provider_payment_id)
+    ).first()
+
+
+# How far along Razorpay's payment life a status is; a row only ever moves forward, so a
+# late or replayed event cannot undo a capture. A failed payment can still be authorised
+# later (late authorisation), so failed ranks below authorized.
+_PROGRESS = {
+    PaymentStatus.CREATED: 0,
+    PaymentStatus.FAILED: 1,
+    PaymentStatus.AUTHORIZED: 2,
+    PaymentStatus.CAPTURED: 3,
+}
+
+
+def _record_payment(session: Session, order: PaymentOrder, payment: GatewayPayment) -> Payment:
+    """Create or move forward the row for a payment Razorpay told us about."""
+    status = payment.status
+    if status not in _PROGRESS:  # Razorpay's "refunded": our refund rows say how much
+        status = PaymentStatus.CAPTURED if payment.captured else PaymentStatus.AUTHORIZED
+    row = _payment_row(session, payment.id)
+    if row is None:
+        assert order.id is not None
+        row = Payment(
+            provider_payment_id=payment.id,
+            order_id=order.id,
+            amount_paise=payment.amount,
+            currency=payment.currency or order.currency,
+            status=status,
+        )
+    elif (
+        row.status in _PROGRESS
+        and _PROGRESS[PaymentStatus(status)] > _PROGRESS[PaymentStatus(row.status)]
+    ):
+        row.status = status
+    if row.credits_granted == 0 and payment.amount:
+        row.amount_paise = payment.amount  # a row made from the checkout had the order's
+        row.currency = payment.currency or row.currency
+    row.captured = row.captured or payment.captured or status == PaymentStatus.CAPTURED
+    if payment.error_description and row.status == PaymentStatus.FAILED:
+        row.error_description = payment.error_description
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _granting_payment(session: Session, order_id: int | None, *, besides: int | None = None):  # type: ignore[no-untyped-def]
+    return session.exec(
+        select(Payment).where(
+            Payment.order_id == order_id, Payment.credits_granted > 0, Payment.id != besides
+        )
+    ).first()
+
+
 MISMATCH_MESSAGE = (
     "The amount paid does not match this order. No credits were added; "
     "our team has been notified and will sort it out."
@@ -260,9 +344,24 @@ MISMATCH_MESSAGE = (
 def _fulfil(session: Session, order: PaymentOrder, payment: GatewayPayment) -> str:
     """Grant the order's credits for a captured payment, once.
 
-    Returns "granted", "already_granted" or "amount_mismatch"; a mismatch is recorded on
-    the order (status "review") rather than raised, so that record is committed.
+    Returns "granted", "already_granted", "amount_mismatch" (recorded on the order, status
+    "review", rather than raised, so that the record is committed) or "duplicate_payment"
+    (another payment already paid for this order: this one grants nothing and is to be
+    refunded by `refund_duplicate_payments`).
     """
+    row = _record_payment(session, order, payment)
+    if row.credits_granted > 0:
+        return "already_granted"
+    if row.duplicate or _granting_payment(session, order.id, besides=row.id) is not None:
+        if not row.duplicate:
+            log.warning(
+                "Order %s was already paid; payment %s is a duplicate and will be refunded",
+                order.receipt_number,
+                payment.id,
+            )
+            row.duplicate = True
+            session.add(row)
+        return "duplicate_payment"
     if payment.amount != order.amount_paise or payment.currency != order.currency:
         log.error(
             "Amount mismatch on %s: paid %s %s, order is %s %s",
@@ -272,7 +371,7 @@ def _fulfil(session: Session, order: PaymentOrder, payment: GatewayPayment) -> s
             order.amount_paise,
             order.currency,
         )
-        order.status = "review"
+        order.status = OrderStatus.REVIEW
         order.failure_reason = "The amount paid does not match the order."
         session.add(order)
         return "amount_mismatch"
@@ -284,13 +383,43 @@ def _fulfil(session: Session, order: PaymentOrder, payment: GatewayPayment) -> s
         idempotency_key=f"purchase:{payment.id}",
         reference=order.receipt_number,
     )
-    if order.status != "paid":
-        order.status = "paid"
-        order.provider_payment_id = payment.id
-        order.paid_at = utcnow()
-        order.failure_reason = None
-        session.add(order)
+    row.credits_granted = entry.amount
+    order.status = OrderStatus.PAID
+    order.paid_at = order.paid_at or utcnow()
+    order.failure_reason = None
+    session.add(order)
+    # Refunds Razorpay reported before the capture reached us are settled now.
+    refunds.settle(session, payment=row, order=order)
     return "already_granted" if entry.replayed else "granted"
+
+
+def _record_failure(session: Session, order: PaymentOrder, row: Payment, reason: str) -> None:
+    """A failed attempt fails the order only if no other attempt is paid or under way."""
+    others = session.exec(
+        select(Payment).where(Payment.order_id == order.id, Payment.id != row.id)
+    ).all()
+    busy = any(
+        p.credits_granted > 0 or p.status in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED)
+        for p in others
+    ) or (
+        # The checkout reported another payment id that Razorpay has not confirmed yet.
+        order.status == OrderStatus.PENDING
+        and any(p.status == PaymentStatus.CREATED for p in others)
+    )
+    if order.status in (OrderStatus.CREATED, OrderStatus.PENDING) and not busy:
+        order.status = OrderStatus.FAILED
+        order.failure_reason = reason[:500]
+        session.add(order)
+
+
+DUPLICATE_REFUNDED = (
+    "This order was already paid, so this second payment of {amount} added no credits and "
+    "has been refunded in full. Banks take 5–7 working days to show a refund."
+)
+DUPLICATE_RELEASED = (
+    "This order was already paid, so this second payment of {amount} was not taken: "
+    "Razorpay releases the held amount back to you automatically."
+)
 
 
 def confirm_checkout(
@@ -318,31 +447,75 @@ def confirm_checkout(
                 "We could not verify this payment, so no credits were added. If money left "
                 f"your account, contact support and quote order {order.receipt_number}."
             )
-        if order.status == "paid":
-            return order
-        # The signature ties this payment id to our order: remember it for retries.
-        order.provider_payment_id = payment_id
-        order.status = "pending"
-        session.add(order)
-    return settle_order(gateway=gateway, user_id=user_id, receipt_number=order.receipt_number)
+        row = _payment_row(session, payment_id)
+        if row is not None and row.credits_granted > 0:
+            return order  # a double click, or the page retrying
+        if row is not None and row.duplicate:
+            raise DuplicatePayment(DUPLICATE_REFUNDED.format(amount=format_inr(row.amount_paise)))
+        if row is None:
+            # The signature ties this payment id to our order: remember it for retries.
+            assert order.id is not None
+            session.add(
+                Payment(
+                    provider_payment_id=payment_id,
+                    order_id=order.id,
+                    amount_paise=order.amount_paise,
+                    currency=order.currency,
+                )
+            )
+        if order.status in (OrderStatus.CREATED, OrderStatus.FAILED):
+            order.status = OrderStatus.PENDING
+            session.add(order)
+    return _settle_payment(gateway=gateway, order=order, payment_id=payment_id)
 
 
 def settle_order(*, gateway: PaymentGateway, user_id: int, receipt_number: str) -> PaymentOrder:
-    """Fetch the order's payment from the provider and grant if captured (also a retry)."""
+    """Ask the provider again about the order's unconfirmed payment, and grant if captured."""
     with session_scope() as session:
         order = session.exec(
             select(PaymentOrder).where(PaymentOrder.receipt_number == receipt_number)
         ).first()
         if order is None or order.user_id != user_id:
             raise OrderNotFound("That order does not exist.")
-        if order.status == "paid" or not order.provider_payment_id:
+        if order.status != OrderStatus.PENDING:
             return order
-        payment_id = order.provider_payment_id
+        payment_id = session.exec(
+            select(Payment.provider_payment_id)
+            .where(
+                Payment.order_id == order.id,
+                Payment.status.in_((PaymentStatus.CREATED, PaymentStatus.AUTHORIZED)),  # type: ignore[attr-defined]
+                Payment.credits_granted == 0,
+                Payment.duplicate.is_(False),  # type: ignore[attr-defined]
+            )
+            .order_by(Payment.id.desc())  # type: ignore[union-attr]
+        ).first()
+    if payment_id is None:
+        return order
+    return _settle_payment(gateway=gateway, order=order, payment_id=payment_id)
+
+
+def _already_paid(order_id: int | None) -> bool:
+    with session_scope() as session:
+        return _granting_payment(session, order_id) is not None
+
+
+def _settle_payment(
+    *, gateway: PaymentGateway, order: PaymentOrder, payment_id: str
+) -> PaymentOrder:
+    """Fetch one payment of the order, capture it if only authorised, grant if captured."""
     try:
         payment = gateway.fetch_payment(payment_id)
         if payment.order_id != order.provider_order_id:
             raise PaymentVerificationFailed("That payment belongs to a different order.")
-        if payment.status == "authorized":
+        if payment.status == PaymentStatus.AUTHORIZED and _already_paid(order.id):
+            # Never capture a second payment for a paid order: left uncaptured, Razorpay
+            # releases the authorisation itself, and no money moves at all.
+            with session_scope() as session:
+                locked = _order_by_provider_id(session, order.provider_order_id or "")
+                assert locked is not None
+                _record_payment(session, locked, payment)
+            raise DuplicatePayment(DUPLICATE_RELEASED.format(amount=format_inr(payment.amount)))
+        if payment.status == PaymentStatus.AUTHORIZED:
             payment = gateway.capture(payment)
     except GatewayUnavailable as exc:
         raise PaymentPending(
@@ -351,17 +524,30 @@ def settle_order(*, gateway: PaymentGateway, user_id: int, receipt_number: str) 
         ) from exc
     except GatewayRefused as exc:
         raise PaymentFailed(f"Razorpay could not confirm the payment: {exc}") from exc
-    if payment.status == "failed":
-        _mark_failed(order.id, payment.error_description or "The payment failed.")
-        raise PaymentFailed(payment.error_description or "The payment failed.")
-    if payment.status != "captured":
-        raise PaymentPending("Your payment is still being processed by the bank.")
     with session_scope() as session:
         locked = _order_by_provider_id(session, order.provider_order_id or "")
         assert locked is not None
-        outcome = _fulfil(session, locked, payment)
+        if payment.status != PaymentStatus.CAPTURED:
+            row = _record_payment(session, locked, payment)
+            if payment.status == PaymentStatus.FAILED:
+                _record_failure(session, locked, row, payment.error_description or "")
+            outcome = payment.status
+        else:
+            outcome = _fulfil(session, locked, payment)
+    if outcome == PaymentStatus.FAILED:
+        raise PaymentFailed(payment.error_description or "The payment failed.")
+    if outcome == "refunded":
+        raise PaymentFailed("Razorpay returned this payment to you, so no credits were added.")
+    if outcome == PaymentStatus.CREATED:
+        raise PaymentPending("Your payment is still being processed by the bank.")
     if outcome == "amount_mismatch":
         raise PaymentAmountMismatch(MISMATCH_MESSAGE)
+    if outcome == "duplicate_payment":
+        try:
+            refund_duplicate_payments(gateway=gateway, provider_payment_ids=[payment.id])
+        except (GatewayUnavailable, GatewayRefused):
+            log.exception("Refunding duplicate payment %s failed; it will be retried", payment.id)
+        raise DuplicatePayment(DUPLICATE_REFUNDED.format(amount=format_inr(payment.amount)))
     return locked
 
 
@@ -369,20 +555,91 @@ def record_checkout_failure(*, user_id: int, provider_order_id: str, reason: str
     """The checkout reported a failed payment (or was closed): keep the reason, grant nothing."""
     with session_scope() as session:
         order = _order_by_provider_id(session, provider_order_id)
-        if order is None or order.user_id != user_id or order.status not in ("created",):
+        if order is None or order.user_id != user_id or order.status != OrderStatus.CREATED:
             return
-        order.status = "failed"
+        order.status = OrderStatus.FAILED
         order.failure_reason = reason[:500]
         session.add(order)
+
+
+# --- duplicate payments -----------------------------------------------------------------
+
+
+def duplicate_refund_key(provider_payment_id: str) -> str:
+    """The X-Refund-Idempotency key for refunding a duplicate payment: one per payment."""
+    return f"adremix-duplicate-{provider_payment_id}"
+
+
+def refund_duplicate_payments(
+    *, gateway: PaymentGateway, provider_payment_ids: Iterable[str] | None = None
+) -> int:
+    """Refund in full every captured duplicate payment that has no refund yet (or only
+    those named). Idempotent: Razorpay answers a repeated key with the first refund.
+    Returns how many refunds were issued or confirmed; raises GatewayUnavailable."""
+    with session_scope() as session:
+        refunded = select(PaymentRefund.payment_id).where(
+            PaymentRefund.status.in_((RefundStatus.PENDING, RefundStatus.PROCESSED))  # type: ignore[attr-defined]
+        )
+        query = (
+            select(Payment.provider_payment_id, Payment.amount_paise, PaymentOrder)
+            .join(PaymentOrder, PaymentOrder.id == Payment.order_id)
+            .where(
+                Payment.duplicate.is_(True),  # type: ignore[attr-defined]
+                Payment.captured.is_(True),  # type: ignore[attr-defined]
+                Payment.refunded_paise < Payment.amount_paise,
+                Payment.id.not_in(refunded),  # type: ignore[union-attr]
+            )
+        )
+        if provider_payment_ids is not None:
+            query = query.where(Payment.provider_payment_id.in_(list(provider_payment_ids)))  # type: ignore[attr-defined]
+        pending = session.exec(query).all()
+    done = 0
+    for payment_id, amount, order in pending:
+        # The whole amount, always: the same body on every retry keeps the key valid.
+        refund = gateway.refund(
+            payment_id,
+            amount_paise=amount,
+            idempotency_key=duplicate_refund_key(payment_id),
+            notes={"reason": "duplicate payment", "receipt": order.receipt_number},
+        )
+        with session_scope() as session:
+            locked = _order_by_provider_id(session, order.provider_order_id or "")
+            row = _payment_row(session, payment_id)
+            assert locked is not None and row is not None
+            refunds.record_refund(
+                session,
+                payment=row,
+                refund_id=refund.id,
+                amount_paise=refund.amount,
+                status=refund.status,
+                origin="duplicate",
+            )
+            refunds.settle(session, payment=row, order=locked)
+        log.info(
+            "Refunded duplicate payment %s on %s (%s)", payment_id, order.receipt_number, refund.id
+        )
+        done += 1
+    return done
 
 
 # --- webhooks --------------------------------------------------------------------------
 
 
-def handle_webhook(*, body: bytes, signature: str | None, event_id: str | None, secret: str) -> str:
+def handle_webhook(
+    *,
+    body: bytes,
+    signature: str | None,
+    event_id: str | None,
+    secret: str,
+    gateway: PaymentGateway | None = None,
+) -> str:
     """Process one Razorpay webhook. Returns what happened; raises WebhookRejected on a bad
     signature. Idempotent by event id (recorded in the same transaction as the effect) and
-    by payment id (the ledger key), so replays and duplicate events change nothing."""
+    by payment id (the ledger key), so replays and duplicate events change nothing.
+
+    With a gateway, a duplicate payment the event reveals is refunded after the event is
+    recorded; if Razorpay cannot be reached for that, WebhookRetryLater asks for a retry.
+    """
     if not webhook_signature_is_valid(body=body, signature=signature or "", secret=secret):
         log.warning("Rejected a webhook with a bad signature")
         raise WebhookRejected("bad signature")
@@ -393,25 +650,37 @@ def handle_webhook(*, body: bytes, signature: str | None, event_id: str | None, 
     except (ValueError, KeyError, TypeError) as exc:
         raise WebhookRejected("malformed body") from exc
     event_key = event_id or "sha256:" + hashlib.sha256(body).hexdigest()
+    outcome = "duplicate"
     try:
         with session_scope() as session:
-            if session.exec(
+            if not session.exec(
                 select(WebhookEvent.id).where(WebhookEvent.event_id == event_key)
             ).first():
-                return "duplicate"
-            record = WebhookEvent(event_id=event_key, event_type=event_type)
-            session.add(record)
-            session.flush()
-            record.outcome = _apply_event(session, event_type, payload)
-            session.add(record)
-            return record.outcome
+                record = WebhookEvent(event_id=event_key, event_type=event_type)
+                session.add(record)
+                session.flush()
+                record.outcome = _apply_event(session, event_type, payload)
+                session.add(record)
+                outcome = record.outcome
     except IntegrityError:
-        return "duplicate"  # the same event, delivered twice at once
+        outcome = "duplicate"  # the same event, delivered twice at once
+    payment_id = str((_entity(payload, "payment") or {}).get("id") or "")
+    if gateway is not None and payment_id:
+        # Also on a replay: this is how a refund that failed last time is retried.
+        try:
+            refund_duplicate_payments(gateway=gateway, provider_payment_ids=[payment_id])
+        except (GatewayUnavailable, GatewayRefused) as exc:
+            log.error("Could not refund duplicate payment %s yet: %s", payment_id, exc)
+            raise WebhookRetryLater(str(exc)) from exc
+    return outcome
 
 
 def _entity(payload: dict, name: str) -> dict | None:
     wrapper = payload.get(name) or {}
     return wrapper.get("entity") if isinstance(wrapper, dict) else None
+
+
+REFUND_EVENTS = ("refund.created", "refund.processed", "refund.failed")
 
 
 def _apply_event(session: Session, event_type: str, payload: dict) -> str:
@@ -420,7 +689,7 @@ def _apply_event(session: Session, event_type: str, payload: dict) -> str:
         if not entity:
             return "ignored"
         payment = GatewayPayment.from_entity(entity)
-        if payment.status != "captured":
+        if payment.status != PaymentStatus.CAPTURED:
             return "ignored"
         order = _order_by_provider_id(session, payment.order_id)
         if order is None:
@@ -428,49 +697,63 @@ def _apply_event(session: Session, event_type: str, payload: dict) -> str:
         return _fulfil(session, order, payment)
     if event_type == "payment.failed":
         entity = _entity(payload, "payment")
-        order = _order_by_provider_id(session, str((entity or {}).get("order_id") or ""))
+        if not entity or not entity.get("id"):
+            return "ignored"
+        payment = GatewayPayment.from_entity(entity)
+        order = _order_by_provider_id(session, payment.order_id)
         if order is None:
             return "unknown_order"
-        # A failed attempt must not overwrite a later attempt that is being confirmed.
-        this_attempt = order.provider_payment_id in (None, (entity or {}).get("id"))
-        if order.status == "created" or (order.status == "pending" and this_attempt):
-            order.status = "failed"
-            order.failure_reason = (entity or {}).get("error_description") or "Payment failed"
-            session.add(order)
+        row = _record_payment(session, order, payment)
+        _record_failure(session, order, row, payment.error_description or "Payment failed")
         return "recorded_failure"
-    if event_type == "refund.processed":
-        return _apply_refund(session, _entity(payload, "refund") or {})
+    if event_type in REFUND_EVENTS:
+        return _apply_refund(session, _entity(payload, "refund") or {}, _entity(payload, "payment"))
     return "ignored"
 
 
-def _apply_refund(session: Session, refund: dict) -> str:
-    order = session.exec(
-        select(PaymentOrder)
-        .where(PaymentOrder.provider_payment_id == str(refund.get("payment_id") or ""))
-        .with_for_update()
-    ).first()
-    if order is None or not refund.get("id"):
-        return "unknown_order"
-    refunded_paise = min(int(refund.get("amount") or 0), order.amount_paise)
-    credits = math.ceil(order.credits * refunded_paise / order.amount_paise)
-    # Take back the refunded credits, but never below zero: spent credits stay spent.
-    available = ledger.get_balance(session=session, user_id=order.user_id)
-    to_take = min(credits, available)
-    if to_take > 0:
-        ledger.spend(
-            session=session,
-            user_id=order.user_id,
-            amount=to_take,
-            kind="purchase_refund",
-            idempotency_key=f"purchase_refund:{refund['id']}",
-            reference=order.receipt_number,
-            reason=f"Refund of {refunded_paise} paise",
-        )
-    if refunded_paise >= order.amount_paise:
-        order.status = "refunded"
-    order.refunded_at = utcnow()
-    session.add(order)
-    return "refunded"
+def _apply_refund(session: Session, refund: dict, payment_entity: dict | None) -> str:
+    """Record a refund against its own payment and settle that payment's credits."""
+    refund_id, payment_id = str(refund.get("id") or ""), str(refund.get("payment_id") or "")
+    if not refund_id or not payment_id:
+        return "ignored"
+    known = _payment_row(session, payment_id)
+    if known is not None:
+        order = session.exec(
+            select(PaymentOrder).where(PaymentOrder.id == known.order_id).with_for_update()
+        ).one()
+    elif payment_entity and str(payment_entity.get("id")) == payment_id:
+        order = _order_by_provider_id(session, str(payment_entity.get("order_id") or ""))
+    else:
+        order = None
+    if order is None:
+        return "unknown_payment"
+    if payment_entity and str(payment_entity.get("id")) == payment_id:
+        payment = GatewayPayment.from_entity(payment_entity)
+        if payment.captured:
+            # A capture we may only be hearing of now: it grants (once) before the refund
+            # takes back, so the ledger shows both sides.
+            _fulfil(session, order, replace(payment, status=PaymentStatus.CAPTURED))
+        else:
+            _record_payment(session, order, payment)
+    row = _payment_row(session, payment_id)
+    if row is None:
+        return "unknown_payment"
+    status = str(refund.get("status") or RefundStatus.PENDING)
+    if status not in (RefundStatus.PROCESSED, RefundStatus.FAILED):
+        status = RefundStatus.PENDING
+    origin = "duplicate" if row.duplicate else ("merchant" if row.captured else "auto")
+    refunds.record_refund(
+        session,
+        payment=row,
+        refund_id=refund_id,
+        amount_paise=int(refund.get("amount") or 0),
+        status=status,
+        origin=origin,
+    )
+    refunds.settle(session, payment=row, order=order)
+    return {RefundStatus.PROCESSED: "refunded", RefundStatus.FAILED: "refund_failed"}.get(
+        RefundStatus(status), "refund_pending"
+    )
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -495,6 +778,9 @@ class Receipt:
     seller_gstin: str
 
 
+RECEIPTED = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
+
+
 def receipt_for(*, settings: Settings, user_id: int, receipt_number: str) -> Receipt | None:
     """A paid order's receipt, only for its owner."""
     with session_scope() as session:
@@ -503,10 +789,11 @@ def receipt_for(*, settings: Settings, user_id: int, receipt_number: str) -> Rec
             .join(User, User.id == PaymentOrder.user_id)
             .where(PaymentOrder.receipt_number == receipt_number, PaymentOrder.user_id == user_id)
         ).first()
-    if row is None:
-        return None
-    order, user = row
-    if order.status not in ("paid", "refunded") or order.paid_at is None:
+        if row is None:
+            return None
+        order, user = row
+        granting = _granting_payment(session, order.id)
+    if order.status not in RECEIPTED or order.paid_at is None or granting is None:
         return None
     package = find_package(settings.credit_packages, order.package_code)
     return Receipt(
@@ -520,7 +807,7 @@ def receipt_for(*, settings: Settings, user_id: int, receipt_number: str) -> Rec
         taxable_paise=order.amount_paise - order.tax_paise,
         tax_paise=order.tax_paise,
         gst_percent=settings.gst_percent,
-        payment_id=order.provider_payment_id or "",
+        payment_id=granting.provider_payment_id,
         provider=order.provider,
         status=order.status,
         seller_name=settings.seller_name,
@@ -534,15 +821,65 @@ def pending_orders(*, user_id: int) -> list[PaymentOrder]:
         return list(
             session.exec(
                 select(PaymentOrder)
-                .where(PaymentOrder.user_id == user_id, PaymentOrder.status == "pending")
+                .where(PaymentOrder.user_id == user_id, PaymentOrder.status == OrderStatus.PENDING)
                 .order_by(PaymentOrder.created_at.desc())  # type: ignore[attr-defined]
             )
         )
+
+
+@dataclass(frozen=True)
+class PaymentLine:
+    """One payment as the Credits page shows it."""
+
+    receipt_number: str
+    created_at: datetime
+    amount_paise: int
+    status: str
+    credits_granted: int
+    refunded_paise: int
+    credits_clawed: int
+    duplicate: bool
+    order_receipted: bool
+
+
+def payment_history(*, user_id: int, limit: int = 20) -> list[PaymentLine]:
+    """The user's payments that moved money, newest first: captures, refunds, duplicates."""
+    with session_scope() as session:
+        rows = session.exec(
+            select(Payment, PaymentOrder)
+            .join(PaymentOrder, PaymentOrder.id == Payment.order_id)
+            .where(
+                PaymentOrder.user_id == user_id,
+                Payment.status.in_(  # type: ignore[attr-defined]
+                    (
+                        PaymentStatus.CAPTURED,
+                        PaymentStatus.PARTIALLY_REFUNDED,
+                        PaymentStatus.REFUNDED,
+                    )
+                ),
+            )
+            .order_by(Payment.created_at.desc(), Payment.id.desc())  # type: ignore[attr-defined,union-attr]
+            .limit(limit)
+        ).all()
+    return [
+        PaymentLine(
+            receipt_number=order.receipt_number,
+            created_at=payment.created_at,
+            amount_paise=payment.amount_paise,
+            status=payment.status,
+            credits_granted=payment.credits_granted,
+            refunded_paise=payment.refunded_paise,
+            credits_clawed=payment.credits_clawed,
+            duplicate=payment.duplicate,
+            order_receipted=order.status in RECEIPTED and order.paid_at is not None,
+        )
+        for payment, order in rows
+    ]
 
 
 def count_paid_orders(*, session: Session, user_id: int) -> int:
     return session.exec(
         select(func.count())
         .select_from(PaymentOrder)
-        .where(PaymentOrder.user_id == user_id, PaymentOrder.status == "paid")
+        .where(PaymentOrder.user_id == user_id, PaymentOrder.status == OrderStatus.PAID)
     ).one()

@@ -1,9 +1,13 @@
 """A fake of the Razorpay REST API on 127.0.0.1, for the real `razorpay` SDK (`base_url`).
 
-Orders, payments (fetch, capture), refunds and Razorpay's error JSON, behind HTTP Basic
-auth with `KEY_ID`/`KEY_SECRET`. Tests can script failures (`fail_next`, `delay_next`)
-and play the part of Standard Checkout (`checkout_payment`), which returns the browser
-handler's signed payload. `webhook_body` builds the envelope Razorpay POSTs to webhooks.
+Orders, payments (fetch, capture), refunds (partial, full, idempotent through the
+`X-Refund-Idempotency` header) and Razorpay's error JSON, behind HTTP Basic auth with
+`KEY_ID`/`KEY_SECRET`. Tests can script failures (`fail_next`, `delay_next`) and play the
+parts Razorpay plays outside the API: Standard Checkout (`checkout_payment`, which returns
+the browser handler's signed payload), a bank's late authorisation of a failed payment
+(`late_authorize`), Razorpay's auto-refund of a payment nobody captured (`auto_refund`)
+and a refund from the merchant's dashboard (`dashboard_refund`). `webhook_body` builds the
+envelope Razorpay POSTs to webhooks, in the shape of Razorpay's published samples.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import string
 import threading
@@ -25,6 +30,8 @@ KEY_ID = "rzp_test_fake0000000001"
 KEY_SECRET = "fake_key_secret_for_tests"
 
 _ID_ALPHABET = string.ascii_letters + string.digits
+# Razorpay: "at least 10 characters ... alphabets, numbers, hyphens and underscores only".
+_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{10,}$")
 _PAYMENT_STATUSES = ("authorized", "captured", "failed")
 # Fields Razorpay accepts on POST /v1/orders; anything else is refused, as Razorpay does.
 _ORDER_FIELDS = {
@@ -75,6 +82,8 @@ class FakeRazorpay:
         self.orders: dict[str, dict[str, Any]] = {}
         self.payments: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
+        # X-Refund-Idempotency key -> (payment id, request body, refund id)
+        self._refund_keys: dict[str, tuple[str, dict[str, Any], str]] = {}
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
         self._failures: list[tuple[int, str, str]] = []
         self._delays: list[float] = []
@@ -99,6 +108,7 @@ class FakeRazorpay:
             self.orders.clear()
             self.payments.clear()
             self.refunds.clear()
+            self._refund_keys.clear()
             self.requests.clear()
             self._failures.clear()
             self._delays.clear()
@@ -145,6 +155,10 @@ class FakeRazorpay:
             order = self.orders.get(order_id)
             if order is None:
                 raise KeyError(f"no order {order_id!r} in the fake Razorpay")
+            if order["status"] == "paid":
+                # Checkout will not take a new payment for a paid order; a second captured
+                # payment only happens through late authorisation (see `late_authorize`).
+                raise ValueError(f"order {order_id!r} is already paid")
             failed = status == "failed"
             payment: dict[str, Any] = {
                 "id": _rid("pay_"),
@@ -176,6 +190,78 @@ class FakeRazorpay:
             "razorpay_signature": sign_payment(order_id, payment["id"]),
         }
 
+    def late_authorize(self, payment_id: str, *, captured: bool = False) -> dict[str, Any]:
+        """The bank confirms a payment Razorpay had reported as failed ("late authorisation").
+
+        The payment becomes `authorized` (or `captured`, for accounts that auto-capture),
+        even if another payment has paid its order in the meantime: that is how one order
+        ends up with two captured payments. Returns the payment entity.
+        """
+        with self._lock:
+            payment = self.payments[payment_id]
+            if payment["status"] != "failed":
+                raise ValueError("only a failed payment can be authorised late")
+            payment.update(
+                status="captured" if captured else "authorized",
+                captured=captured,
+                error_code=None,
+                error_description=None,
+            )
+            order = self.orders[payment["order_id"]]
+            if captured and order["status"] != "paid":
+                order.update(status="paid", amount_paid=payment["amount"], amount_due=0)
+            return dict(payment)
+
+    def auto_refund(self, payment_id: str) -> dict[str, Any]:
+        """Razorpay refunds an authorised payment that was never captured, by itself.
+
+        The refund webhook then carries the payment with `captured: false`, which is how
+        Razorpay's docs tell an auto-refund apart. Returns the refund entity.
+        """
+        with self._lock:
+            payment = self.payments[payment_id]
+            if payment["status"] != "authorized":
+                raise ValueError("Razorpay auto-refunds only authorised, uncaptured payments")
+            return self._record_refund(payment, payment["amount"], {}, "processed")
+
+    def dashboard_refund(
+        self, payment_id: str, amount: int | None = None, *, status: str = "processed"
+    ) -> dict[str, Any]:
+        """The merchant refunds from Razorpay's dashboard; returns the refund entity.
+
+        `status` "pending" leaves the refund to finish later (`finish_refund`).
+        """
+        with self._lock:
+            payment = self.payments[payment_id]
+            error = self._refund_refusal(payment, amount)
+            if error:
+                raise ValueError(error[1]["error"]["description"])
+            left = payment["amount"] - payment["amount_refunded"]
+            return self._record_refund(payment, left if amount is None else amount, {}, status)
+
+    def finish_refund(self, refund_id: str, *, status: str = "processed") -> dict[str, Any]:
+        """A pending refund is processed (or fails, which gives the amount back)."""
+        with self._lock:
+            refund = self.refunds[refund_id]
+            if refund["status"] != "pending":
+                raise ValueError("only a pending refund can finish")
+            refund["status"] = status
+            if status == "failed":
+                payment = self.payments[refund["payment_id"]]
+                payment["amount_refunded"] -= refund["amount"]
+                self._set_refund_status(payment)
+            return dict(refund)
+
+    def refund_idempotency_keys(self) -> dict[str, str]:
+        """Every X-Refund-Idempotency key the API was sent, and the refund it made."""
+        with self._lock:
+            return {key: seen[2] for key, seen in self._refund_keys.items()}
+
+    def refund(self, refund_id: str) -> dict[str, Any]:
+        """A copy of the refund entity."""
+        with self._lock:
+            return dict(self.refunds[refund_id])
+
     def payment(self, payment_id: str) -> dict[str, Any]:
         """A copy of the payment entity, as `GET /v1/payments/{id}` would return it."""
         with self._lock:
@@ -188,7 +274,12 @@ class FakeRazorpay:
 
     # --- API -----------------------------------------------------------------------------
     def handle(
-        self, method: str, path: str, body: dict[str, Any] | None, auth: str
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        auth: str,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, Any]]:
         """Answer one HTTP call; `body` is None when it was not a JSON object."""
         with self._lock:
@@ -223,7 +314,8 @@ class FakeRazorpay:
                     return _missing()
                 if parts[3] == "capture":
                     return self._capture(payment, body)
-                return self._refund(payment, body)
+                key = {k.lower(): v for k, v in (headers or {}).items()}.get("x-refund-idempotency")
+                return self._refund(payment, body, key)
         return _not_found()
 
     def _create_order(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -284,37 +376,84 @@ class FakeRazorpay:
         order.update(status="paid", amount_paid=payment["amount"], amount_due=0)
         return 200, dict(payment)
 
-    def _refund(self, payment: dict[str, Any], body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def _refund_refusal(
+        self, payment: dict[str, Any], amount: object
+    ) -> tuple[int, dict[str, Any]] | None:
         if payment["status"] == "refunded":
             return _bad_request("The payment has been fully refunded already")
         if payment["status"] != "captured":
             return _bad_request("Only captured payments can be refunded")
-        left = payment["amount"] - payment["amount_refunded"]
-        amount = body.get("amount", left)
-        if not _is_int(amount) or amount <= 0:
+        if amount is None:
+            return None
+        if not _is_int(amount) or amount <= 0:  # type: ignore[operator]
             return _bad_request("The refund amount must be a positive integer in paise")
-        if amount > left:
+        if amount < 100:  # type: ignore[operator]
+            return _bad_request("The amount must be atleast INR 1.00")
+        if amount > payment["amount"] - payment["amount_refunded"]:  # type: ignore[operator]
             return _bad_request("The refund amount provided is greater than amount captured")
+        return None
+
+    def _refund(
+        self, payment: dict[str, Any], body: dict[str, Any], key: str | None
+    ) -> tuple[int, dict[str, Any]]:
+        if key is not None:
+            if not _IDEMPOTENCY_KEY.match(key):
+                return _bad_request("The idempotency key is invalid")
+            seen = self._refund_keys.get(key)
+            if seen is not None:
+                if (seen[0], seen[1]) != (payment["id"], body):
+                    return _bad_request(
+                        "Different request with the same idempotency key has already been "
+                        "processed."
+                    )
+                return 200, dict(self.refunds[seen[2]])
+        left = payment["amount"] - payment["amount_refunded"]
+        error = self._refund_refusal(payment, body.get("amount", left))
+        if error:
+            return error
         notes = body.get("notes") or {}
         if not isinstance(notes, dict):
             return _bad_request("The notes must be an array.")
+        refund = self._record_refund(payment, body.get("amount", left), notes, "processed")
+        if key is not None:
+            self._refund_keys[key] = (payment["id"], body, refund["id"])
+        return 200, refund
+
+    def _record_refund(
+        self, payment: dict[str, Any], amount: int, notes: dict[str, Any], status: str
+    ) -> dict[str, Any]:
+        """Book a refund on the payment; the caller holds the lock and has validated it."""
         payment["amount_refunded"] += amount
-        if payment["amount_refunded"] == payment["amount"]:
-            payment.update(status="refunded", refund_status="full")
-        else:
-            payment["refund_status"] = "partial"
+        self._set_refund_status(payment)
+        # The shape of Razorpay's refund entity (docs and razorpay-python's mocks).
         refund = {
             "id": _rid("rfnd_"),
             "entity": "refund",
-            "payment_id": payment["id"],
             "amount": amount,
             "currency": payment["currency"],
-            "status": "processed",
+            "payment_id": payment["id"],
             "notes": notes or [],
+            "receipt": None,
+            "acquirer_data": {"arn": None},
             "created_at": int(time.time()),
+            "batch_id": None,
+            "status": status,
+            "speed_processed": "normal",
+            "speed_requested": "normal",
         }
         self.refunds[refund["id"]] = refund
-        return 200, dict(refund)
+        return dict(refund)
+
+    @staticmethod
+    def _set_refund_status(payment: dict[str, Any]) -> None:
+        if payment["amount_refunded"] >= payment["amount"]:
+            payment.update(status="refunded", refund_status="full")
+        elif payment["amount_refunded"] > 0:
+            payment["refund_status"] = "partial"
+            if payment["status"] == "refunded":
+                payment["status"] = "captured" if payment["captured"] else "authorized"
+        else:
+            payment["refund_status"] = None
 
 
 def _not_found() -> tuple[int, dict[str, Any]]:
@@ -331,7 +470,9 @@ def webhook_body(
 ) -> tuple[bytes, str]:
     """A webhook envelope as Razorpay sends it, and its event id (the x-razorpay-event-id)."""
     payload: dict[str, Any] = {}
-    for name, entity in (("payment", payment), ("order", order), ("refund", refund)):
+    # Razorpay lists a refund event's entities as ["refund", "payment"], an order.paid
+    # event's as ["payment", "order"].
+    for name, entity in (("refund", refund), ("payment", payment), ("order", order)):
         if entity is not None:
             payload[name] = {"entity": entity}
     envelope = {
@@ -361,7 +502,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = parsed if isinstance(parsed, dict) else None
         fake: FakeRazorpay = self.server.fake  # type: ignore[attr-defined]
         status, payload = fake.handle(
-            method, self.path, body, self.headers.get("Authorization", "")
+            method, self.path, body, self.headers.get("Authorization", ""), dict(self.headers)
         )
         data = json.dumps(payload).encode()
         try:
