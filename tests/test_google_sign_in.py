@@ -326,6 +326,102 @@ def test_an_email_owned_by_another_google_account_is_refused(
     assert user.oidc_subject == "108000000000000000001"
 
 
+# --- a provider that keeps e-mail claims out of the ID token ---------------------------
+
+
+def refusal_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("Sign-in refused")]
+
+
+def test_email_served_only_by_userinfo_signs_in(
+    auth_client: TestClient, oidc_provider: FakeOidcProvider, auth_database_url: str
+) -> None:
+    oidc_provider.claims_in_id_token = False
+    response = sign_in(auth_client)
+
+    assert response.status_code == 303 and response.headers["location"] == "/history"
+    (id_token_claims,) = oidc_provider.issued_id_token_claims
+    assert "email" not in id_token_claims and "email_verified" not in id_token_claims
+    assert oidc_provider.userinfo_requests == 1
+    (user,) = user_rows(auth_database_url)
+    assert (user.email, user.oidc_subject, user.name) == (
+        "maya@example.com",
+        "108000000000000000001",
+        "Maya Rao",
+    )
+
+
+def test_an_id_token_with_the_email_needs_no_userinfo_call(
+    auth_client: TestClient, oidc_provider: FakeOidcProvider
+) -> None:
+    assert sign_in(auth_client).status_code == 303
+    assert oidc_provider.userinfo_requests == 0
+
+
+@pytest.mark.parametrize(
+    ("userinfo", "code", "reason"),
+    [
+        ({"email": None}, "no_email", "no_email"),
+        ({"email_verified": False}, "unverified_email", "unverified_email"),
+        ({"sub": "108000000000000000666"}, "refused", "userinfo_subject_mismatch"),
+    ],
+)
+def test_userinfo_refusals_say_why_and_are_logged_without_personal_data(
+    auth_client: TestClient,
+    oidc_provider: FakeOidcProvider,
+    auth_database_url: str,
+    caplog: pytest.LogCaptureFixture,
+    userinfo: dict,
+    code: str,
+    reason: str,
+) -> None:
+    oidc_provider.claims_in_id_token = False
+    oidc_provider.userinfo_overrides = userinfo
+    with caplog.at_level("WARNING"):
+        assert_refused(sign_in(auth_client), code, auth_database_url)
+    assert refusal_lines(caplog) == [f"Sign-in refused: reason={reason} sub=108000000000000000001"]
+    assert "maya" not in caplog.text.lower()
+    assert user_rows(auth_database_url) == []
+
+
+def test_no_email_and_unverified_email_have_their_own_messages() -> None:
+    assert SIGN_IN_ERRORS["no_email"] != SIGN_IN_ERRORS["unverified_email"]
+    assert "e-mail address" in SIGN_IN_ERRORS["no_email"]
+    assert "not verified" in SIGN_IN_ERRORS["unverified_email"]
+
+
+def test_userinfo_endpoint_failing_is_reported_as_unreachable(
+    auth_client: TestClient,
+    oidc_provider: FakeOidcProvider,
+    auth_database_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    oidc_provider.claims_in_id_token = False
+    oidc_provider.userinfo_status = 500
+    with caplog.at_level("WARNING"):
+        assert_refused(sign_in(auth_client), "provider_unreachable", auth_database_url)
+    assert refusal_lines(caplog) == [
+        "Sign-in refused: reason=userinfo_unavailable sub=108000000000000000001"
+    ]
+
+
+def test_userinfo_wants_the_access_token(oidc_provider: FakeOidcProvider) -> None:
+    response = httpx.get(f"{oidc_provider.issuer}/userinfo", headers={"Authorization": "Bearer x"})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+    discovery = httpx.get(f"{oidc_provider.issuer}/.well-known/openid-configuration").json()
+    assert discovery["userinfo_endpoint"] == f"{oidc_provider.issuer}/userinfo"
+
+
+def test_every_refusal_is_logged_with_its_reason(
+    auth_client: TestClient, oidc_provider: FakeOidcProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    oidc_provider.id_token_overrides = {"nonce": "not-the-one"}
+    with caplog.at_level("WARNING"):
+        sign_in(auth_client)
+    assert refusal_lines(caplog) == ["Sign-in refused: reason=invalid_nonce sub=-"]
+
+
 # --- signing out ------------------------------------------------------------------------
 
 

@@ -72,12 +72,15 @@ def build_auth_app(settings: Settings) -> Starlette:
         try:
             return await oauth.google.authorize_redirect(request, redirect_uri)
         except Exception:
+            oidc.log_refusal("provider_unreachable", None)
             return _login_error("provider_unreachable", next_path)
 
     async def google_callback(request: Request) -> Response:
         next_path = safe_next_path(request.session.pop(NEXT_KEY, "/"))
         if oauth is None:
             return _login_error("not_configured", next_path)
+        subject: str | None = None
+        stage = "token"
         try:
             # authlib checks `iss` by default but `aud` only when asked: require both.
             metadata = await oauth.google.load_server_metadata()
@@ -88,18 +91,23 @@ def build_auth_app(settings: Settings) -> Starlette:
                     "aud": {"essential": True, "values": [settings.google_client_id]},
                 },
             )
-            identity = identity_from_claims(dict(token.get("userinfo") or {}))
+            subject = str((token.get("userinfo") or {}).get("sub") or "") or None
+            stage = "userinfo"
+            identity = identity_from_claims(await oidc.identity_claims(oauth.google, token))
         except SignInRefused as refused:
-            code = "unverified_email" if "verified" in str(refused) else "refused"
-            return _login_error(code, next_path)
+            oidc.log_refusal(refused.code, subject)
+            return _login_error(oidc.refusal_code(refused), next_path)
         except Exception as exc:  # authlib, joserfc and httpx failures alike
-            return _login_error(oidc.error_code_for(exc), next_path)
+            code = oidc.error_code_for(exc) if stage == "token" else "provider_unreachable"
+            oidc.log_refusal(code if stage == "token" else "userinfo_unavailable", subject)
+            return _login_error(code, next_path)
         try:
             session_token = await run_in_threadpool(
                 _sign_in, identity, request.headers.get("user-agent", "")
             )
-        except SignInRefused:
-            return _login_error("refused", next_path)
+        except SignInRefused as refused:
+            oidc.log_refusal(refused.code, identity.subject)
+            return _login_error(oidc.refusal_code(refused), next_path)
         return _signed_in_redirect(session_token, next_path)
 
     async def dev_login(request: Request) -> Response:
@@ -111,8 +119,9 @@ def build_auth_app(settings: Settings) -> Starlette:
             session_token = await run_in_threadpool(
                 _sign_in, identity, request.headers.get("user-agent", "")
             )
-        except SignInRefused:
-            return _login_error("invalid_email", next_path)
+        except SignInRefused as refused:
+            oidc.log_refusal(refused.code, None)
+            return _login_error(oidc.refusal_code(refused), next_path)
         return _signed_in_redirect(session_token, next_path)
 
     async def logout(request: Request) -> Response:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from authlib.integrations.starlette_client import OAuth
 
+from adremix.services.users import SignInRefused
 from adremix.settings import Settings
+
+log = logging.getLogger(__name__)
 
 PROVIDER_NAME = "google"
 
@@ -16,7 +22,14 @@ SIGN_IN_ERRORS: dict[str, str] = {
     "invalid_audience": "The sign-in token was issued for a different application.",
     "expired_token": "The sign-in token has expired. Please try again.",
     "invalid_token": "The sign-in token could not be verified.",
-    "unverified_email": "This Google account's e-mail address is not verified.",
+    "unverified_email": (
+        "This Google account's e-mail address is not verified. Verify it with Google, "
+        "then sign in again."
+    ),
+    "no_email": (
+        "Google did not share an e-mail address for this account, and AdRemix needs one "
+        "for receipts. Sign in with an account that has an e-mail address."
+    ),
     "access_denied": "Sign-in was cancelled.",
     "provider_unreachable": "Google sign-in is unreachable right now. Please try again shortly.",
     "not_configured": "Google sign-in is not configured on this server.",
@@ -41,6 +54,39 @@ def build_oauth(settings: Settings) -> OAuth:
         },
     )
     return oauth
+
+
+# What the login page says for a refused identity; other reasons show the generic "refused".
+PUBLIC_REFUSALS = ("no_email", "unverified_email", "invalid_email")
+
+
+def refusal_code(refused: SignInRefused) -> str:
+    return refused.code if refused.code in PUBLIC_REFUSALS else "refused"
+
+
+def log_refusal(reason: str, subject: str | None) -> None:
+    """One line per refused sign-in: the reason and the OIDC subject, nothing personal."""
+    log.warning("Sign-in refused: reason=%s sub=%s", reason, subject or "-")
+
+
+async def identity_claims(client: Any, token: dict) -> dict:
+    """The validated ID token's claims, completed from the userinfo endpoint when the
+    provider keeps `email` / `email_verified` out of the ID token (the OIDC spec allows
+    it; Google puts them in, a default panva oidc-provider does not).
+
+    The userinfo answer counts only if its `sub` is the ID token's (OIDC Core 5.3.2), and
+    never overrides a claim the signed ID token already carries.
+    """
+    claims = dict(token.get("userinfo") or {})
+    if "email" in claims and "email_verified" in claims:
+        return claims
+    info = dict(await client.userinfo(token=token))
+    if str(info.get("sub") or "") != str(claims.get("sub") or ""):
+        raise SignInRefused(
+            "The sign-in provider's account details did not match its sign-in token.",
+            code="userinfo_subject_mismatch",
+        )
+    return {**info, **claims}
 
 
 def error_code_for(exc: Exception) -> str:

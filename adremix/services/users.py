@@ -10,7 +10,15 @@ from adremix.models import User
 
 
 class SignInRefused(Exception):
-    """An identity that must not be signed in; the message is safe to show."""
+    """An identity that must not be signed in; the message is safe to show.
+
+    `code` says why, for the log and the login page: "no_subject", "no_email",
+    "unverified_email", "account_deleted", "email_taken", "invalid_email".
+    """
+
+    def __init__(self, message: str, *, code: str = "refused") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -27,11 +35,13 @@ def identity_from_claims(claims: dict) -> VerifiedIdentity:
     """Turn validated OIDC claims into an identity, refusing unverified e-mail addresses."""
     email = str(claims.get("email") or "").strip().lower()
     if not claims.get("sub"):
-        raise SignInRefused("The sign-in provider did not identify the account.")
+        raise SignInRefused("The sign-in provider did not identify the account.", code="no_subject")
     if not email:
-        raise SignInRefused("The Google account has no e-mail address.")
+        raise SignInRefused("The Google account has no e-mail address.", code="no_email")
     if claims.get("email_verified") is not True:
-        raise SignInRefused("This Google account's e-mail address is not verified.")
+        raise SignInRefused(
+            "This Google account's e-mail address is not verified.", code="unverified_email"
+        )
     return VerifiedIdentity(
         email=email,
         name=str(claims.get("name") or ""),
@@ -44,7 +54,7 @@ def normalise_email(email: str) -> str:
     email = email.strip().lower()
     local, _, domain = email.partition("@")
     if not local or "." not in domain or " " in email or len(email) > 320:
-        raise SignInRefused("Enter a valid e-mail address.")
+        raise SignInRefused("Enter a valid e-mail address.", code="invalid_email")
     return email
 
 
@@ -58,10 +68,12 @@ def upsert_user(
     if user is None:
         user = session.exec(select(User).where(User.email == identity.email)).first()
     if user is not None and user.deleted_at is not None:
-        raise SignInRefused("This account was deleted.")
+        raise SignInRefused("This account was deleted.", code="account_deleted")
     if user is not None and identity.subject and user.oidc_subject not in (None, identity.subject):
         # Same e-mail, different Google account (an address can be recycled): never merge.
-        raise SignInRefused("This e-mail address belongs to a different Google account.")
+        raise SignInRefused(
+            "This e-mail address belongs to a different Google account.", code="email_taken"
+        )
     created = user is None
     if user is None:
         user = User(email=identity.email, name=identity.name or identity.email.split("@")[0])

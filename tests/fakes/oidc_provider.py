@@ -1,8 +1,14 @@
-"""A small OpenID Connect provider: discovery, JWKS, authorize (auto-consent) and token.
+"""A small OpenID Connect provider: discovery, JWKS, authorize (auto-consent), token and
+userinfo.
 
 It behaves like Google where AdRemix relies on it: codes are single-use, PKCE (S256) and
 the client secret are checked, ID tokens are RS256-signed JWTs. Tests steer it through
 `identity` (who signs in) and `id_token_overrides` (to forge bad tokens).
+
+With `claims_in_id_token = False` it behaves like panva's certified `oidc-provider` with
+its default settings: when an access token is issued, the ID token carries only `sub`
+(and the protocol claims) and the profile and e-mail claims are served from the userinfo
+endpoint, to a Bearer access token (RFC 6750 errors otherwise).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from tests.fakes.http_server import LoopbackServer
 
 CLIENT_ID = "adremix-test-client.apps.example"
 CLIENT_SECRET = "adremix-test-secret"
+# The claims the `email` and `profile` scopes release (OIDC Core 5.4).
+SCOPED_CLAIMS = ("email", "email_verified", "name", "picture")
 
 
 def default_identity() -> dict[str, Any]:
@@ -52,12 +60,18 @@ class FakeOidcProvider:
     client_secret: str = CLIENT_SECRET
     identity: dict[str, Any] = field(default_factory=default_identity)
     id_token_overrides: dict[str, Any] = field(default_factory=dict)
+    claims_in_id_token: bool = True
+    userinfo_overrides: dict[str, Any] = field(default_factory=dict)
+    userinfo_status: int = 200
     token_requests: int = 0
+    userinfo_requests: int = 0
 
     def __post_init__(self) -> None:
         self.key = RSAKey.generate_key(2048, parameters={"kid": "test-key-1", "use": "sig"})
         self._codes: dict[str, _PendingCode] = {}
         self._used_codes: set[str] = set()
+        self._access_tokens: dict[str, dict[str, Any]] = {}
+        self.issued_id_token_claims: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._server = LoopbackServer(_Handler)
         self._server._server.provider = self  # type: ignore[attr-defined]
@@ -76,6 +90,11 @@ class FakeOidcProvider:
     def reset(self) -> None:
         self.identity = default_identity()
         self.id_token_overrides = {}
+        self.claims_in_id_token = True
+        self.userinfo_overrides = {}
+        self.userinfo_status = 200
+        self.userinfo_requests = 0
+        self.issued_id_token_claims = []
 
     # --- endpoints -------------------------------------------------------------------
     def discovery(self) -> dict[str, Any]:
@@ -84,12 +103,14 @@ class FakeOidcProvider:
             "authorization_endpoint": f"{self.issuer}/authorize",
             "token_endpoint": f"{self.issuer}/token",
             "jwks_uri": f"{self.issuer}/jwks",
+            "userinfo_endpoint": f"{self.issuer}/userinfo",
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "scopes_supported": ["openid", "email", "profile"],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
             "code_challenge_methods_supported": ["S256"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", *SCOPED_CLAIMS],
         }
 
     def jwks(self) -> dict[str, Any]:
@@ -139,6 +160,9 @@ class FakeOidcProvider:
             return 400, {"error": "invalid_grant", "error_description": "PKCE verification failed"}
         access_token = secrets.token_urlsafe(24)
         now = int(time.time())
+        released = dict(pending.identity)
+        if not self.claims_in_id_token:
+            released = {k: v for k, v in released.items() if k not in SCOPED_CLAIMS}
         claims = {
             "iss": self.issuer,
             "aud": self.client_id,
@@ -146,9 +170,12 @@ class FakeOidcProvider:
             "exp": now + 3600,
             "nonce": pending.nonce,
             "at_hash": _at_hash(access_token),
-            **pending.identity,
+            **released,
             **self.id_token_overrides,
         }
+        with self._lock:
+            self._access_tokens[access_token] = dict(pending.identity)
+            self.issued_id_token_claims.append(claims)
         id_token = jwt.encode({"alg": "RS256", "kid": "test-key-1"}, claims, self.key)
         return 200, {
             "access_token": access_token,
@@ -157,6 +184,20 @@ class FakeOidcProvider:
             "scope": "openid email profile",
             "id_token": id_token,
         }
+
+
+    def userinfo(self, authorization: str) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """OIDC Core 5.3: the claims of the access token's user, to a Bearer token."""
+        self.userinfo_requests += 1
+        token = authorization[7:] if authorization.startswith("Bearer ") else ""
+        with self._lock:
+            identity = self._access_tokens.get(token)
+        if identity is None:
+            challenge = 'Bearer error="invalid_token", error_description="invalid token"'
+            return 401, {"WWW-Authenticate": challenge}, {"error": "invalid_token"}
+        if self.userinfo_status != 200:
+            return self.userinfo_status, {}, {"error": "server_error"}
+        return 200, {}, {**identity, **self.userinfo_overrides}
 
 
 def _at_hash(access_token: str) -> str:
@@ -193,13 +234,22 @@ class _Handler(BaseHTTPRequestHandler):
         elif parts.path == "/authorize":
             status, headers, body = self.provider.authorize(query)
             self._send(status, body, headers)
+        elif parts.path == "/userinfo":
+            self._userinfo()
         else:
             self._send(404, b"not found")
+
+    def _userinfo(self) -> None:
+        status, headers, payload = self.provider.userinfo(self.headers.get("Authorization", ""))
+        body = json.dumps(payload).encode()
+        self._send(status, body, {"Content-Type": "application/json", **headers})
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-        if urlsplit(self.path).path == "/token":
+        if urlsplit(self.path).path == "/userinfo":  # OIDC allows POST too
+            self._userinfo()
+        elif urlsplit(self.path).path == "/token":
             status, payload = self.provider.token(form, self.headers.get("Authorization", ""))
             self._json(status, payload)
         else:
