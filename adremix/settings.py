@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     openai_image_model: str = Field("gpt-image-1", validation_alias="OPENAI_IMAGE_MODEL")
     openai_timeout_s: float = Field(120.0, gt=0, validation_alias="OPENAI_TIMEOUT_S")
     openai_max_retries: int = Field(2, ge=0, le=5, validation_alias="OPENAI_MAX_RETRIES")
+    # Longest wait between the SDK's retries. Unset: the server's Retry-After (up to the
+    # SDK's two minutes), else the SDK's exponential backoff. Tests set it short.
+    openai_retry_max_wait_s: float | None = Field(
+        None, gt=0, validation_alias="OPENAI_RETRY_MAX_WAIT_S"
+    )
     generation_deadline_s: float = Field(
         300.0, gt=0, validation_alias="ADREMIX_GENERATION_DEADLINE_S"
     )

@@ -54,7 +54,12 @@ def balance(user_id: int) -> int:
 
 
 def openai(fake: FakeOpenAIImages, **overrides: object) -> OpenAIImageProvider:
-    settings: dict = {"model": "gpt-image-1", "timeout_s": 5.0, "max_retries": 1} | overrides
+    settings: dict = {
+        "model": "gpt-image-1",
+        "timeout_s": 5.0,
+        "max_retries": 1,
+        "retry_max_wait_s": 0.01,
+    } | overrides
     return OpenAIImageProvider(api_key=API_KEY, base_url=fake.base_url, **settings)
 
 
@@ -132,6 +137,7 @@ def test_partial_failure_refunds_exactly_the_failed_images(
     ("script", "error_class"),
     [
         ([("status", 500)] * 2, "unavailable"),
+        (["quota"], "quota_exhausted"),
         (["refuse"], "refused"),
         (["bad_image"], "bad_output"),
         ([("delay", 2.0)] * 2, "timeout"),
@@ -153,6 +159,29 @@ def test_failed_generation_refunds_everything(
     with session_scope() as session:
         assert session.exec(select(UsageEvent)).one().error_class == error_class
         assert ledger.find_mismatches(session=session) == []
+
+
+def test_url_jpeg_and_webp_answers_are_stored_as_results(
+    database_url: str, storage: LocalStorage, openai_images: FakeOpenAIImages
+) -> None:
+    user_id = funded_user(database_url, 3)
+    openai_images.script(["url", "jpeg", "webp"])
+    result = generate(user_id, storage, openai(openai_images), variations=3)
+    assert isinstance(result, generations.GenerationResult)
+    assert (result.status, len(result.delivered), result.failed) == ("succeeded", 3, 0)
+    assert balance(user_id) == 0
+
+
+def test_an_exhausted_quota_tells_the_user_the_service_is_unavailable(
+    database_url: str, storage: LocalStorage, openai_images: FakeOpenAIImages
+) -> None:
+    user_id = funded_user(database_url, 2)
+    openai_images.script(["quota"] * 2)
+    result = generate(user_id, storage, openai(openai_images), variations=2)
+    assert isinstance(result, generations.GenerationResult)
+    assert result.status == "failed" and balance(user_id) == 2
+    assert "temporarily unavailable" in (result.error_message or "")
+    assert [r["status"] for r in openai_images.requests] == [429, 429]  # one try per image
 
 
 def test_insufficient_credits_creates_nothing(database_url: str, storage: LocalStorage) -> None:

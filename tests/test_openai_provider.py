@@ -7,12 +7,15 @@ import io
 import time
 from typing import Any
 
+import httpx
+import openai
 import pytest
 from PIL import Image
 
 from adremix.services.image_providers import (
     OpenAIImageProvider,
     ProviderBadOutput,
+    ProviderQuotaExhausted,
     ProviderRefused,
     ProviderTimedOut,
     ProviderUnavailable,
@@ -42,6 +45,7 @@ def generate(
         "model": "gpt-image-1",
         "timeout_s": 5.0,
         "max_retries": 2,
+        "retry_max_wait_s": 0.01,  # OPENAI_RETRY_MAX_WAIT_S: keep scripted retries quick
     } | provider_args
     provider = OpenAIImageProvider(base_url=fake.base_url, **settings)
     source = source_png() if source is None else source
@@ -141,3 +145,121 @@ def test_keep_product_asks_for_high_input_fidelity_only_where_supported(
     assert (first["model"], first.get("input_fidelity")) == ("gpt-image-1", "high")
     assert second["model"] == "gpt-image-1-mini"
     assert "input_fidelity" not in second
+
+
+# --- errors and answers as the real API gives them ---------------------------------------
+
+
+def raw_edit(fake: FakeOpenAIImages) -> httpx.Response:
+    """One edit straight over HTTP, to see exactly what the fake answers."""
+    return httpx.post(
+        f"{fake.base_url}/images/edits",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+        files={"image": ("a.png", source_png(), "image/png")},
+        data={"model": "gpt-image-1", "prompt": "x"},
+        timeout=10,
+    )
+
+
+def test_the_fakes_rate_limit_and_quota_answers_have_openais_shape(
+    openai_images: FakeOpenAIImages,
+) -> None:
+    openai_images.script([("status", 429), "quota"])
+    limited, quota = raw_edit(openai_images), raw_edit(openai_images)
+    assert limited.status_code == quota.status_code == 429
+    assert limited.json()["error"]["code"] == "rate_limit_exceeded"
+    assert limited.headers["retry-after"] == "1" and "retry-after-ms" not in limited.headers
+    assert quota.json() == {
+        "error": {
+            "message": quota.json()["error"]["message"],
+            "type": "insufficient_quota",
+            "param": None,
+            "code": "insufficient_quota",
+        }
+    }
+    assert "retry-after" not in quota.headers
+    assert limited.headers["x-request-id"].startswith("req_")
+
+
+def test_a_rate_limit_waits_the_servers_retry_after(openai_images: FakeOpenAIImages) -> None:
+    openai_images.script([("status", 429)])
+    started = time.monotonic()
+    generate(openai_images, retry_max_wait_s=None)  # no cap: the real Retry-After wait
+    assert time.monotonic() - started >= 1.0
+    assert statuses(openai_images) == [429, 200]
+
+
+def test_insufficient_quota_is_its_own_error_never_retried_and_logged_for_operators(
+    openai_images: FakeOpenAIImages, caplog: pytest.LogCaptureFixture
+) -> None:
+    openai_images.script(["quota"] * 3)
+    with caplog.at_level("ERROR"), pytest.raises(ProviderQuotaExhausted) as raised:
+        generate(openai_images)
+    assert statuses(openai_images) == [429]
+    assert raised.value.kind == "quota_exhausted"
+    assert "temporarily unavailable" in str(raised.value)
+    (record,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "insufficient_quota" in record.getMessage() and "req_" in record.getMessage()
+
+
+@pytest.mark.parametrize("behaviour", ["refuse", "content_policy"])
+def test_both_kinds_of_content_refusal_are_not_retried(
+    openai_images: FakeOpenAIImages, behaviour: str
+) -> None:
+    openai_images.script([behaviour])
+    with pytest.raises(ProviderRefused, match="content policy"):
+        generate(openai_images)
+    assert statuses(openai_images) == [400]
+
+
+def test_an_overloaded_503_is_retried(openai_images: FakeOpenAIImages) -> None:
+    openai_images.script([("status", 503)])
+    generate(openai_images)
+    assert statuses(openai_images) == [503, 200]
+
+
+@pytest.mark.parametrize(("behaviour", "fmt"), [("jpeg", "JPEG"), ("webp", "WEBP")])
+def test_jpeg_and_webp_answers_are_images_too(
+    openai_images: FakeOpenAIImages, behaviour: str, fmt: str
+) -> None:
+    openai_images.script([behaviour])
+    data = generate(openai_images)
+    assert Image.open(io.BytesIO(data)).format == fmt
+    assert open_untrusted(data).image.size == (1024, 1536)
+
+
+def test_usage_details_and_request_id_come_through_the_sdk(
+    openai_images: FakeOpenAIImages,
+) -> None:
+    async def call() -> Any:
+        client = openai.AsyncOpenAI(api_key=API_KEY, base_url=openai_images.base_url)
+        return await client.images.with_raw_response.edit(
+            image=("a.png", source_png(), "image/png"), prompt="x", model="gpt-image-1"
+        )
+
+    raw = asyncio.run(call())
+    assert raw.headers["x-request-id"].startswith("req_")
+    usage = raw.parse().usage
+    assert usage.output_tokens_details.image_tokens == usage.output_tokens > 0
+    assert usage.input_tokens_details.image_tokens > 0
+
+
+def test_a_url_answer_is_downloaded_and_checked(openai_images: FakeOpenAIImages) -> None:
+    openai_images.script(["url"])
+    assert open_untrusted(generate(openai_images)).image.size == (1024, 1536)
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "message"),
+    [
+        ("url_huge", "too large"),
+        ("url_gone", "link failed \\(404\\)"),
+        ("url_not_image", "isn't an image"),
+    ],
+)
+def test_a_bad_url_answer_is_bad_output(
+    openai_images: FakeOpenAIImages, behaviour: str, message: str
+) -> None:
+    openai_images.script([behaviour])
+    with pytest.raises(ProviderBadOutput, match=message):
+        generate(openai_images)

@@ -10,13 +10,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from typing import Protocol
+import json
+import logging
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
+import httpx
 import openai
 
-from adremix.services.images import InvalidImage, check_image_bytes
+from adremix.services.images import MAX_UPLOAD_BYTES, InvalidImage, check_image_bytes
 from adremix.services.templates import RemixOptions, build_prompt
 from adremix.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # Models that accept `input_fidelity` (keep faces/logos/products close to the input).
 INPUT_FIDELITY_MODELS = ("gpt-image-1", "gpt-image-1.5")
@@ -40,6 +46,13 @@ class ProviderUnavailable(ProviderError):
     kind = "unavailable"
 
 
+class ProviderQuotaExhausted(ProviderError):
+    """The account is out of quota or credit (`insufficient_quota`): an operator's problem,
+    which no retry fixes."""
+
+    kind = "quota_exhausted"
+
+
 class ProviderTimedOut(ProviderError):
     kind = "timeout"
 
@@ -59,6 +72,40 @@ class ImageProvider(Protocol):
         ...
 
 
+# A 429 is either load (`rate_limit_exceeded`: wait and retry) or billing
+# (`insufficient_quota`: retrying cannot help); the SDK raises RateLimitError for both.
+QUOTA_CODE = "insufficient_quota"
+RETRIED_STATUSES = (408, 409, 429)
+MAX_DOWNLOAD_BYTES = MAX_UPLOAD_BYTES
+
+
+def _error_code(body: bytes) -> str:
+    try:
+        error = json.loads(body).get("error") or {}
+    except (ValueError, AttributeError):
+        return ""
+    return str(error.get("code") or error.get("type") or "") if isinstance(error, dict) else ""
+
+
+class _RetryPolicy:
+    """An HTTP response hook that steers the SDK's own retries through the headers the SDK
+    obeys: `x-should-retry: false` for `insufficient_quota`, and `retry-after-ms` capped at
+    `max_wait_s` when one is set."""
+
+    def __init__(self, max_wait_s: float | None) -> None:
+        self.max_wait_s = max_wait_s
+
+    async def __call__(self, response: Any) -> None:
+        status = response.status_code
+        if status == 429:
+            await response.aread()
+            if _error_code(response.content) == QUOTA_CODE:
+                response.headers["x-should-retry"] = "false"
+                return
+        if self.max_wait_s is not None and (status in RETRIED_STATUSES or status >= 500):
+            response.headers["retry-after-ms"] = str(max(1, round(self.max_wait_s * 1000)))
+
+
 class OpenAIImageProvider:
     """`images.edit` with the source image; retries and timeouts are the SDK's own."""
 
@@ -73,14 +120,19 @@ class OpenAIImageProvider:
         timeout_s: float = 120.0,
         max_retries: int = 2,
         deadline_s: float = 300.0,
+        retry_max_wait_s: float | None = None,
     ) -> None:
         self.model = model
         self.deadline_s = deadline_s
+        self.timeout_s = timeout_s
         self._client = openai.AsyncOpenAI(
             api_key=api_key,
             base_url=base_url or None,
             timeout=timeout_s,
             max_retries=max_retries,
+            http_client=openai.DefaultAsyncHttpxClient(
+                event_hooks={"response": [_RetryPolicy(retry_max_wait_s)]}
+            ),
         )
 
     def _parameters(self, options: RemixOptions) -> dict:
@@ -97,39 +149,85 @@ class OpenAIImageProvider:
 
     async def generate_one(self, *, source_png: bytes, options: RemixOptions, index: int) -> bytes:
         try:
-            response = await asyncio.wait_for(
-                self._client.images.edit(
-                    image=("source.png", source_png, "image/png"), **self._parameters(options)
-                ),
-                timeout=self.deadline_s,
-            )
+            return await asyncio.wait_for(self._generate(source_png, options), self.deadline_s)
         except TimeoutError as exc:
             raise ProviderTimedOut("The image service took too long to answer.") from exc
+
+    async def _generate(self, source_png: bytes, options: RemixOptions) -> bytes:
+        try:
+            response = await self._client.images.edit(
+                image=("source.png", source_png, "image/png"), **self._parameters(options)
+            )
         except openai.APITimeoutError as exc:
             raise ProviderTimedOut("The image service took too long to answer.") from exc
         except openai.BadRequestError as exc:
             raise ProviderRefused(_refusal_message(exc)) from exc
         except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
             raise ProviderUnavailable("The image service rejected our credentials.") from exc
-        except (
-            openai.RateLimitError,
-            openai.InternalServerError,
-            openai.APIConnectionError,
-        ) as exc:
+        except openai.RateLimitError as exc:
+            if exc.code == QUOTA_CODE:
+                # The operator must add credit or raise a limit: say so loudly, once.
+                log.error(
+                    "OpenAI quota exhausted (insufficient_quota), request %s: %s",
+                    exc.request_id,
+                    exc.message,
+                )
+                raise ProviderQuotaExhausted(
+                    "The image service is temporarily unavailable. Please try again later."
+                ) from exc
+            raise ProviderUnavailable("The image service is busy or unreachable.") from exc
+        except (openai.InternalServerError, openai.APIConnectionError) as exc:
             raise ProviderUnavailable("The image service is busy or unreachable.") from exc
         except openai.APIStatusError as exc:
             raise ProviderUnavailable(f"The image service failed ({exc.status_code}).") from exc
         data = response.data or []
-        if not data or not data[0].b64_json:
+        if data and data[0].b64_json:
+            try:
+                image_bytes = base64.b64decode(data[0].b64_json, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise ProviderBadOutput(
+                    "The image service returned something that isn't an image."
+                ) from exc
+        elif data and data[0].url:
+            # OpenAI-compatible endpoints (and older models) may answer with a link instead.
+            image_bytes = await self._download(data[0].url)
+        else:
             raise ProviderBadOutput("The image service returned no image.")
         try:
-            image_bytes = base64.b64decode(data[0].b64_json, validate=True)
             check_image_bytes(image_bytes)
-        except (binascii.Error, ValueError, InvalidImage) as exc:
+        except (ValueError, InvalidImage) as exc:
             raise ProviderBadOutput(
                 "The image service returned something that isn't an image."
             ) from exc
         return image_bytes
+
+    async def _download(self, url: str) -> bytes:
+        """Fetch an image the provider linked to, refusing anything over the size cap."""
+        if urlsplit(url).scheme not in ("https", "http"):
+            raise ProviderBadOutput("The image service returned an unusable image link.")
+        too_big = ProviderBadOutput("The image service returned an image that is too large.")
+        received = bytearray()
+        try:
+            async with (
+                httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=True) as http,
+                http.stream("GET", url) as answer,
+            ):
+                if answer.status_code != 200:
+                    raise ProviderBadOutput(
+                        f"The image service's image link failed ({answer.status_code})."
+                    )
+                declared = answer.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > MAX_DOWNLOAD_BYTES:
+                    raise too_big
+                async for chunk in answer.aiter_bytes():
+                    received.extend(chunk)
+                    if len(received) > MAX_DOWNLOAD_BYTES:
+                        raise too_big
+        except httpx.TimeoutException as exc:
+            raise ProviderTimedOut("The image service took too long to answer.") from exc
+        except httpx.HTTPError as exc:
+            raise ProviderUnavailable("The image service's image could not be fetched.") from exc
+        return bytes(received)
 
 
 def _refusal_message(exc: openai.BadRequestError) -> str:
@@ -152,6 +250,7 @@ def provider_for(settings: Settings) -> ImageProvider:
             timeout_s=settings.openai_timeout_s,
             max_retries=settings.openai_max_retries,
             deadline_s=settings.generation_deadline_s,
+            retry_max_wait_s=settings.openai_retry_max_wait_s,
         )
     from adremix.services.offline_engine import OfflineEngine
 

@@ -185,7 +185,6 @@ class FakeOidcProvider:
             "id_token": id_token,
         }
 
-
     def userinfo(self, authorization: str) -> tuple[int, dict[str, str], dict[str, Any]]:
         """OIDC Core 5.3: the claims of the access token's user, to a Bearer token."""
         self.userinfo_requests += 1

@@ -6,10 +6,16 @@ error JSON (`{"error": {"message", "type", "param", "code"}}`) for a wrong key (
 invalid parameters (400 `invalid_request_error`).
 
 Tests script what the next authenticated requests get, one item per request:
-"ok", ("status", 429 | 500 | ...), "refuse" (content policy), ("delay", seconds),
-"bad_image" (base64 of bytes that are not an image), "not_base64". An empty script
-answers "ok". `default_delay_s` slows every request (benchmarks); `requests` records
-what the API was sent.
+"ok", ("status", 429 | 500 | 503 | ...), "quota" (429 `insufficient_quota`), "refuse"
+(gpt-image's `moderation_blocked`), "content_policy" (`content_policy_violation`),
+("delay", seconds), "bad_image" (base64 of bytes that are not an image), "not_base64",
+"jpeg" / "webp" (that output format whatever was asked, as some compatible servers do),
+"url" (a `url` answer instead of `b64_json`, the image served by this fake at that URL),
+"url_huge" (the URL streams more than any image cap, without a Content-Length),
+"url_gone" (the URL answers 404) and "url_not_image". An empty script answers "ok".
+Every answer carries an `x-request-id`; a rate limit carries `Retry-After` in seconds.
+`default_delay_s` slows every request (benchmarks); `requests` records what the API was
+sent.
 """
 
 from __future__ import annotations
@@ -42,8 +48,32 @@ MAX_PROMPT_CHARS = 32_000
 MAX_INPUT_IMAGES = 16
 MAX_INPUT_IMAGE_BYTES = 50 * 1024 * 1024
 REFUSAL_MESSAGE = "Your request was rejected by the safety system."
-# Scripted retries should not wait the SDK's exponential backoff (0.5 s and up).
-RETRY_AFTER_MS = "10"
+CONTENT_POLICY_MESSAGE = (
+    "Your request was rejected as a result of our safety system. Your prompt may contain "
+    "text that is not allowed by our safety system."
+)
+QUOTA_MESSAGE = (
+    "You exceeded your current quota, please check your plan and billing details. For more "
+    "information on this error, read the docs: "
+    "https://platform.openai.com/docs/guides/error-codes/api-errors."
+)
+# A real 429 says how long to wait, in whole seconds.
+RETRY_AFTER_S = "1"
+HUGE_DOWNLOAD_BYTES = 21 * 1024 * 1024
+STRING_BEHAVIOURS = (
+    "ok",
+    "refuse",
+    "content_policy",
+    "quota",
+    "bad_image",
+    "not_base64",
+    "jpeg",
+    "webp",
+    "url",
+    "url_huge",
+    "url_gone",
+    "url_not_image",
+)
 # gpt-image-1 output tokens per image by quality and size, from OpenAI's pricing table.
 OUTPUT_TOKENS = {
     "low": {"1024x1024": 272, "1024x1536": 408, "1536x1024": 400},
@@ -82,6 +112,7 @@ class FakeOpenAIImages:
         self._lock = threading.Lock()
         self._script: list[Behaviour] = []
         self._rendered: dict[tuple[str, str, str], str] = {}
+        self._files: dict[str, bytes] = {}  # what "url" answers link to
         # Each request: path, fields (form or JSON, images excluded), image_size (the
         # first input image's (width, height) or None), image_sizes, status answered.
         self.requests: list[dict[str, Any]] = []
@@ -104,6 +135,7 @@ class FakeOpenAIImages:
         with self._lock:
             self._script.clear()
             self.requests.clear()
+            self._files.clear()
             self.default_delay_s = 0.0
 
     def script(self, behaviours: list[Behaviour]) -> None:
@@ -165,6 +197,8 @@ class FakeOpenAIImages:
             behaviour = "ok"
         if isinstance(behaviour, tuple) and behaviour[0] == "status":
             return _scripted_status(int(behaviour[1]))
+        if behaviour == "quota":
+            return _error(429, QUOTA_MESSAGE, "insufficient_quota", code="insufficient_quota")
         try:
             _validate(path, request)
         except BadRequest as exc:
@@ -173,7 +207,25 @@ class FakeOpenAIImages:
             return _error(
                 400, REFUSAL_MESSAGE, "image_generation_user_error", code="moderation_blocked"
             )
+        if behaviour == "content_policy":
+            return _error(
+                400,
+                CONTENT_POLICY_MESSAGE,
+                "invalid_request_error",
+                code="content_policy_violation",
+            )
         return 200, self._success(request, behaviour), {}
+
+    def file(self, name: str) -> bytes | None:
+        """What GET /files/<name> serves (a "url" answer's image)."""
+        with self._lock:
+            return self._files.get(name)
+
+    def _link(self, data: bytes, suffix: str) -> str:
+        name = secrets.token_hex(8) + suffix
+        with self._lock:
+            self._files[name] = data
+        return f"{self._server.url}/files/{name}"
 
     def _success(self, request: ParsedRequest, behaviour: Behaviour) -> dict[str, Any]:
         fields = request.fields
@@ -185,6 +237,8 @@ class FakeOpenAIImages:
         if quality == "auto":
             quality = "medium"
         output_format = fields.get("output_format") or "png"
+        if behaviour in ("jpeg", "webp"):
+            output_format = str(behaviour)
         n = int(fields.get("n") or 1)
         if behaviour == "bad_image":
             payload = base64.b64encode(b"<html>definitely not a png</html>").decode()
@@ -192,6 +246,15 @@ class FakeOpenAIImages:
             payload = "%%% not base64 %%%"
         else:
             payload = self._rendered_image(source, size, output_format)
+        item: dict[str, str] = {"b64_json": payload}
+        if behaviour == "url":
+            item = {"url": self._link(base64.b64decode(payload), "." + output_format)}
+        elif behaviour == "url_not_image":
+            item = {"url": self._link(b"<html>not an image</html>", ".png")}
+        elif behaviour == "url_huge":
+            item = {"url": f"{self._server.url}/files/huge.png"}
+        elif behaviour == "url_gone":
+            item = {"url": f"{self._server.url}/files/expired.png"}
         text_tokens = max(1, len(str(fields.get("prompt", ""))) // 4)
         image_tokens = IMAGE_TOKENS_PER_INPUT * len(request.images)
         output_tokens = OUTPUT_TOKENS[quality][size] * n
@@ -201,12 +264,13 @@ class FakeOpenAIImages:
             "output_format": output_format,
             "quality": quality,
             "size": size,
-            "data": [{"b64_json": payload} for _ in range(n)],
+            "data": [dict(item) for _ in range(n)],
             "usage": {
                 "input_tokens": text_tokens + image_tokens,
                 "output_tokens": output_tokens,
                 "total_tokens": text_tokens + image_tokens + output_tokens,
                 "input_tokens_details": {"image_tokens": image_tokens, "text_tokens": text_tokens},
+                "output_tokens_details": {"image_tokens": output_tokens, "text_tokens": 0},
             },
         }
 
@@ -227,7 +291,7 @@ class FakeOpenAIImages:
 
 def _is_behaviour(behaviour: object) -> bool:
     if isinstance(behaviour, str):
-        return behaviour in ("ok", "refuse", "bad_image", "not_base64")
+        return behaviour in STRING_BEHAVIOURS
     return (
         isinstance(behaviour, tuple)
         and len(behaviour) == 2
@@ -249,23 +313,30 @@ def _error(
 
 
 def _scripted_status(status: int) -> Answer:
-    retry = {"retry-after-ms": RETRY_AFTER_MS}
     if status == 429:
         return _error(
             429,
             "Rate limit reached for gpt-image-1 on images per minute. Please try again shortly.",
             "requests",
             code="rate_limit_exceeded",
-            headers=retry,
+            headers={
+                "retry-after": RETRY_AFTER_S,
+                "x-ratelimit-limit-images": "5",
+                "x-ratelimit-remaining-images": "0",
+                "x-ratelimit-reset-images": RETRY_AFTER_S + "s",
+            },
+        )
+    if status == 503:
+        return _error(
+            503, "The engine is currently overloaded, please try again later.", "server_error"
         )
     if status >= 500:
         return _error(
             status,
             "The server had an error while processing your request. Sorry about that!",
             "server_error",
-            headers=retry,
         )
-    return _error(status, f"Scripted error {status}.", "invalid_request_error", headers=retry)
+    return _error(status, f"Scripted error {status}.", "invalid_request_error")
 
 
 def _redacted(key: str) -> str:
@@ -467,6 +538,37 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         pass
+
+    def do_GET(self) -> None:
+        """The images that "url" answers link to."""
+        fake: FakeOpenAIImages = self.server.fake  # type: ignore[attr-defined]
+        name = self.path.split("?")[0].removeprefix("/files/")
+        try:
+            if name == "huge.png":
+                # No Content-Length: only counting what arrives can enforce a size cap.
+                self.close_connection = True
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                block = b"\x89PNG\r\n\x1a\n" + bytes(1024 * 1024 - 8)
+                for _ in range(HUGE_DOWNLOAD_BYTES // len(block) + 1):
+                    self.wfile.write(block)
+                return
+            data = fake.file(name)
+            if data is None:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            media = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+            self.send_response(200)
+            self.send_header("Content-Type", media.get(name.rsplit(".", 1)[-1], "image/png"))
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading at its cap
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
