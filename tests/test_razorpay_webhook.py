@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -257,3 +258,14 @@ def test_a_late_failure_of_an_earlier_attempt_does_not_fail_a_pending_success(
         gateway=gateway_for(settings), user_id=user_id, receipt_number=checkout.receipt_number
     )
     assert settled.status == "paid" and balance(user_id) == 10
+
+
+def test_razorpays_published_payment_sample_is_acknowledged(
+    razorpay: FakeRazorpay, client: TestClient, database_url: str
+) -> None:
+    """razorpay-python's own webhook mock: an event for an order that is not ours."""
+    body = Path(__file__).parent / "fixtures/razorpay/fake_payment_authorized_webhook.json"
+    raw = body.read_bytes()
+    assert post(client, raw, "evt_sdk_mock") == 200
+    with session_scope() as session:
+        assert [e.outcome for e in session.exec(select(WebhookEvent))] == ["ignored"]

@@ -16,6 +16,7 @@ from adremix.models import CreditTransaction, Payment, PaymentOrder, PaymentRefu
 from adremix.services import payments, refunds
 from adremix.services.payment_gateways import gateway_for
 from adremix.settings import get_settings
+from adremix.state.credits import _payment_row as credits_page_row
 from tests.conftest import make_user
 from tests.fakes.razorpay_api import FakeRazorpay, webhook_body
 from tests.razorpay_helpers import (
@@ -143,6 +144,8 @@ def test_three_partial_refunds_take_back_exactly_the_pack(
 
     # floor(10 * refunded so far / 19,900): 3, then 6, then all 10.
     assert seen == [(10, "partially_refunded"), (7, "partially_refunded"), (3, "refunded")]
+    (line,) = payments.payment_history(user_id=user_id)
+    assert credits_page_row(line)["note"] == "₹199.00 refunded · 10 credit(s) taken back"
     row = payment_row(paid["razorpay_payment_id"])
     assert (row.status, row.refunded_paise, row.credits_clawed) == ("refunded", 19_900, 10)
     assert [amount for kind, amount in ledger_kinds() if kind == "purchase_refund"] == [-3, -3, -4]
@@ -186,6 +189,10 @@ def test_a_second_captured_payment_is_refunded_in_full_and_grants_nothing(
         (True, "refunded"),
         (False, "captured"),
     ]
+    shown = [credits_page_row(line) for line in lines]  # what the Credits page lists
+    assert shown[0]["note"].startswith("A duplicate payment was refunded in full")
+    assert (shown[0]["status"], shown[0]["receipt"]) == ("Refunded", "")
+    assert (shown[1]["note"], shown[1]["receipt"]) == ("10 credits added", checkout.receipt_number)
     assert verify() == 0
 
 

@@ -181,6 +181,58 @@ def test_checkout_dialog() -> rx.Component:
     )
 
 
+def payment_row(line: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(line["date"]),
+        rx.table.cell(line["amount"]),
+        rx.table.cell(
+            rx.badge(
+                line["status"],
+                color_scheme=rx.cond(line["refund"] == "yes", "amber", "grass"),
+                variant="soft",
+            )
+        ),
+        rx.table.cell(rx.text(line["note"], size="2")),
+        rx.table.cell(
+            rx.cond(
+                line["receipt"] != "",
+                rx.link("Receipt", href="/receipts/" + line["receipt"], is_external=True),
+            )
+        ),
+    )
+
+
+def payments_table() -> rx.Component:
+    """Payments that moved money, with refunds and duplicate payments spelled out."""
+    return rx.cond(
+        CreditsState.payment_lines.length() > 0,
+        rx.vstack(
+            rx.heading("Payments", size="5"),
+            rx.box(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("Date (UTC)"),
+                            rx.table.column_header_cell("Amount"),
+                            rx.table.column_header_cell("Status"),
+                            rx.table.column_header_cell("Details"),
+                            rx.table.column_header_cell(""),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(CreditsState.payment_lines, payment_row)),
+                    width="100%",
+                    variant="surface",
+                    id="payments-table",
+                ),
+                width="100%",
+                overflow_x="auto",
+            ),
+            width="100%",
+            spacing="3",
+        ),
+    )
+
+
 def ledger_row(entry: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(entry["date"]),
@@ -296,6 +348,7 @@ def credits() -> rx.Component:
             size="1",
             color_scheme="gray",
         ),
+        payments_table(),
         ledger_table(),
         test_checkout_dialog(),
         spacing="5",

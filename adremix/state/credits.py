@@ -24,6 +24,38 @@ KIND_LABELS = {
     "admin_adjustment": "Adjustment",
     "purchase_refund": "Purchase refunded",
 }
+PAYMENT_STATUS_LABELS = {
+    "captured": "Paid",
+    "partially_refunded": "Partly refunded",
+    "refunded": "Refunded",
+}
+
+
+def _payment_row(line: payments.PaymentLine) -> dict[str, str]:
+    """One line of the Payments table, in words."""
+    amount = format_inr(line.amount_paise, always_paise=True)
+    refunded = format_inr(line.refunded_paise, always_paise=True)
+    if line.duplicate:
+        note = (
+            "A duplicate payment was refunded in full; no credits were added for it."
+            if line.refunded_paise >= line.amount_paise
+            else "A duplicate payment: its full refund is on the way; no credits were added."
+        )
+    elif line.refunded_paise and line.credits_granted:
+        note = f"{refunded} refunded · {line.credits_clawed} credit(s) taken back"
+    elif line.refunded_paise:
+        note = f"{refunded} refunded · no credits had been added"
+    else:
+        note = f"{line.credits_granted} credits added"
+    return {
+        "date": line.created_at.strftime("%d %b %Y, %H:%M"),
+        "amount": amount,
+        "status": PAYMENT_STATUS_LABELS.get(line.status, line.status),
+        "refund": "yes" if line.refunded_paise else "",
+        "note": note,
+        "receipt": line.receipt_number if line.order_receipted and not line.duplicate else "",
+    }
+
 CHECKOUT_JS = """
 (async () => {
   if (!window.Razorpay) {
@@ -70,6 +102,7 @@ class CreditsState(rx.State):
     confirmed_receipt: str = ""
     gst_note: str = ""
     pending: list[dict[str, str]] = []
+    payment_lines: list[dict[str, str]] = []
     checking: str = ""
 
     async def _user_id(self) -> int | None:
@@ -115,6 +148,8 @@ class CreditsState(rx.State):
             }
             for order in orders
         ]
+        lines = await asyncio.to_thread(payments.payment_history, user_id=user_id)
+        self.payment_lines = [_payment_row(line) for line in lines]
         with session_scope() as session:
             self.total_entries = ledger.count_entries(session=session, user_id=user_id)
             rows = ledger.list_entries(
@@ -127,7 +162,9 @@ class CreditsState(rx.State):
                 "amount": f"{row.amount:+d}",
                 "positive": "yes" if row.amount > 0 else "",
                 "balance_after": str(row.balance_after),
-                "receipt": (row.reference or "") if row.kind == "purchase" else "",
+                "receipt": (row.reference or "")
+                if row.kind in ("purchase", "purchase_refund")
+                else "",
                 "generation": (row.reference or "") if row.kind.startswith("generation") else "",
                 "reason": row.reason or "",
             }
@@ -248,6 +285,15 @@ class CreditsState(rx.State):
                 payment_id=payment_id,
                 signature=signature,
             )
+        except payments.DuplicatePayment as exc:
+            # Not an error of the buyer's: the order was paid already and this is undone.
+            async with self:
+                self.paying = False
+                self.checkout_open = False
+                await self._load_entries()
+            yield rx.toast.warning(str(exc), duration=12_000)
+            yield SessionState.refresh_balance
+            return
         except Exception as exc:
             async with self:
                 self.paying = False
