@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,11 +19,12 @@ from adremix.__main__ import main as cli
 from adremix.db import engine_for, session_scope
 from adremix.models import Payment, PaymentOrder, PaymentRefund
 from adremix.services import ledger, payments
+from adremix.settings import get_settings
 from tests.conftest import use_database
 from tests.test_migrations import alembic_config
 
 SECRET = "whsec_migration"
-NOW = "2026-11-01 10:00:00.000000"
+NOW = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
 
 
 class Legacy:
@@ -34,8 +38,9 @@ class Legacy:
         with self.engine.begin() as db:
             return db.execute(
                 text(
-                    "INSERT INTO user (email, name, avatar_url, credit_balance, is_admin, "
-                    "preferences, created_at) VALUES (:e, 'U', '', 0, 0, '{}', :now) RETURNING id"
+                    'INSERT INTO "user" (email, name, avatar_url, credit_balance, is_admin, '
+                    "preferences, created_at) VALUES (:e, 'U', '', 0, false, '{}', :now) "
+                    "RETURNING id"
                 ),
                 {"e": email, "now": NOW},
             ).scalar_one()
@@ -72,7 +77,7 @@ class Legacy:
         with self.engine.begin() as db:
             balance = db.execute(
                 text(
-                    "UPDATE user SET credit_balance = credit_balance + :a WHERE id = :u "
+                    'UPDATE "user" SET credit_balance = credit_balance + :a WHERE id = :u '
                     "RETURNING credit_balance"
                 ),
                 {"a": amount, "u": user_id},
@@ -96,12 +101,21 @@ class Legacy:
             )
 
 
-@pytest.fixture
-def legacy_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'legacy.db'}"
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def legacy_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A database at revision 0004 (before payment rows), on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'legacy.db'}"
+    else:
+        server = request.getfixturevalue("postgres_server")
+        url = server.create_database("t_legacy_" + uuid.uuid4().hex[:12])
     command.upgrade(alembic_config(url), "0004")
     use_database(monkeypatch, url, RAZORPAY_WEBHOOK_SECRET=SECRET)
-    return url
+    yield url
+    get_settings.cache_clear()
+    engine_for(url).dispose()
 
 
 def rows_by_payment(url: str) -> dict[str, Payment]:
@@ -135,7 +149,7 @@ def test_existing_orders_become_payments_and_the_ledger_still_verifies(legacy_ur
     old.entry(uid, -10, "generation", "generation:1", "1")
     old.order(uid, "created", None)
     with old.engine.connect() as db:
-        before = db.execute(text("SELECT credit_balance FROM user")).scalar_one()
+        before = db.execute(text('SELECT credit_balance FROM "user"')).scalar_one()
 
     command.upgrade(alembic_config(legacy_url), "head")
 

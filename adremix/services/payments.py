@@ -327,7 +327,10 @@ def _record_payment(session: Session, order: PaymentOrder, payment: GatewayPayme
     return row
 
 
-def _granting_payment(session: Session, order_id: int | None, *, besides: int | None = None):  # type: ignore[no-untyped-def]
+def _granting_payment(
+    session: Session, order_id: int | None, *, besides: int | None = None
+) -> Payment | None:
+    """The payment that paid for the order (granted its credits), other than `besides`."""
     return session.exec(
         select(Payment).where(
             Payment.order_id == order_id, Payment.credits_granted > 0, Payment.id != besides

@@ -56,6 +56,7 @@ def _payment_row(line: payments.PaymentLine) -> dict[str, str]:
         "receipt": line.receipt_number if line.order_receipted and not line.duplicate else "",
     }
 
+
 CHECKOUT_JS = """
 (async () => {
   if (!window.Razorpay) {
