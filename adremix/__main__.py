@@ -7,16 +7,12 @@ import argparse
 import sys
 import uuid
 
-from adremix.db import session_scope
-from adremix.services import ledger, payments, refunds
-from adremix.services.payment_gateways import GatewayRefused, GatewayUnavailable, gateway_for
-from adremix.settings import get_settings
+from adremix.services import credits, payments
 
 
 def _verify(_: argparse.Namespace) -> int:
-    with session_scope() as session:
-        mismatches = ledger.find_mismatches(session=session)
-        problems = refunds.find_refund_problems(session=session)
+    audit = payments.audit_ledger()
+    mismatches, problems = audit.mismatches, audit.refund_problems
     if not mismatches:
         print("ledger verify: every balance equals the sum of its entries.")
     else:
@@ -38,8 +34,8 @@ def _verify(_: argparse.Namespace) -> int:
 
 def _refund_duplicates(_: argparse.Namespace) -> int:
     try:
-        done = payments.refund_duplicate_payments(gateway=gateway_for(get_settings()))
-    except (GatewayUnavailable, GatewayRefused) as exc:
+        done = payments.refund_duplicate_payments()
+    except (payments.GatewayUnavailable, payments.GatewayRefused) as exc:
         print(f"payments refund-duplicates: {exc}", file=sys.stderr)
         return 1
     print(f"payments refund-duplicates: {done} duplicate payment(s) refunded.")
@@ -48,15 +44,13 @@ def _refund_duplicates(_: argparse.Namespace) -> int:
 
 def _grant(args: argparse.Namespace) -> int:
     try:
-        with session_scope() as session:
-            entry = ledger.adjust_by_admin(
-                session=session,
-                email=args.email,
-                amount=args.amount,
-                reason=args.reason,
-                idempotency_key=args.key or f"admin:{uuid.uuid4()}",
-            )
-    except (ledger.UnknownUser, ledger.InsufficientCredits, ValueError) as exc:
+        entry = credits.grant_by_operator(
+            email=args.email,
+            amount=args.amount,
+            reason=args.reason,
+            idempotency_key=args.key or f"admin:{uuid.uuid4()}",
+        )
+    except (credits.UnknownUser, credits.InsufficientCredits, ValueError) as exc:
         print(f"credits grant: {exc}", file=sys.stderr)
         return 1
     verb = "already applied" if entry.replayed else "applied"

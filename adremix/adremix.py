@@ -1,17 +1,17 @@
 """The Reflex app: pages, theme and the HTTP routes that are not pages."""
 
-import asyncio
 import logging
+from datetime import UTC, datetime
 
 import reflex as rx
 
 from adremix import pages  # noqa: F401  (importing registers every page)
 from adremix.api import build_api_app
 from adremix.components.shell import PAGES
-from adremix.models import utcnow
 from adremix.pages.login import login
 from adremix.services.generation import recover_interrupted
 from adremix.settings import get_settings
+from adremix.state.service_call import call
 from adremix.state.session import LoginState
 
 settings = get_settings()
@@ -29,7 +29,6 @@ for component, route, title, on_load in PAGES:
 @app.register_lifespan_task
 async def fail_interrupted_generations() -> None:
     """Generations a crashed process left running are failed and refunded at start-up."""
-    started = utcnow()
-    count = await asyncio.to_thread(recover_interrupted, started_before=started)
+    count = await call(recover_interrupted, started_before=datetime.now(UTC))
     if count:
         logging.getLogger(__name__).warning("Refunded %s interrupted generation(s)", count)

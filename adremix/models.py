@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from adremix.enums import (
+    CheckoutMode,
+    CreditKind,
+    GenerationStatus,
+    OrderStatus,
+    PaymentStatus,
+    RefundOrigin,
+    RefundStatus,
+)
 
 
 def utcnow() -> datetime:
@@ -48,23 +57,13 @@ class AuthSession(SQLModel, table=True):
     user_agent: str = Field(default="", max_length=500)
 
 
-CREDIT_KINDS = (
-    "signup_bonus",
-    "purchase",
-    "generation",
-    "generation_refund",
-    "admin_adjustment",
-    "purchase_refund",
-)
-
-
 class CreditTransaction(SQLModel, table=True):
     """Append-only ledger entry; a user's balance is the sum of their entries."""
 
     __tablename__ = "credit_transaction"
     __table_args__ = (
         CheckConstraint(
-            "kind IN (" + ", ".join(f"'{kind}'" for kind in CREDIT_KINDS) + ")",
+            "kind IN (" + ", ".join(f"'{kind}'" for kind in CreditKind) + ")",
             name="ck_credit_transaction_kind",
         ),
         Index("ix_credit_transaction_user_created", "user_id", "created_at"),
@@ -79,16 +78,6 @@ class CreditTransaction(SQLModel, table=True):
     balance_after: int
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
-
-
-class OrderStatus(StrEnum):
-    CREATED = "created"
-    PENDING = "pending"  # paid in the browser, not yet confirmed by Razorpay
-    PAID = "paid"
-    PARTIALLY_REFUNDED = "partially_refunded"
-    REFUNDED = "refunded"
-    REVIEW = "review"  # paid the wrong amount: no credits, a person looks at it
-    FAILED = "failed"
 
 
 class PaymentOrder(SQLModel, table=True):
@@ -110,7 +99,7 @@ class PaymentOrder(SQLModel, table=True):
     tax_paise: int = 0
     currency: str = Field(default="INR", max_length=3)
     status: str = Field(default=OrderStatus.CREATED, max_length=20, index=True)
-    provider: str = Field(default="razorpay", max_length=20)
+    provider: str = Field(default=CheckoutMode.RAZORPAY, max_length=20)
     provider_order_id: str | None = Field(default=None, max_length=64, unique=True)
     # "<user id>:<pack>" while the order awaits payment, so a pack has one open checkout
     # per buyer (presses reuse it); cleared once the order is paid, failed or stale.
@@ -119,18 +108,6 @@ class PaymentOrder(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     paid_at: datetime | None = None
     refunded_at: datetime | None = None
-
-
-class PaymentStatus(StrEnum):
-    """Razorpay's payment states, plus `partially_refunded` (Razorpay keeps those `captured`
-    with `refund_status: partial`)."""
-
-    CREATED = "created"
-    AUTHORIZED = "authorized"
-    CAPTURED = "captured"
-    PARTIALLY_REFUNDED = "partially_refunded"
-    REFUNDED = "refunded"
-    FAILED = "failed"
 
 
 class Payment(SQLModel, table=True):
@@ -169,12 +146,6 @@ class Payment(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class RefundStatus(StrEnum):
-    PENDING = "pending"
-    PROCESSED = "processed"
-    FAILED = "failed"
-
-
 class PaymentRefund(SQLModel, table=True):
     """A Razorpay refund of a payment; only processed ones count towards refunded_paise."""
 
@@ -185,9 +156,7 @@ class PaymentRefund(SQLModel, table=True):
     payment_id: int = Field(foreign_key="payment.id", index=True)
     amount_paise: int
     status: str = Field(default=RefundStatus.PENDING, max_length=20)
-    # Who asked for it: "merchant" (dashboard or API), "auto" (Razorpay, never captured)
-    # or "duplicate" (our own refund of a second capture).
-    origin: str = Field(default="merchant", max_length=20)
+    origin: str = Field(default=RefundOrigin.MERCHANT, max_length=20)  # who asked for it
     created_at: datetime = Field(default_factory=utcnow)
     processed_at: datetime | None = None
 
@@ -206,12 +175,12 @@ class Generation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id")
     client_request_id: str = Field(max_length=64)
-    status: str = Field(default="pending", max_length=20)
+    status: str = Field(default=GenerationStatus.PENDING, max_length=20)
     instructions: str = Field(sa_column=Column(Text, nullable=False))
-    template: str = Field(default="", max_length=64)
-    placement: str = Field(default="square", max_length=20)
-    quality: str = Field(default="medium", max_length=10)
-    variations: int = 1
+    template: str = Field(max_length=64)
+    placement: str = Field(max_length=20)
+    quality: str = Field(max_length=10)
+    variations: int
     options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     source_image_hash: str = Field(max_length=64)
     output_hashes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -249,7 +218,7 @@ class StoredImage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     sha256: str = Field(max_length=64, index=True)
-    kind: str = Field(max_length=10)  # "source" or "result"
+    kind: str = Field(max_length=10)  # ImageKind.SOURCE or ImageKind.RESULT
     width: int
     height: int
     created_at: datetime = Field(default_factory=utcnow)

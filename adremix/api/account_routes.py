@@ -9,12 +9,9 @@ from starlette.routing import Route
 
 from adremix.api.current_user import user_from_request
 from adremix.api.receipt_page import render_receipt
-from adremix.db import session_scope
 from adremix.services import payments
-from adremix.services.account import export_archive
-from adremix.services.ledger_export import ledger_csv
-from adremix.services.payment_gateways import gateway_for
-from adremix.services.storage import LocalStorage
+from adremix.services.accounts import export_archive
+from adremix.services.credits import ledger_csv
 from adremix.settings import Settings
 
 NOT_FOUND = HTMLResponse("Not found", status_code=404)
@@ -31,7 +28,7 @@ def account_routes(settings: Settings) -> list[Route]:
                     signature=request.headers.get("x-razorpay-signature"),
                     event_id=request.headers.get("x-razorpay-event-id"),
                     secret=settings.razorpay_webhook_secret,
-                    gateway=gateway_for(settings),
+                    gateway=payments.gateway_for(settings),
                 )
             )
         except payments.WebhookRejected as exc:
@@ -42,8 +39,8 @@ def account_routes(settings: Settings) -> list[Route]:
         return JSONResponse({"status": outcome})
 
     async def receipt(request: Request) -> Response:
-        user = await run_in_threadpool(user_from_request, request)
-        if user is None or user.id is None:
+        user = await user_from_request(request)
+        if user is None:
             return NOT_FOUND
         found = await run_in_threadpool(
             lambda: payments.receipt_for(
@@ -62,8 +59,8 @@ def account_routes(settings: Settings) -> list[Route]:
         return response
 
     async def ledger_export(request: Request) -> Response:
-        user = await run_in_threadpool(user_from_request, request)
-        if user is None or user.id is None:
+        user = await user_from_request(request)
+        if user is None:
             return NOT_FOUND
         text = await run_in_threadpool(lambda: ledger_csv(user_id=user.id))
         return Response(
@@ -73,17 +70,11 @@ def account_routes(settings: Settings) -> list[Route]:
         )
 
     async def account_export(request: Request) -> Response:
-        user = await run_in_threadpool(user_from_request, request)
-        if user is None or user.id is None:
+        user = await user_from_request(request)
+        if user is None:
             return NOT_FOUND
 
-        def build() -> bytes:
-            with session_scope() as session:
-                return export_archive(
-                    session=session, user_id=user.id, storage=LocalStorage(settings.storage_dir)
-                )
-
-        data = await run_in_threadpool(build)
+        data = await run_in_threadpool(lambda: export_archive(user_id=user.id))
         return Response(
             data,
             media_type="application/zip",

@@ -12,17 +12,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from adremix.db import session_scope
-from adremix.services import oidc
-from adremix.services.auth_sessions import SESSION_COOKIE, revoke_session, start_session
-from adremix.services.ledger import grant_signup_bonus
-from adremix.services.navigation import safe_next_path
-from adremix.services.users import (
+from adremix.services import accounts
+from adremix.services.accounts import (
+    SESSION_COOKIE,
     SignInRefused,
     VerifiedIdentity,
     identity_from_claims,
     normalise_email,
-    upsert_user,
+    safe_next_path,
 )
 from adremix.settings import Settings
 
@@ -37,18 +34,13 @@ def _login_error(code: str, next_path: str = "/") -> RedirectResponse:
 
 
 def build_auth_app(settings: Settings) -> Starlette:
-    oauth = oidc.build_oauth(settings) if settings.google_configured else None
+    oauth = accounts.build_oauth(settings) if settings.google_configured else None
 
-    def _sign_in(identity: VerifiedIdentity, user_agent: str) -> str:
-        with session_scope() as db:
-            user, created = upsert_user(
-                session=db, identity=identity, admin_emails=settings.admin_emails
-            )
-            if created and user.id is not None:
-                grant_signup_bonus(session=db, user_id=user.id, amount=settings.signup_bonus)
-            return start_session(
-                session=db, user=user, days=settings.session_days, user_agent=user_agent
-            )
+    async def _sign_in(identity: VerifiedIdentity, request: Request) -> str:
+        user_agent = request.headers.get("user-agent", "")
+        return await run_in_threadpool(
+            lambda: accounts.sign_in(identity=identity, user_agent=user_agent, settings=settings)
+        )
 
     def _signed_in_redirect(token: str, next_path: str) -> RedirectResponse:
         response = RedirectResponse(safe_next_path(next_path), status_code=303)
@@ -72,7 +64,7 @@ def build_auth_app(settings: Settings) -> Starlette:
         try:
             return await oauth.google.authorize_redirect(request, redirect_uri)
         except Exception:
-            oidc.log_refusal("provider_unreachable", None)
+            accounts.log_refusal("provider_unreachable", None)
             return _login_error("provider_unreachable", next_path)
 
     async def google_callback(request: Request) -> Response:
@@ -93,21 +85,19 @@ def build_auth_app(settings: Settings) -> Starlette:
             )
             subject = str((token.get("userinfo") or {}).get("sub") or "") or None
             stage = "userinfo"
-            identity = identity_from_claims(await oidc.identity_claims(oauth.google, token))
+            identity = identity_from_claims(await accounts.identity_claims(oauth.google, token))
         except SignInRefused as refused:
-            oidc.log_refusal(refused.code, subject)
-            return _login_error(oidc.refusal_code(refused), next_path)
+            accounts.log_refusal(refused.code, subject)
+            return _login_error(accounts.refusal_code(refused), next_path)
         except Exception as exc:  # authlib, joserfc and httpx failures alike
-            code = oidc.error_code_for(exc) if stage == "token" else "provider_unreachable"
-            oidc.log_refusal(code if stage == "token" else "userinfo_unavailable", subject)
+            code = accounts.error_code_for(exc) if stage == "token" else "provider_unreachable"
+            accounts.log_refusal(code if stage == "token" else "userinfo_unavailable", subject)
             return _login_error(code, next_path)
         try:
-            session_token = await run_in_threadpool(
-                _sign_in, identity, request.headers.get("user-agent", "")
-            )
+            session_token = await _sign_in(identity, request)
         except SignInRefused as refused:
-            oidc.log_refusal(refused.code, identity.subject)
-            return _login_error(oidc.refusal_code(refused), next_path)
+            accounts.log_refusal(refused.code, identity.subject)
+            return _login_error(accounts.refusal_code(refused), next_path)
         return _signed_in_redirect(session_token, next_path)
 
     async def dev_login(request: Request) -> Response:
@@ -116,20 +106,15 @@ def build_auth_app(settings: Settings) -> Starlette:
             next_path = safe_next_path(str(form.get("next") or "/"))
         try:
             identity = VerifiedIdentity(email=normalise_email(email))
-            session_token = await run_in_threadpool(
-                _sign_in, identity, request.headers.get("user-agent", "")
-            )
+            session_token = await _sign_in(identity, request)
         except SignInRefused as refused:
-            oidc.log_refusal(refused.code, None)
-            return _login_error(oidc.refusal_code(refused), next_path)
+            accounts.log_refusal(refused.code, None)
+            return _login_error(accounts.refusal_code(refused), next_path)
         return _signed_in_redirect(session_token, next_path)
 
     async def logout(request: Request) -> Response:
-        def _revoke() -> None:
-            with session_scope() as db:
-                revoke_session(session=db, token=request.cookies.get(SESSION_COOKIE))
-
-        await run_in_threadpool(_revoke)
+        token = request.cookies.get(SESSION_COOKIE)
+        await run_in_threadpool(lambda: accounts.sign_out(token=token))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

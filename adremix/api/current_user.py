@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from adremix.db import session_scope
-from adremix.models import User
-from adremix.services.auth_sessions import SESSION_COOKIE, user_for_token
+from adremix.services.accounts import SESSION_COOKIE, SignedInUser, signed_in_user
 
 
-def user_from_request(request: Request) -> User | None:
-    with session_scope() as session:
-        return user_for_token(session=session, token=request.cookies.get(SESSION_COOKIE))
+async def user_from_request(request: Request) -> SignedInUser | None:
+    """Who sent this request, from the session cookie; the lookup runs in a worker thread."""
+    return await run_in_threadpool(
+        lambda: signed_in_user(token=request.cookies.get(SESSION_COOKIE))
+    )

@@ -11,13 +11,21 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adremix.api.current_user import user_from_request
-from adremix.services.generation import owns_image
-from adremix.services.images import encode, media_type_of, open_untrusted
-from adremix.services.placements import PLACEMENT_EXPORTS, export_placement
+from adremix.enums import ImageKind
+from adremix.services.generation import (
+    PLACEMENT_EXPORTS,
+    encode,
+    export_placement,
+    media_type_of,
+    open_untrusted,
+    owns_image,
+)
 from adremix.services.storage import LocalStorage
 from adremix.settings import Settings
+from adremix.urls import DOWNLOAD_FORMATS, FILES_PREFIX
 
 MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+assert set(MEDIA_TYPES) == set(DOWNLOAD_FORMATS), "every offered download is served"
 # Same answer for "not yours" and "does not exist", so ids cannot be probed.
 NOT_FOUND = Response("Not found", status_code=404, media_type="text/plain")
 PRIVATE = {"Cache-Control": "private, max-age=31536000, immutable"}
@@ -26,22 +34,24 @@ PRIVATE = {"Cache-Control": "private, max-age=31536000, immutable"}
 def file_routes(settings: Settings) -> list[Route]:
     storage = LocalStorage(settings.storage_dir)
 
-    async def _owned(request: Request, kind: str | None) -> str | None:
+    async def _owned(request: Request, kind: ImageKind | None) -> str | None:
         sha = request.path_params["sha"]
         if len(sha) != 64:
             return None
-        user = await run_in_threadpool(user_from_request, request)
-        if user is None or user.id is None:
+        user = await user_from_request(request)
+        if user is None:
             return None
         allowed = await run_in_threadpool(
             lambda: owns_image(user_id=user.id, sha256=sha, kind=kind)
         )
-        return sha if allowed and storage.exists(kind or "thumb", sha) else None
+        exists = await run_in_threadpool(storage.exists, kind or ImageKind.THUMB, sha)
+        return sha if allowed and exists else None
 
     async def image(request: Request) -> Response:
         kind = request.path_params["kind"]
-        if kind not in ("source", "result"):
+        if kind not in (ImageKind.SOURCE, ImageKind.RESULT):
             return NOT_FOUND
+        kind = ImageKind(kind)
         sha = await _owned(request, kind)
         if sha is None:
             return NOT_FOUND
@@ -63,15 +73,15 @@ def file_routes(settings: Settings) -> list[Route]:
         sha = await _owned(request, None)
         if sha is None:
             return NOT_FOUND
-        data = await run_in_threadpool(storage.read, "thumb", sha)
+        data = await run_in_threadpool(storage.read, ImageKind.THUMB, sha)
         return Response(data, media_type="image/webp", headers=PRIVATE)
 
     async def placement(request: Request) -> Response:
-        sha = await _owned(request, "result")
+        sha = await _owned(request, ImageKind.RESULT)
         name = request.path_params["name"]
         if sha is None or name not in PLACEMENT_EXPORTS:
             return NOT_FOUND
-        source = await run_in_threadpool(storage.read, "result", sha)
+        source = await run_in_threadpool(storage.read, ImageKind.RESULT, sha)
         data = await run_in_threadpool(export_placement, source, name)
         return Response(
             data,
@@ -82,10 +92,10 @@ def file_routes(settings: Settings) -> list[Route]:
         )
 
     async def placements_zip(request: Request) -> Response:
-        sha = await _owned(request, "result")
+        sha = await _owned(request, ImageKind.RESULT)
         if sha is None:
             return NOT_FOUND
-        source = await run_in_threadpool(storage.read, "result", sha)
+        source = await run_in_threadpool(storage.read, ImageKind.RESULT, sha)
 
         def build() -> bytes:
             buffer = io.BytesIO()
@@ -105,10 +115,11 @@ def file_routes(settings: Settings) -> list[Route]:
             },
         )
 
-    # Most specific first: "/files/{kind}/{sha}" would also match a thumbnail path.
+    # The paths adremix/urls.py builds. Most specific first: "/files/{kind}/{sha}" would
+    # also match a thumbnail path.
     return [
-        Route("/files/thumb/{sha}.webp", thumbnail, methods=["GET"]),
-        Route("/files/result/{sha}/placements.zip", placements_zip, methods=["GET"]),
-        Route("/files/result/{sha}/placement/{name}.jpg", placement, methods=["GET"]),
-        Route("/files/{kind}/{sha}", image, methods=["GET"]),
+        Route(FILES_PREFIX + "/thumb/{sha}.webp", thumbnail, methods=["GET"]),
+        Route(FILES_PREFIX + "/result/{sha}/placements.zip", placements_zip, methods=["GET"]),
+        Route(FILES_PREFIX + "/result/{sha}/placement/{name}.jpg", placement, methods=["GET"]),
+        Route(FILES_PREFIX + "/{kind}/{sha}", image, methods=["GET"]),
     ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
+from adremix.enums import CheckoutMode, OrderStatus
+from adremix.services.credits import format_inr
 from adremix.services.payments import Receipt
-from adremix.services.pricing import format_inr
 
 STYLE = """
 body{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;color:#1c2024;background:#f6f7f9;
@@ -30,9 +31,10 @@ def _row(label: str, value: str, css: str = "row") -> str:
 
 
 def render_receipt(receipt: Receipt) -> str:
-    status = {"refunded": "Refunded", "partially_refunded": "Partly refunded"}.get(
-        receipt.status, "Paid"
-    )
+    status = {
+        OrderStatus.REFUNDED: "Refunded",
+        OrderStatus.PARTIALLY_REFUNDED: "Partly refunded",
+    }.get(receipt.status, "Paid")
     seller = escape(receipt.seller_name)
     gstin = (
         f"<div class='muted'>GSTIN {escape(receipt.seller_gstin)}</div>"
@@ -41,7 +43,7 @@ def render_receipt(receipt: Receipt) -> str:
     )
     test_note = (
         "<p class='muted'>Test mode: no real money was charged.</p>"
-        if receipt.provider == "test"
+        if receipt.provider == CheckoutMode.TEST
         else ""
     )
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">

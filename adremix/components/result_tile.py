@@ -2,7 +2,9 @@
 
 import reflex as rx
 
-from adremix.services.placements import PLACEMENT_EXPORTS
+from adremix.enums import ImageKind
+from adremix.services.generation import PLACEMENT_EXPORTS
+from adremix.urls import DOWNLOAD_FORMATS, file_url, placement_url
 
 
 def _download(label: str, href: rx.Var | str) -> rx.Component:
@@ -10,12 +12,12 @@ def _download(label: str, href: rx.Var | str) -> rx.Component:
 
 
 def result_tile(sha: rx.Var) -> rx.Component:
-    full = "/files/result/" + sha
+    full = file_url(sha)
     return rx.box(
         rx.dialog.root(
             rx.dialog.trigger(
                 rx.image(
-                    src="/files/thumb/" + sha + ".webp",
+                    src=file_url(sha, ImageKind.THUMB),
                     alt="Generated ad",
                     width="100%",
                     aspect_ratio="1",
@@ -51,21 +53,19 @@ def result_tile(sha: rx.Var) -> rx.Component:
                     rx.button(rx.icon("download", size=14), "Download", size="1", variant="soft")
                 ),
                 rx.menu.content(
-                    _download("PNG", full + "?format=png&download=1"),
-                    _download("JPEG", full + "?format=jpeg&download=1"),
-                    _download("WebP", full + "?format=webp&download=1"),
+                    *[
+                        _download(label, file_url(sha, download=fmt))
+                        for fmt, label in DOWNLOAD_FORMATS.items()
+                    ],
                     rx.menu.separator(),
                     rx.text(
                         "Export for placements", size="1", color_scheme="gray", padding_x="0.75rem"
                     ),
                     *[
-                        _download(
-                            f"{label} {size[0]}x{size[1]}",
-                            "/files/result/" + sha + f"/placement/{name}.jpg",
-                        )
+                        _download(f"{label} {size[0]}x{size[1]}", placement_url(sha, name))
                         for name, (label, size) in PLACEMENT_EXPORTS.items()
                     ],
-                    _download("All placements (.zip)", "/files/result/" + sha + "/placements.zip"),
+                    _download("All placements (.zip)", placement_url(sha)),
                 ),
             ),
             spacing="2",

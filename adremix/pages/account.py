@@ -3,7 +3,7 @@
 import reflex as rx
 
 from adremix.components.shell import protected_page
-from adremix.services.templates import PLACEMENTS, QUALITIES, TEMPLATES
+from adremix.services.generation import MAX_VARIATIONS, PLACEMENTS, QUALITIES, STYLES
 from adremix.state.account import AccountState, SessionRow, TemplateRow
 from adremix.state.session import SessionState
 
@@ -51,7 +51,7 @@ def preferences() -> rx.Component:
                     labelled(
                         "Default style",
                         rx.select(
-                            list(TEMPLATES),
+                            list(STYLES),
                             value=AccountState.default_template,
                             on_change=AccountState.set_default_template,
                             name="default_template",
@@ -80,7 +80,7 @@ def preferences() -> rx.Component:
                     labelled(
                         "Default variations",
                         rx.select(
-                            ["1", "2", "3", "4"],
+                            [str(n) for n in range(1, MAX_VARIATIONS + 1)],
                             value=AccountState.default_variations,
                             on_change=AccountState.set_default_variations,
                             name="default_variations",

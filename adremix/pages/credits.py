@@ -7,6 +7,11 @@ from adremix.components.one_press import one_press_button
 from adremix.components.shell import protected_page
 from adremix.state.credits import CreditsState
 from adremix.state.session import SessionState
+from adremix.urls import receipt_url
+
+
+def receipt_link(receipt: rx.Var) -> rx.Component:
+    return rx.link("Receipt", href=receipt_url(receipt), is_external=True)
 
 
 def balance_card() -> rx.Component:
@@ -76,7 +81,7 @@ def confirmation() -> rx.Component:
                 rx.text("Payment received and credits added."),
                 rx.link(
                     "View receipt " + CreditsState.confirmed_receipt,
-                    href="/receipts/" + CreditsState.confirmed_receipt,
+                    href=receipt_url(CreditsState.confirmed_receipt),
                     is_external=True,
                     weight="bold",
                     id="receipt-link",
@@ -196,7 +201,7 @@ def payment_row(line: rx.Var) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 line["receipt"] != "",
-                rx.link("Receipt", href="/receipts/" + line["receipt"], is_external=True),
+                receipt_link(line["receipt"]),
             )
         ),
     )
@@ -250,7 +255,7 @@ def ledger_row(entry: rx.Var) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 entry["receipt"] != "",
-                rx.link("Receipt", href="/receipts/" + entry["receipt"], is_external=True),
+                receipt_link(entry["receipt"]),
                 rx.cond(
                     entry["generation"] != "",
                     rx.link("Generation", href="/history?id=" + entry["generation"]),

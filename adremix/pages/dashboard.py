@@ -3,6 +3,7 @@
 import reflex as rx
 
 from adremix.components.empty_state import empty_state
+from adremix.components.generation_cover import generation_cover
 from adremix.components.shell import protected_page
 from adremix.state.dashboard import DashboardState, RecentItem
 from adremix.state.session import SessionState
@@ -55,24 +56,7 @@ def recent_tile(item: RecentItem) -> rx.Component:
     return rx.link(
         rx.card(
             rx.vstack(
-                rx.cond(
-                    item.cover != "",
-                    rx.image(
-                        src=item.cover,
-                        width="100%",
-                        aspect_ratio="1",
-                        object_fit="cover",
-                        border_radius="8px",
-                        alt="Recent result",
-                    ),
-                    rx.center(
-                        rx.icon("image-off"),
-                        width="100%",
-                        aspect_ratio="1",
-                        background=rx.color("gray", 3),
-                        border_radius="8px",
-                    ),
-                ),
+                generation_cover(item.cover, alt="Recent result"),
                 rx.text(item.instructions, size="1", trim="both"),
                 spacing="2",
             ),

@@ -5,8 +5,17 @@ import reflex as rx
 from adremix.components.one_press import one_press_button
 from adremix.components.result_tile import result_tile
 from adremix.components.shell import protected_page
-from adremix.services.images import MAX_UPLOAD_BYTES
-from adremix.services.templates import MAX_INSTRUCTIONS, PLACEMENTS, TEMPLATES
+from adremix.components.status_badge import status_badge
+from adremix.enums import GenerationStatus
+from adremix.services.generation import (
+    MAX_INSTRUCTIONS,
+    MAX_TEXT,
+    MAX_UPLOAD_BYTES,
+    MAX_VARIATIONS,
+    PLACEMENTS,
+    QUALITIES,
+    STYLES,
+)
 from adremix.state.new_ad import UPLOAD_ID, JobView, NewAdState
 from adremix.state.session import SessionState
 
@@ -93,7 +102,7 @@ def template_picker() -> rx.Component:
                 value=code,
                 id=f"template-{code}",
             )
-            for code, template in TEMPLATES.items()
+            for code, template in STYLES.items()
         ],
         value=NewAdState.template,
         on_value_change=NewAdState.set_template,
@@ -162,9 +171,7 @@ def options_panel() -> rx.Component:
             section(
                 "Quality",
                 rx.segmented_control.root(
-                    rx.segmented_control.item("Low", value="low"),
-                    rx.segmented_control.item("Medium", value="medium"),
-                    rx.segmented_control.item("High", value="high"),
+                    *[rx.segmented_control.item(q.title(), value=q) for q in QUALITIES],
                     value=NewAdState.quality,
                     on_change=NewAdState.set_quality,
                 ),
@@ -172,7 +179,7 @@ def options_panel() -> rx.Component:
             section(
                 "Variations",
                 rx.select(
-                    ["1", "2", "3", "4"],
+                    [str(n) for n in range(1, MAX_VARIATIONS + 1)],
                     value=NewAdState.variations.to_string(),
                     on_change=NewAdState.set_variations,
                     id="variations",
@@ -189,7 +196,7 @@ def options_panel() -> rx.Component:
                     value=NewAdState.headline,
                     on_change=NewAdState.set_headline,
                     placeholder="Monsoon Sale",
-                    max_length=80,
+                    max_length=MAX_TEXT,
                     id="headline",
                 ),
             ),
@@ -199,7 +206,7 @@ def options_panel() -> rx.Component:
                     value=NewAdState.call_to_action,
                     on_change=NewAdState.set_call_to_action,
                     placeholder="Shop now",
-                    max_length=80,
+                    max_length=MAX_TEXT,
                     id="cta",
                 ),
             ),
@@ -298,19 +305,17 @@ def job_card(job: JobView) -> rx.Component:
             rx.hstack(
                 rx.text(job.instructions, size="2", weight="medium", trim="both"),
                 rx.spacer(),
-                rx.match(
+                status_badge(
                     job.status,
-                    ("running", rx.badge(rx.spinner(size="1"), job.stage, color_scheme="blue")),
-                    ("succeeded", rx.badge("Done", color_scheme="grass")),
-                    ("partial", rx.badge("Partly done", color_scheme="amber")),
-                    rx.badge("Failed", color_scheme="red"),
+                    done_label="Done",
+                    running=rx.badge(rx.spinner(size="1"), job.stage, color_scheme="blue"),
                 ),
                 rx.cond(job.cached, rx.badge("From cache · free", variant="outline")),
                 width="100%",
                 align="center",
             ),
             rx.cond(
-                job.status == "running",
+                job.status == GenerationStatus.RUNNING,
                 rx.progress(value=job.done * 100 // job.total, width="100%"),
             ),
             rx.cond(

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+from typing import Any
 
 import reflex as rx
 
-from adremix.db import session_scope
-from adremix.services import account, library
-from adremix.services.auth_sessions import revoke_all_sessions, token_from_cookie_header
-from adremix.services.storage import LocalStorage
-from adremix.settings import get_settings
-from adremix.state.session import SessionState
+from adremix.services import accounts, library
+from adremix.services.generation import DEFAULT_OPTIONS
+from adremix.state.errors import error_toast
+from adremix.state.service_call import call
+from adremix.state.session import SessionState, current_user_id
 
 
 @dataclasses.dataclass
@@ -32,34 +31,20 @@ class TemplateRow:
 class AccountState(rx.State):
     sessions: list[SessionRow] = []
     templates: list[TemplateRow] = []
-    default_template: str = "minimal"
-    default_placement: str = "square"
-    default_quality: str = "medium"
-    default_variations: str = "1"
-    low_credit_threshold: str = "2"
-    saving: bool = False
+    default_template: str = DEFAULT_OPTIONS.template
+    default_placement: str = DEFAULT_OPTIONS.placement
+    default_quality: str = DEFAULT_OPTIONS.quality
+    default_variations: str = str(DEFAULT_OPTIONS.variations)
+    low_credit_threshold: str = ""  # the user's preference, set on load
     delete_confirmation: str = ""
-    deleting: bool = False
-
-    async def _user_id(self) -> int | None:
-        return (await self.get_state(SessionState)).current_user_id()
 
     @rx.event
     async def load(self) -> None:
-        user_id = await self._user_id()
+        user_id = await current_user_id(self)
         if user_id is None:
             return
-        token = token_from_cookie_header(self.router.headers.cookie)
-
-        def fetch() -> tuple:
-            with session_scope() as session:
-                return (
-                    account.live_sessions(session=session, user_id=user_id, current_token=token),
-                    library.list_templates(session=session, user_id=user_id),
-                    library.get_preferences(session=session, user_id=user_id),
-                )
-
-        sessions, templates, prefs = await asyncio.to_thread(fetch)
+        token = accounts.token_from_cookie_header(self.router.headers.cookie)
+        overview = await call(accounts.account_overview, user_id=user_id, current_token=token)
         self.sessions = [
             SessionRow(
                 id=s.id,
@@ -67,9 +52,12 @@ class AccountState(rx.State):
                 device=_device(s.user_agent),
                 current=s.current,
             )
-            for s in sessions
+            for s in overview.sessions
         ]
-        self.templates = [TemplateRow(id=t.id or 0, name=t.name) for t in templates]
+        self.templates = [TemplateRow(id=t.id, name=t.name) for t in overview.saved_templates]
+        self._show_preferences(overview.preferences)
+
+    def _show_preferences(self, prefs: dict[str, Any]) -> None:
         self.default_template = prefs["default_template"]
         self.default_placement = prefs["default_placement"]
         self.default_quality = prefs["default_quality"]
@@ -78,7 +66,7 @@ class AccountState(rx.State):
 
     @rx.event
     async def save_preferences(self, form: dict):  # type: ignore[no-untyped-def]
-        user_id = await self._user_id()
+        user_id = await current_user_id(self)
         if user_id is None:
             return None
         try:
@@ -91,20 +79,11 @@ class AccountState(rx.State):
             }
         except ValueError:
             return rx.toast.error("Use whole numbers for variations and the warning threshold.")
-
-        def save() -> dict:
-            with session_scope() as session:
-                return library.save_preferences(session=session, user_id=user_id, values=values)
-
         try:
-            prefs = await asyncio.to_thread(save)
-        except library.LibraryError as exc:
-            return rx.toast.error(str(exc))
-        self.default_template = prefs["default_template"]
-        self.default_placement = prefs["default_placement"]
-        self.default_quality = prefs["default_quality"]
-        self.default_variations = str(prefs["default_variations"])
-        self.low_credit_threshold = str(prefs["low_credit_threshold"])
+            prefs = await call(library.save_preferences, user_id=user_id, values=values)
+        except Exception as exc:
+            return error_toast(self, exc)
+        self._show_preferences(prefs)
         return [SessionState.refresh_balance, rx.toast.success("Preferences saved.")]
 
     @rx.event
@@ -126,39 +105,32 @@ class AccountState(rx.State):
     @rx.event
     async def rename_template(self, template_id: int, form: dict):  # type: ignore[no-untyped-def]
         name = str(form.get("name") or "")
-        user_id = await self._user_id()
+        user_id = await current_user_id(self)
         if user_id is None:
             return None
         try:
-            with session_scope() as session:
-                library.rename_template(
-                    session=session, user_id=user_id, template_id=template_id, name=name
-                )
-        except library.LibraryError as exc:
-            return rx.toast.error(str(exc))
-        await self.load()
-        return rx.toast.success("Template renamed.")
+            await call(library.rename_template, user_id=user_id, template_id=template_id, name=name)
+        except Exception as exc:
+            return error_toast(self, exc)
+        return [AccountState.load, rx.toast.success("Template renamed.")]
 
     @rx.event
     async def delete_template(self, template_id: int):  # type: ignore[no-untyped-def]
-        user_id = await self._user_id()
+        user_id = await current_user_id(self)
         if user_id is None:
             return None
         try:
-            with session_scope() as session:
-                library.delete_template(session=session, user_id=user_id, template_id=template_id)
-        except library.LibraryError as exc:
-            return rx.toast.error(str(exc))
-        await self.load()
-        return rx.toast.success("Template deleted.")
+            await call(library.delete_template, user_id=user_id, template_id=template_id)
+        except Exception as exc:
+            return error_toast(self, exc)
+        return [AccountState.load, rx.toast.success("Template deleted.")]
 
     @rx.event
     async def sign_out_everywhere(self):  # type: ignore[no-untyped-def]
-        user_id = await self._user_id()
+        user_id = await current_user_id(self)
         if user_id is None:
             return None
-        with session_scope() as session:
-            revoke_all_sessions(session=session, user_id=user_id)
+        await call(accounts.sign_out_everywhere, user_id=user_id)
         return rx.redirect("/login", replace=True)
 
     @rx.event
@@ -167,22 +139,15 @@ class AccountState(rx.State):
 
     @rx.event
     async def delete_account(self):  # type: ignore[no-untyped-def]
-        user_id = await self._user_id()
+        user_id = await current_user_id(self)
         if user_id is None:
             return None
-        storage = LocalStorage(get_settings().storage_dir)
-        confirmation = self.delete_confirmation
-
-        def remove() -> None:
-            with session_scope() as session:
-                account.delete_account(
-                    session=session, user_id=user_id, confirm_email=confirmation, storage=storage
-                )
-
         try:
-            await asyncio.to_thread(remove)
-        except account.AccountError as exc:
-            return rx.toast.error(str(exc))
+            await call(
+                accounts.delete_account, user_id=user_id, confirm_email=self.delete_confirmation
+            )
+        except Exception as exc:
+            return error_toast(self, exc)
         self.delete_confirmation = ""
         return rx.redirect("/login?error=account_deleted", replace=True)
 

@@ -2,33 +2,48 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import reflex as rx
 
-from adremix.db import session_scope
-from adremix.services import ledger, payments
-from adremix.services.payment_gateways import TestCheckoutGateway, gateway_for
-from adremix.services.pricing import format_inr, offers
+from adremix.enums import CheckoutMode, CreditKind, OrderStatus, PaymentStatus
+from adremix.services import payments
+from adremix.services.credits import StatementLine, format_inr, offers
 from adremix.settings import get_settings
-from adremix.state.errors import user_message
-from adremix.state.session import SessionState
+from adremix.state.errors import error_toast, request_id, user_message
+from adremix.state.service_call import call
+from adremix.state.session import SessionState, current_user_id
 
 PAGE_SIZE = 20
 KIND_LABELS = {
-    "signup_bonus": "Welcome bonus",
-    "purchase": "Purchase",
-    "generation": "Generation",
-    "generation_refund": "Refund (failed image)",
-    "admin_adjustment": "Adjustment",
-    "purchase_refund": "Purchase refunded",
+    CreditKind.SIGNUP_BONUS: "Welcome bonus",
+    CreditKind.PURCHASE: "Purchase",
+    CreditKind.GENERATION: "Generation",
+    CreditKind.GENERATION_REFUND: "Refund (failed image)",
+    CreditKind.ADMIN_ADJUSTMENT: "Adjustment",
+    CreditKind.PURCHASE_REFUND: "Purchase refunded",
 }
 PAYMENT_STATUS_LABELS = {
-    "captured": "Paid",
-    "partially_refunded": "Partly refunded",
-    "refunded": "Refunded",
+    PaymentStatus.CAPTURED: "Paid",
+    PaymentStatus.PARTIALLY_REFUNDED: "Partly refunded",
+    PaymentStatus.REFUNDED: "Refunded",
 }
+
+
+def _ledger_row(line: StatementLine) -> dict[str, str]:
+    """One line of the credit history table, in words."""
+    from_purchase = line.kind in (CreditKind.PURCHASE, CreditKind.PURCHASE_REFUND)
+    from_generation = line.kind in (CreditKind.GENERATION, CreditKind.GENERATION_REFUND)
+    return {
+        "date": line.created_at.strftime("%d %b %Y, %H:%M"),
+        "kind": KIND_LABELS.get(line.kind, line.kind),
+        "amount": f"{line.amount:+d}",
+        "positive": "yes" if line.amount > 0 else "",
+        "balance_after": str(line.balance_after),
+        "receipt": line.reference if from_purchase else "",
+        "generation": line.reference if from_generation else "",
+        "reason": line.reason,
+    }
 
 
 def _payment_row(line: payments.PaymentLine) -> dict[str, str]:
@@ -106,10 +121,6 @@ class CreditsState(rx.State):
     payment_lines: list[dict[str, str]] = []
     checking: str = ""
 
-    async def _user_id(self) -> int | None:
-        session_state = await self.get_state(SessionState)
-        return session_state.current_user_id()
-
     @rx.var
     def page_count(self) -> int:
         return max(1, -(-self.total_entries // PAGE_SIZE))
@@ -137,40 +148,23 @@ class CreditsState(rx.State):
         await self._load_entries()
 
     async def _load_entries(self) -> None:
-        user_id = await self._user_id()
+        user_id = await current_user_id(self)
         if user_id is None:
             return
-        orders = await asyncio.to_thread(payments.pending_orders, user_id=user_id)
+        overview = await call(
+            payments.credits_overview, user_id=user_id, page=self.page, page_size=PAGE_SIZE
+        )
         self.pending = [
             {
                 "receipt": order.receipt_number,
                 "summary": f"{order.credits} credits · "
                 f"{format_inr(order.amount_paise, always_paise=True)}",
             }
-            for order in orders
+            for order in overview.pending
         ]
-        lines = await asyncio.to_thread(payments.payment_history, user_id=user_id)
-        self.payment_lines = [_payment_row(line) for line in lines]
-        with session_scope() as session:
-            self.total_entries = ledger.count_entries(session=session, user_id=user_id)
-            rows = ledger.list_entries(
-                session=session, user_id=user_id, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE
-            )
-        self.entries = [
-            {
-                "date": row.created_at.strftime("%d %b %Y, %H:%M"),
-                "kind": KIND_LABELS.get(row.kind, row.kind),
-                "amount": f"{row.amount:+d}",
-                "positive": "yes" if row.amount > 0 else "",
-                "balance_after": str(row.balance_after),
-                "receipt": (row.reference or "")
-                if row.kind in ("purchase", "purchase_refund")
-                else "",
-                "generation": (row.reference or "") if row.kind.startswith("generation") else "",
-                "reason": row.reason or "",
-            }
-            for row in rows
-        ]
+        self.payment_lines = [_payment_row(line) for line in overview.payments]
+        self.total_entries = overview.statement.total
+        self.entries = [_ledger_row(line) for line in overview.statement.lines]
 
     @rx.event
     async def next_page(self) -> None:
@@ -191,7 +185,7 @@ class CreditsState(rx.State):
                 return  # a double click starts one checkout
             self.buying_code = package_code
             self.confirmed_receipt = ""
-            user_id = await self._user_id()
+            user_id = await current_user_id(self)
             session_state = await self.get_state(SessionState)
             name, email = session_state.user_name, session_state.user_email
         if user_id is None:
@@ -199,21 +193,17 @@ class CreditsState(rx.State):
                 self.buying_code = ""
                 self.buy_ack += 1
             return
-        settings = get_settings()
         try:
             # Reuses this pack's open order, so repeated presses make one Razorpay order.
-            checkout = await asyncio.to_thread(
-                payments.start_purchase,
-                settings=settings,
-                gateway=gateway_for(settings),
-                user_id=user_id,
-                package_code=package_code,
+            checkout = await call(
+                payments.start_purchase, user_id=user_id, package_code=package_code
             )
         except Exception as exc:
             async with self:
                 self.buying_code = ""
                 self.buy_ack += 1
-            yield rx.toast.error(user_message(exc))
+                toast = error_toast(self, exc)
+            yield toast
             return
         async with self:
             self.buying_code = ""
@@ -224,7 +214,7 @@ class CreditsState(rx.State):
                 f"{checkout.package_name}: {checkout.credits} credits for "
                 f"{format_inr(checkout.amount_paise, always_paise=True)}"
             )
-            if checkout.mode == "test":
+            if checkout.mode == CheckoutMode.TEST:
                 self.checkout_open = True
                 return
         options = {
@@ -246,14 +236,15 @@ class CreditsState(rx.State):
     async def checkout_finished(self, result: dict):  # type: ignore[no-untyped-def]
         status = (result or {}).get("status")
         async with self:
-            user_id = await self._user_id()
+            user_id = await current_user_id(self)
             order_id = self.checkout_order_id
         if user_id is None:
             return
         if status == "success":
-            async for event in self._confirm(
-                user_id,
-                order_id=str(result.get("razorpay_order_id") or order_id),
+            async for event in self._settle(
+                payments.confirm_checkout,
+                user_id=user_id,
+                provider_order_id=str(result.get("razorpay_order_id") or order_id),
                 payment_id=str(result.get("razorpay_payment_id") or ""),
                 signature=str(result.get("razorpay_signature") or ""),
             ):
@@ -261,46 +252,34 @@ class CreditsState(rx.State):
             return
         reason = str(result.get("reason") or "") if result else ""
         if status == "failed":
-            await asyncio.to_thread(
+            declined = await call(
                 payments.record_checkout_failure,
                 user_id=user_id,
                 provider_order_id=order_id,
                 reason=reason,
             )
-            yield rx.toast.error(f"Payment failed: {reason} Nothing was charged.")
+            yield rx.toast.error(user_message(declined))
         elif status == "unavailable":
             yield rx.toast.error(f"{reason} Please check your connection and try again.")
         else:
             yield rx.toast.info("Checkout closed. Nothing was charged.")
 
-    async def _confirm(self, user_id: int, *, order_id: str, payment_id: str, signature: str):  # type: ignore[no-untyped-def]
-        settings = get_settings()
+    async def _settle(self, service, **values):  # type: ignore[no-untyped-def]
+        """Confirm a checkout's payment through `service`, then show where the order stands."""
         async with self:
             self.paying = True
         try:
-            order = await asyncio.to_thread(
-                payments.confirm_checkout,
-                gateway=gateway_for(settings),
-                user_id=user_id,
-                provider_order_id=order_id,
-                payment_id=payment_id,
-                signature=signature,
-            )
-        except payments.DuplicatePayment as exc:
-            # Not an error of the buyer's: the order was paid already and this is undone.
-            async with self:
-                self.paying = False
-                self.checkout_open = False
-                await self._load_entries()
-            yield rx.toast.warning(str(exc), duration=12_000)
-            yield SessionState.refresh_balance
-            return
+            order = await call(service, **values)
         except Exception as exc:
             async with self:
                 self.paying = False
                 self.pay_ack += 1
                 self.checkout_open = False
-            yield rx.toast.error(user_message(exc))
+                toast = error_toast(self, exc)
+            if isinstance(exc, payments.DuplicatePayment):
+                async with self:
+                    await self._load_entries()
+            yield toast
             yield SessionState.refresh_balance
             return
         async with self:
@@ -320,44 +299,20 @@ class CreditsState(rx.State):
             if self.paying:
                 return  # a second press while the first payment is on its way
             self.paying = True
-            user_id = await self._user_id()
+            user_id = await current_user_id(self)
             order_id = self.checkout_order_id
-        gateway = gateway_for(get_settings())
-        if user_id is None or not isinstance(gateway, TestCheckoutGateway):
+        if user_id is None:
             async with self:
                 self.paying = False
                 self.pay_ack += 1
             return
-        try:
-            signed = gateway.pay(order_id, succeed=succeed)
-        except Exception as exc:
-            async with self:
-                self.paying = False
-                self.pay_ack += 1
-                self.checkout_open = False
-            yield rx.toast.error(user_message(exc))
-            return
-        if succeed:
-            async for event in self._confirm(
-                user_id,
-                order_id=signed["razorpay_order_id"],
-                payment_id=signed["razorpay_payment_id"],
-                signature=signed["razorpay_signature"],
-            ):
-                yield event
-            return
-        reason = gateway.fetch_payment(signed["razorpay_payment_id"]).error_description or ""
-        await asyncio.to_thread(
-            payments.record_checkout_failure,
+        async for event in self._settle(
+            payments.pay_test_checkout,
             user_id=user_id,
             provider_order_id=order_id,
-            reason=reason,
-        )
-        async with self:
-            self.paying = False
-            self.pay_ack += 1
-            self.checkout_open = False
-        yield rx.toast.error(f"Payment failed: {reason} Nothing was charged.")
+            succeed=succeed,
+        ):
+            yield event
 
     @rx.event(background=True)
     async def check_pending(self, receipt_number: str):  # type: ignore[no-untyped-def]
@@ -366,28 +321,26 @@ class CreditsState(rx.State):
             if self.checking:
                 return
             self.checking = receipt_number
-            user_id = await self._user_id()
+            user_id = await current_user_id(self)
         if user_id is None:
             return
         try:
-            order = await asyncio.to_thread(
-                payments.settle_order,
-                gateway=gateway_for(get_settings()),
-                user_id=user_id,
-                receipt_number=receipt_number,
+            order = await call(
+                payments.settle_order, user_id=user_id, receipt_number=receipt_number
             )
         except Exception as exc:
             async with self:
                 self.checking = ""
-            yield rx.toast.info(user_message(exc))
+                message = user_message(exc, request_id=request_id(self))
+            yield rx.toast.info(message)
             return
         async with self:
             self.checking = ""
-            if order.status == "paid":
+            if order.status == OrderStatus.PAID:
                 self.confirmed_receipt = order.receipt_number
             await self._load_entries()
         yield SessionState.refresh_balance
-        if order.status == "paid":
+        if order.status == OrderStatus.PAID:
             yield rx.toast.success(f"Payment confirmed: {order.credits} credits added.")
 
     @rx.event

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from datetime import date
 
 import reflex as rx
 
-from adremix.db import session_scope
-from adremix.services.dashboard import dashboard_stats
-from adremix.services.history import HistoryFilter, query_history
-from adremix.state.session import SessionState
+from adremix.services import library
+from adremix.state.service_call import call
+from adremix.state.session import current_user_id
+from adremix.urls import cover_url
 
 
 @dataclasses.dataclass
@@ -28,23 +27,14 @@ class DashboardState(rx.State):
     images_this_month: int = 0
     success_rate: str = "–"
     recent: list[RecentItem] = []
-    loaded: bool = False
 
     @rx.event
     async def load(self) -> None:
-        user_id = (await self.get_state(SessionState)).current_user_id()
+        user_id = await current_user_id(self)
         if user_id is None:
             return
-
-        def fetch() -> tuple:
-            with session_scope() as session:
-                stats = dashboard_stats(session=session, user_id=user_id)
-                page = query_history(
-                    session=session, user_id=user_id, filters=HistoryFilter(), page_size=6
-                )
-                return stats, page.items
-
-        stats, rows = await asyncio.to_thread(fetch)
+        view = await call(library.dashboard, user_id=user_id)
+        stats = view.stats
         self.usage = [
             {"day": date.fromisoformat(day).strftime("%d %b"), "credits": credits}
             for day, credits in stats.credits_per_day
@@ -56,11 +46,10 @@ class DashboardState(rx.State):
         )
         self.recent = [
             RecentItem(
-                id=row.id or 0,
-                status=row.status,
-                instructions=row.instructions[:80],
-                cover=f"/files/thumb/{row.output_hashes[0]}.webp" if row.output_hashes else "",
+                id=item.id,
+                status=item.status,
+                instructions=item.instructions[:80],
+                cover=cover_url(item.output_hashes),
             )
-            for row in rows
+            for item in view.recent
         ]
-        self.loaded = True

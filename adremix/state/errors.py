@@ -1,24 +1,54 @@
-"""The one place service errors become words for the user."""
+"""The one place errors become words for the user.
+
+Services raise `UserFacingError`s whose messages are written for people; this module
+decides how each is shown (a few need the numbers spelled out, a duplicate payment is a
+warning rather than an error). Anything else is a bug: it is logged with the Reflex
+client token and session id of the request, so the log line can be found from a user's
+report, and the user sees one generic message.
+"""
 
 from __future__ import annotations
 
-from adremix.services.account import AccountError
-from adremix.services.images import InvalidImage
-from adremix.services.ledger import InsufficientCredits
-from adremix.services.library import LibraryError
-from adremix.services.payments import PaymentError
-from adremix.services.templates import InvalidRequest
+import logging
 
-# Services write these messages for people; they pass through as they are.
-PLAIN_MESSAGES = (PaymentError, InvalidRequest, InvalidImage, LibraryError, AccountError)
+import reflex as rx
+
+from adremix.services.credits import InsufficientCredits
+from adremix.services.errors import UserFacingError
+from adremix.services.payments import CheckoutDeclined, DuplicatePayment, PaymentPending
+
+log = logging.getLogger(__name__)
+
+GENERIC_MESSAGE = "Something went wrong on our side. Nothing was charged; please try again."
 
 
-def user_message(exc: Exception) -> str:
+def user_message(exc: BaseException, *, request_id: str = "") -> str:
+    """What the user reads for `exc`. Unexpected errors are logged here, once."""
     if isinstance(exc, InsufficientCredits):
         return (
             f"You need {exc.needed} credit{'s' if exc.needed != 1 else ''} "
             f"but have {exc.available}. Buy more on the Credits page."
         )
-    if isinstance(exc, PLAIN_MESSAGES):
-        return str(exc)
-    return "Something went wrong on our side. Nothing was charged; please try again."
+    if isinstance(exc, CheckoutDeclined):
+        return f"Payment failed: {exc.reason} Nothing was charged."
+    if isinstance(exc, UserFacingError):
+        return exc.message
+    log.error("Unexpected error (request %s)", request_id or "-", exc_info=exc)
+    return GENERIC_MESSAGE
+
+
+def request_id(state: rx.State) -> str:
+    """Identifies the browser tab and connection an event came from, for the log."""
+    session = state.router.session
+    return f"client={session.client_token or '-'} session={session.session_id or '-'}"
+
+
+def error_toast(state: rx.State, exc: BaseException) -> rx.event.EventSpec:
+    """The toast for an error that reached an event handler."""
+    message = user_message(exc, request_id=request_id(state))
+    if isinstance(exc, DuplicatePayment):
+        # Not the buyer's mistake: the order was paid already and this payment is undone.
+        return rx.toast.warning(message, duration=12_000)
+    if isinstance(exc, PaymentPending):
+        return rx.toast.info(message)
+    return rx.toast.error(message)

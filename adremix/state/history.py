@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 from urllib.parse import urlencode
 
 import reflex as rx
 
-from adremix.db import session_scope
-from adremix.models import Generation
 from adremix.services import library
-from adremix.services.history import HistoryFilter, query_history
-from adremix.services.storage import LocalStorage
-from adremix.services.templates import PLACEMENTS, TEMPLATES
-from adremix.settings import get_settings
-from adremix.state.session import SessionState
+from adremix.services.generation import PLACEMENTS, STYLES
+from adremix.services.library import HistoryFilter, HistoryItem
+from adremix.state.errors import error_toast
+from adremix.state.service_call import call
+from adremix.state.session import current_user_id
+from adremix.urls import cover_url
 
 PAGE_SIZE = 24
 ALL = "all"
@@ -50,26 +50,25 @@ class CollectionOption:
     count: int
 
 
-def _card(row: Generation) -> GenerationCard:
-    template = TEMPLATES.get(row.template)
-    outputs = list(row.output_hashes)
+def _card(item: HistoryItem) -> GenerationCard:
+    style = STYLES.get(item.template)
     return GenerationCard(
-        id=row.id or 0,
-        status=row.status,
-        date=row.created_at.strftime("%d %b %Y, %H:%M"),
-        instructions=row.instructions,
-        template=template.name if template else row.template,
-        placement=PLACEMENTS.get(row.placement, (row.placement,))[0],
-        quality=row.quality,
-        variations=row.variations,
-        credits=row.credits_spent,
-        images=outputs,
-        cover=f"/files/thumb/{outputs[0]}.webp" if outputs else "",
-        source=row.source_image_hash,
-        error=row.error_message or "",
-        cached="cached_from" in (row.options or {}),
-        favourite=row.is_favourite,
-        latency=f"{row.latency_ms / 1000:.1f} s" if row.latency_ms else "",
+        id=item.id,
+        status=item.status,
+        date=item.created_at.strftime("%d %b %Y, %H:%M"),
+        instructions=item.instructions,
+        template=style.name if style else item.template,
+        placement=PLACEMENTS.get(item.placement, (item.placement,))[0],
+        quality=item.quality,
+        variations=item.variations,
+        credits=item.credits_spent,
+        images=item.output_hashes,
+        cover=cover_url(item.output_hashes),
+        source=item.source_hash,
+        error=item.error_message or "",
+        cached=item.cached,
+        favourite=item.favourite,
+        latency=f"{item.latency_ms / 1000:.1f} s" if item.latency_ms else "",
     )
 
 
@@ -98,9 +97,6 @@ class HistoryState(rx.State):
     detail_id: int = 0
     new_collection_name: str = ""
     template_name: str = ""
-
-    async def _user_id(self) -> int | None:
-        return (await self.get_state(SessionState)).current_user_id()
 
     def _filters(self) -> HistoryFilter:
         def day(value: str) -> date | None:
@@ -141,29 +137,26 @@ class HistoryState(rx.State):
         self.detail_id = 0
         await self._refresh()
 
+    @rx.event
+    async def refresh(self) -> None:
+        """Show the page the filters select (after any change to the user's generations)."""
+        await self._refresh()
+
     async def _refresh(self) -> None:
-        user_id = await self._user_id()
+        user_id = await current_user_id(self)
         if user_id is None:
             return
         self.loading = True
-        filters = self._filters()
-
-        def fetch() -> tuple:
-            with session_scope() as session:
-                page = query_history(
-                    session=session, user_id=user_id, filters=filters, page_size=PAGE_SIZE
-                )
-                folders = library.list_collections(session=session, user_id=user_id)
-                return [_card(row) for row in page.items], page, folders
-
-        cards, page, folders = await asyncio.to_thread(fetch)
-        self.cards, self.total, self.page_count, self.page = (
-            cards,
-            page.total,
-            page.page_count,
-            page.page,
+        view = await call(
+            library.history_view, user_id=user_id, filters=self._filters(), page_size=PAGE_SIZE
         )
-        self.collections = [CollectionOption(str(i), name, count) for i, name, count in folders]
+        page = view.page
+        self.cards = [_card(item) for item in page.items]
+        self.total, self.page_count, self.page = page.total, page.page_count, page.page
+        self.collections = [
+            CollectionOption(str(folder.id), folder.name, folder.count)
+            for folder in view.collections
+        ]
         self.loading = False
 
     def _push_url(self) -> rx.event.EventSpec:
@@ -255,53 +248,46 @@ class HistoryState(rx.State):
     def clear_selection(self) -> None:
         self.selected = []
 
-    async def _act(self, action, success: str):  # type: ignore[no-untyped-def]
-        user_id = await self._user_id()
+    async def _act(self, service: Callable[..., Any], success: str, **values: Any) -> list:
+        """Run one library action on the user's generations, then show the page again."""
+        user_id = await current_user_id(self)
         if user_id is None:
-            return rx.toast.error("Please sign in again.")
+            return [rx.toast.error("Please sign in again.")]
         try:
-
-            def run() -> object:
-                with session_scope() as session:
-                    return action(session, user_id)
-
-            await asyncio.to_thread(run)
-        except library.LibraryError as exc:
-            return rx.toast.error(str(exc))
-        await self._refresh()
-        return rx.toast.success(success)
+            await call(service, user_id=user_id, **values)
+        except Exception as exc:
+            return [error_toast(self, exc)]
+        return [HistoryState.refresh, rx.toast.success(success)]
 
     @rx.event
     async def toggle_favourite(self, generation_id: int):  # type: ignore[no-untyped-def]
         card = next((c for c in self.cards if c.id == generation_id), None)
         value = not (card.favourite if card else False)
         return await self._act(
-            lambda s, uid: library.set_favourite(
-                session=s, user_id=uid, generation_ids=[generation_id], value=value
-            ),
+            library.set_favourite,
             "Added to favourites." if value else "Removed from favourites.",
+            generation_ids=[generation_id],
+            value=value,
         )
 
     @rx.event
     async def favourite_selected(self, value: bool):  # type: ignore[no-untyped-def]
         ids = list(self.selected)
         return await self._act(
-            lambda s, uid: library.set_favourite(
-                session=s, user_id=uid, generation_ids=ids, value=value
-            ),
+            library.set_favourite,
             f"Updated {len(ids)} generation(s).",
+            generation_ids=ids,
+            value=value,
         )
 
     @rx.event
     async def delete_ids(self, ids: list[int]):  # type: ignore[no-untyped-def]
-        storage = LocalStorage(get_settings().storage_dir)
         self.selected = [i for i in self.selected if i not in ids]
         self.detail_id = 0
         return await self._act(
-            lambda s, uid: library.delete_generations(
-                session=s, user_id=uid, generation_ids=ids, storage=storage
-            ),
+            library.delete_generations,
             f"Deleted {len(ids)} generation(s). Your credit history is unchanged.",
+            generation_ids=ids,
         )
 
     @rx.event
@@ -312,10 +298,10 @@ class HistoryState(rx.State):
     async def add_selected_to_collection(self, collection_id: str):  # type: ignore[no-untyped-def]
         ids = list(self.selected)
         return await self._act(
-            lambda s, uid: library.add_to_collection(
-                session=s, user_id=uid, collection_id=int(collection_id), generation_ids=ids
-            ),
+            library.add_to_collection,
             f"Added {len(ids)} generation(s) to the collection.",
+            collection_id=int(collection_id),
+            generation_ids=ids,
         )
 
     @rx.event
@@ -325,10 +311,10 @@ class HistoryState(rx.State):
         ids, folder = list(self.selected), int(self.collection)
         self.selected = []
         return await self._act(
-            lambda s, uid: library.remove_from_collection(
-                session=s, user_id=uid, collection_id=folder, generation_ids=ids
-            ),
+            library.remove_from_collection,
             f"Removed {len(ids)} generation(s) from the collection.",
+            collection_id=folder,
+            generation_ids=ids,
         )
 
     @rx.event
@@ -339,8 +325,9 @@ class HistoryState(rx.State):
     async def create_collection(self):  # type: ignore[no-untyped-def]
         name = self.new_collection_name
         result = await self._act(
-            lambda s, uid: library.create_collection(session=s, user_id=uid, name=name),
+            library.create_collection,
             f"Created the collection “{name.strip()}”.",
+            name=name,
         )
         self.new_collection_name = ""
         return result
@@ -351,10 +338,7 @@ class HistoryState(rx.State):
             return rx.toast.error("Choose a collection first.")
         folder, name = int(self.collection), str(form.get("name") or "")
         return await self._act(
-            lambda s, uid: library.rename_collection(
-                session=s, user_id=uid, collection_id=folder, name=name
-            ),
-            "Collection renamed.",
+            library.rename_collection, "Collection renamed.", collection_id=folder, name=name
         )
 
     @rx.event
@@ -364,10 +348,11 @@ class HistoryState(rx.State):
         folder = int(self.collection)
         self.collection = ALL
         result = await self._act(
-            lambda s, uid: library.delete_collection(session=s, user_id=uid, collection_id=folder),
+            library.delete_collection,
             "Collection deleted. Its generations are still in History.",
+            collection_id=folder,
         )
-        return [result, self._push_url()]
+        return [*result, self._push_url()]
 
     @rx.event
     def open_detail(self, generation_id: int) -> None:
@@ -389,14 +374,10 @@ class HistoryState(rx.State):
 
     @rx.event
     async def save_as_template(self):  # type: ignore[no-untyped-def]
-        generation_id, name = self.detail_id, self.template_name
-
-        def save(session, user_id):  # type: ignore[no-untyped-def]
-            row = session.get(Generation, generation_id)
-            if row is None or row.user_id != user_id:
-                raise library.LibraryError("That generation does not exist.")
-            return library.save_template(
-                session=session, user_id=user_id, name=name, options=dict(row.options)
-            )
-
-        return await self._act(save, f"Saved the template “{name.strip()}”. Find it on New Ad.")
+        name = self.template_name
+        return await self._act(
+            library.save_generation_as_template,
+            f"Saved the template “{name.strip()}”. Find it on New Ad.",
+            generation_id=self.detail_id,
+            name=name,
+        )

@@ -2,41 +2,41 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import uuid
+from typing import Any
 
 import reflex as rx
 
-from adremix.db import session_scope
-from adremix.services import generation as generations
-from adremix.services import library
-from adremix.services.image_providers import provider_for
-from adremix.services.images import InvalidImage
-from adremix.services.storage import LocalStorage
-from adremix.services.templates import (
+from adremix.enums import (
+    ACTIVE_GENERATION_STATUSES,
+    GenerationStage,
+    GenerationStatus,
+    ImageKind,
+)
+from adremix.services import generation, library
+from adremix.services.generation import (
+    DEFAULT_OPTIONS,
+    MAX_VARIATIONS,
     PLACEMENTS,
     QUALITIES,
-    TEMPLATES,
-    InvalidRequest,
+    STYLES,
     RemixOptions,
 )
 from adremix.settings import get_settings
-from adremix.state.errors import user_message
-from adremix.state.session import SessionState
+from adremix.state.errors import error_toast
+from adremix.state.service_call import call
+from adremix.state.session import SessionState, current_user_id
+from adremix.urls import file_url
 
 UPLOAD_ID = "source-upload"
 STAGE_LABELS = {
-    "queued": "Starting…",
-    "preparing": "Preparing your image…",
-    "generating": "Generating…",
-    "finishing": "Finishing…",
+    GenerationStage.QUEUED: "Starting…",
+    GenerationStage.PREPARING: "Preparing your image…",
+    GenerationStage.GENERATING: "Generating…",
+    GenerationStage.FINISHING: "Finishing…",
 }
-
-
-def _storage() -> LocalStorage:
-    return LocalStorage(get_settings().storage_dir)
 
 
 def _new_request_id() -> str:
@@ -71,10 +71,10 @@ class NewAdState(rx.State):
     source_size: str = ""
     uploading: bool = False
     instructions: str = ""
-    template: str = "minimal"
-    placement: str = "square"
-    quality: str = "medium"
-    variations: int = 1
+    template: str = DEFAULT_OPTIONS.template
+    placement: str = DEFAULT_OPTIONS.placement
+    quality: str = DEFAULT_OPTIONS.quality
+    variations: int = DEFAULT_OPTIONS.variations
     headline: str = ""
     call_to_action: str = ""
     brand_colors: str = ""
@@ -94,47 +94,48 @@ class NewAdState(rx.State):
 
     @rx.var
     def source_url(self) -> str:
-        return f"/files/source/{self.source_sha}" if self.source_sha else ""
+        return file_url(self.source_sha, ImageKind.SOURCE) if self.source_sha else ""
 
     @rx.var
     def cost(self) -> int:
-        return self.variations
+        return generation.credits_for(self._options())
 
     @rx.var
     def instructions_length(self) -> int:
         return len(self.instructions)
 
     @rx.event
-    async def load(self) -> None:
+    async def load(self) -> rx.event.EventSpec | None:
         settings = get_settings()
         self.engine_label = (
             f"OpenAI {settings.openai_image_model}" if settings.openai_api_key else "Offline engine"
         )
         self.request_key = self.request_key or _new_request_id()
-        user_id = await self._user_id()
+        user_id = await current_user_id(self)
         if user_id is not None and not self.jobs and not self.instructions:
-            self._apply_preferences(*await asyncio.to_thread(_preferences_and_templates, user_id))
+            defaults = await call(library.new_ad_defaults, user_id=user_id)
+            prefs = defaults.preferences
+            self.template = prefs["default_template"]
+            self.placement = prefs["default_placement"]
+            self.quality = prefs["default_quality"]
+            self.variations = int(prefs["default_variations"])
+            self.saved_templates = [
+                SavedTemplate(id=str(t.id), name=t.name) for t in defaults.saved_templates
+            ]
         remix = self.router.url.query_parameters.get("remix", "")
-        if remix:
-            await self._use_result(remix)
-
-    def _apply_preferences(self, prefs: dict, saved: list) -> None:
-        self.template = prefs["default_template"]
-        self.placement = prefs["default_placement"]
-        self.quality = prefs["default_quality"]
-        self.variations = int(prefs["default_variations"])
-        self.saved_templates = [SavedTemplate(id=str(t.id), name=t.name) for t in saved]
+        if remix and user_id is not None:
+            return NewAdState.use_result(remix)
+        return None
 
     @rx.event
     async def use_saved_template(self, template_id: str):  # type: ignore[no-untyped-def]
-        user_id = await self._user_id()
+        user_id = await current_user_id(self)
         if user_id is None:
             return None
         try:
-            with session_scope() as session:
-                options = library.template_options(
-                    session=session, user_id=user_id, template_id=int(template_id)
-                )
+            options = await call(
+                library.template_options, user_id=user_id, template_id=int(template_id)
+            )
         except (library.LibraryError, ValueError):
             return rx.toast.error("That template no longer exists.")
         self.saved_template_id = template_id
@@ -149,23 +150,20 @@ class NewAdState(rx.State):
         self.keep_product = bool(options.get("keep_product", False))
         return rx.toast.info("Template applied.")
 
-    async def _user_id(self) -> int | None:
-        return (await self.get_state(SessionState)).current_user_id()
-
-    async def _use_result(self, sha: str) -> None:
-        user_id = await self._user_id()
+    @rx.event
+    async def use_result(self, sha: str) -> None:
+        """ "Remix this": an earlier result becomes the source (silently ignored if gone)."""
+        user_id = await current_user_id(self)
         if user_id is None:
             return
         try:
-            upload = await asyncio.to_thread(
-                generations.use_result_as_source, user_id=user_id, sha256=sha, storage=_storage()
-            )
-        except (InvalidRequest, InvalidImage, OSError):
+            upload = await call(generation.use_result_as_source, user_id=user_id, sha256=sha)
+        except (generation.InvalidRequest, generation.InvalidImage, OSError):
             return
         self._show_source(upload)
         self.source_note = "Remixing an earlier result."
 
-    def _show_source(self, upload: generations.SourceUpload) -> None:
+    def _show_source(self, upload: generation.SourceUpload) -> None:
         self.source_sha = upload.sha256
         self.source_size = f"{upload.width} x {upload.height} px"
         self.source_note = " ".join(upload.notes)
@@ -174,19 +172,17 @@ class NewAdState(rx.State):
     async def handle_upload(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
         if not files:
             return
-        user_id = await self._user_id()
+        user_id = await current_user_id(self)
         if user_id is None:
             return
         self.uploading = True
         yield
         try:
             data = await files[0].read()
-            upload = await asyncio.to_thread(
-                generations.ingest_source, user_id=user_id, data=data, storage=_storage()
-            )
-        except InvalidImage as exc:
+            upload = await call(generation.ingest_source, user_id=user_id, data=data)
+        except Exception as exc:
             self.uploading = False
-            yield rx.toast.error(user_message(exc))
+            yield error_toast(self, exc)
             return
         self.uploading = False
         self._show_source(upload)
@@ -201,7 +197,7 @@ class NewAdState(rx.State):
 
     @rx.event
     def set_template(self, code: str) -> None:
-        if code in TEMPLATES:
+        if code in STYLES:
             self.template = code
 
     @rx.event
@@ -216,7 +212,7 @@ class NewAdState(rx.State):
 
     @rx.event
     def set_variations(self, value: str) -> None:
-        self.variations = max(1, min(4, int(value or 1)))
+        self.variations = max(1, min(MAX_VARIATIONS, int(value or 1)))
 
     @rx.event
     def set_instructions(self, value: str) -> None:
@@ -255,7 +251,7 @@ class NewAdState(rx.State):
             keep_product=self.keep_product,
         )
 
-    def _update_job(self, generation_id: int, **changes: object) -> None:
+    def _update_job(self, generation_id: int, **changes: Any) -> None:
         self.jobs = [
             dataclasses.replace(job, **changes) if job.id == generation_id else job  # type: ignore[arg-type]
             for job in self.jobs
@@ -283,46 +279,37 @@ class NewAdState(rx.State):
         already exists, free. The key is rotated only once a job has been accepted for it.
         """
         async with self:
-            user_id = await self._user_id()
+            user_id = await current_user_id(self)
             options = self._options()
             source_sha, fresh, form_key = self.source_sha, self.fresh, self._form_key()
             self.starting = True
-        settings = get_settings()
-        provider = provider_for(settings)
         try:
             if user_id is None:
-                raise InvalidRequest("Please sign in again.")
-            if not source_sha:
-                raise InvalidRequest("Upload an ad image first.")
-            started = await asyncio.to_thread(
-                generations.start_generation,
+                raise generation.InvalidRequest("Please sign in again.")
+            started = await call(
+                generation.start_generation,
                 user_id=user_id,
                 client_request_id=request_key if isinstance(request_key, str) else "",
                 source_sha256=source_sha,
                 options=options,
-                provider=provider.name,
-                model=provider.model,
                 fresh=fresh,
             )
         except Exception as exc:  # whatever it was, the press is answered
             async with self:
                 self.starting = False
                 self.press_ack += 1
-            yield rx.toast.error(user_message(exc))
+                toast = error_toast(self, exc)
+            yield toast
             return
-        summary = await asyncio.to_thread(
-            generations.generation_for, user_id=user_id, generation_id=started.generation_id
-        )
         async with self:
             self.starting = False
             self.press_ack += 1
             if request_key == self.request_key:
                 self.request_key = _new_request_id()  # the next press is a new intent
                 self.last_accepted_form = form_key
-            known = any(job.id == started.generation_id for job in self.jobs)
-            if summary is not None and not known:
+            if not any(job.id == started.generation_id for job in self.jobs):
                 # The card appears at once, whichever copy of the press got here first.
-                self.jobs = [_job_from(summary), *self.jobs]
+                self.jobs = [_job_from(started.summary), *self.jobs]
         if started.repeated:
             return  # a copy of a press already accepted: its own task runs the job
         yield SessionState.refresh_balance
@@ -330,7 +317,7 @@ class NewAdState(rx.State):
             yield rx.toast.success("Identical request: served from your earlier result, free.")
             return
 
-        async def progress(stage: str, done: int) -> None:
+        async def progress(stage: GenerationStage, done: int) -> None:
             async with self:
                 self._update_job(
                     started.generation_id,
@@ -339,11 +326,10 @@ class NewAdState(rx.State):
                     pending=list(range(max(0, options.variations - done))),
                 )
 
-        result = await generations.run_generation(
-            generation_id=started.generation_id,
-            provider=provider,
-            storage=_storage(),
-            progress=progress,
+        # Async all the way: the provider's HTTP calls are awaited, and the service hands
+        # its own database and Pillow work to threads.
+        result = await generation.run_generation(
+            generation_id=started.generation_id, progress=progress
         )
         async with self:
             self._update_job(
@@ -355,9 +341,9 @@ class NewAdState(rx.State):
                 error=result.error_message or "",
             )
         yield SessionState.refresh_balance
-        if result.status == "succeeded":
+        if result.status == GenerationStatus.SUCCEEDED:
             yield rx.toast.success(f"{len(result.delivered)} new creative(s) ready.")
-        elif result.status == "partial":
+        elif result.status == GenerationStatus.PARTIAL:
             yield rx.toast.warning(
                 f"{len(result.delivered)} of {options.variations} images were made; "
                 f"{result.failed} credit(s) refunded. {result.error_message or ''}"
@@ -368,21 +354,13 @@ class NewAdState(rx.State):
             )
 
 
-def _preferences_and_templates(user_id: int) -> tuple[dict, list]:
-    with session_scope() as session:
-        return (
-            library.get_preferences(session=session, user_id=user_id),
-            library.list_templates(session=session, user_id=user_id),
-        )
-
-
-def _job_from(summary: generations.GenerationSummary) -> JobView:
-    running = summary.status in generations.ACTIVE_STATUSES
+def _job_from(summary: generation.GenerationSummary) -> JobView:
+    running = summary.status in ACTIVE_GENERATION_STATUSES
     done = len(summary.output_hashes)
     return JobView(
         id=summary.id,
         status=summary.status,
-        stage=STAGE_LABELS["queued"] if running else "",
+        stage=STAGE_LABELS[GenerationStage.QUEUED] if running else "",
         done=done,
         total=summary.variations,
         pending=list(range(summary.variations - done)) if running else [],

@@ -1,4 +1,5 @@
-"""Who is signed in. Every protected page loads through `SessionState.require_user`."""
+"""Who is signed in. Every protected page loads through `SessionState.require_user`, and
+every area state learns the user's id from `current_user_id` (one place, one check)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from adremix.db import session_scope
-from adremix.models import User
-from adremix.services.auth_sessions import token_from_cookie_header, user_for_token
-from adremix.services.navigation import safe_next_path
-from adremix.services.oidc import SIGN_IN_ERRORS
+from adremix.enums import CreditStatus
+from adremix.services.accounts import (
+    SIGN_IN_ERRORS,
+    SignedInUser,
+    safe_next_path,
+    signed_in_user,
+    token_from_cookie_header,
+)
 from adremix.settings import get_settings
+from adremix.state.service_call import call
 
 
 class SessionState(rx.State):
@@ -23,46 +28,34 @@ class SessionState(rx.State):
     avatar_url: str = ""
     credit_balance: int = 0
     is_admin: bool = False
-    low_credit_threshold: int = 2
+    low_credit_threshold: int = 0  # the user's preference, set on every load
 
     def _session_token(self) -> str | None:
         # The session cookie is HttpOnly: the browser's JS cannot read it, but the
         # websocket handshake carries it, and Reflex keeps it server-side only.
         return token_from_cookie_header(self.router.headers.cookie)
 
-    def _load_user(self) -> User | None:
-        with session_scope() as db:
-            return user_for_token(session=db, token=self._session_token())
-
-    def _show(self, user: User | None) -> None:
+    async def _load_user(self) -> SignedInUser | None:
+        user = await call(signed_in_user, token=self._session_token())
         self.signed_in = user is not None
         self.user_name = user.name if user else ""
         self.user_email = user.email if user else ""
         self.avatar_url = user.avatar_url if user else ""
         self.credit_balance = user.credit_balance if user else 0
         self.is_admin = user.is_admin if user else False
-        default_threshold = get_settings().low_credit_threshold
-        prefs = user.preferences if user else {}
-        self.low_credit_threshold = int(prefs.get("low_credit_threshold", default_threshold))
-
-    def current_user_id(self) -> int | None:
-        """The signed-in user's id, checked against the session store on every call."""
-        user = self._load_user()
-        self._show(user)
-        return user.id if user else None
+        self.low_credit_threshold = user.low_credit_threshold if user else 0
+        return user
 
     @rx.event
-    def require_user(self) -> rx.event.EventSpec | None:
+    async def require_user(self) -> rx.event.EventSpec | None:
         """on_load of every page but login: send signed-out visitors to sign in."""
-        user = self._load_user()
-        self._show(user)
-        if user is None:
+        if await self._load_user() is None:
             return rx.redirect("/login?next=" + quote(self._current_path(), safe="/"), replace=True)
         return None
 
     @rx.event
-    def refresh_balance(self) -> None:
-        self._show(self._load_user())
+    async def refresh_balance(self) -> None:
+        await self._load_user()
 
     def _current_path(self) -> str:
         url = self.router.url
@@ -71,15 +64,28 @@ class SessionState(rx.State):
 
     @rx.var
     def credit_status(self) -> str:
-        """ "empty", "low" (at or below the user's threshold) or "ok"."""
+        """Empty, low (at or below the user's threshold) or ok: what the banner says."""
         if self.credit_balance <= 0:
-            return "empty"
-        return "low" if self.credit_balance <= self.low_credit_threshold else "ok"
+            return CreditStatus.EMPTY
+        if self.credit_balance <= self.low_credit_threshold:
+            return CreditStatus.LOW
+        return CreditStatus.OK
 
     @rx.var
     def initials(self) -> str:
         parts = (self.user_name or self.user_email).replace("@", " ").split()
         return "".join(part[0] for part in parts[:2]).upper() or "?"
+
+
+async def current_user_id(state: rx.State) -> int | None:
+    """The signed-in user's id for any area's event, checked against the session store on
+    every call (a revoked or expired session stops working at once). None when signed out.
+
+    In a background event, call it inside `async with self`.
+    """
+    session = await state.get_state(SessionState)
+    user = await session._load_user()
+    return user.id if user else None
 
 
 class LoginState(rx.State):
@@ -89,22 +95,18 @@ class LoginState(rx.State):
     google_enabled: bool = False
     error_message: str = ""
     next_path: str = "/"
-    dev_email: str = ""
 
     @rx.event
-    def load(self) -> rx.event.EventSpec | None:
+    async def load(self) -> rx.event.EventSpec | None:
         settings = get_settings()
         self.dev_sign_in_enabled = settings.dev_sign_in_enabled
         self.google_enabled = settings.google_configured
         params = self.router.url.query_parameters
         self.error_message = SIGN_IN_ERRORS.get(params.get("error", ""), "")
         self.next_path = safe_next_path(params.get("next"))
-        with session_scope() as db:
-            if user_for_token(
-                session=db,
-                token=token_from_cookie_header(self.router.headers.cookie),
-            ):
-                return rx.redirect(self.next_path, replace=True)
+        token = token_from_cookie_header(self.router.headers.cookie)
+        if await call(signed_in_user, token=token) is not None:
+            return rx.redirect(self.next_path, replace=True)
         return None
 
     @rx.var

@@ -18,8 +18,10 @@ from urllib.parse import urlsplit
 import httpx
 import openai
 
-from adremix.services.images import MAX_UPLOAD_BYTES, InvalidImage, check_image_bytes
-from adremix.services.templates import RemixOptions, build_prompt
+from adremix.services.errors import UserFacingError
+from adremix.services.generation.images import MAX_UPLOAD_BYTES, InvalidImage, check_image_bytes
+from adremix.services.generation.prompt import build_prompt
+from adremix.services.generation.remix_options import RemixOptions
 from adremix.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,39 +30,39 @@ log = logging.getLogger(__name__)
 INPUT_FIDELITY_MODELS = ("gpt-image-1", "gpt-image-1.5")
 
 
-class ProviderError(Exception):
-    """Base of provider failures; `kind` is the error class recorded for analytics."""
+class ProviderError(UserFacingError):
+    """Base of provider failures; `code` is also the error class recorded for analytics."""
 
-    kind = "provider_error"
+    code = "provider_error"
 
 
 class ProviderRefused(ProviderError):
     """The provider refused the request (content policy, bad request): no retry helps."""
 
-    kind = "refused"
+    code = "refused"
 
 
 class ProviderUnavailable(ProviderError):
     """Rate limited, server error or unreachable, after the SDK's own retries."""
 
-    kind = "unavailable"
+    code = "unavailable"
 
 
 class ProviderQuotaExhausted(ProviderError):
     """The account is out of quota or credit (`insufficient_quota`): an operator's problem,
     which no retry fixes."""
 
-    kind = "quota_exhausted"
+    code = "quota_exhausted"
 
 
 class ProviderTimedOut(ProviderError):
-    kind = "timeout"
+    code = "timeout"
 
 
 class ProviderBadOutput(ProviderError):
     """The provider answered, but not with a valid image."""
 
-    kind = "bad_output"
+    code = "bad_output"
 
 
 class ImageProvider(Protocol):
@@ -252,6 +254,6 @@ def provider_for(settings: Settings) -> ImageProvider:
             deadline_s=settings.generation_deadline_s,
             retry_max_wait_s=settings.openai_retry_max_wait_s,
         )
-    from adremix.services.offline_engine import OfflineEngine
+    from adremix.services.generation.offline_engine import OfflineEngine
 
     return OfflineEngine()

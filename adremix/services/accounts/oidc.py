@@ -7,7 +7,7 @@ from typing import Any
 
 from authlib.integrations.starlette_client import OAuth
 
-from adremix.services.users import SignInRefused
+from adremix.services.accounts.users import SignInRefused
 from adremix.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -13,14 +13,18 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from adremix.services.errors import UserFacingError
+
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 ALLOWED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP"}
 PROVIDER_MAX_SIDE = 1536
 
 
-class InvalidImage(Exception):
+class InvalidImage(UserFacingError):
     """The upload cannot be used; the message says why in plain words."""
+
+    code = "invalid_image"
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http.cookies import SimpleCookie
 
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from adremix.db import session_scope
 from adremix.models import AuthSession, User, utcnow
+from adremix.services.library import read_preferences
 
 SESSION_COOKIE = "adremix_session"
 
@@ -82,8 +86,6 @@ def revoke_all_sessions(*, session: Session, user_id: int) -> int:
 
 def token_from_cookie_header(cookie_header: str) -> str | None:
     """Pick our session token out of a raw `Cookie:` header."""
-    from http.cookies import SimpleCookie
-
     jar = SimpleCookie()
     try:
         jar.load(cookie_header or "")
@@ -91,3 +93,48 @@ def token_from_cookie_header(cookie_header: str) -> str | None:
         return None
     morsel = jar.get(SESSION_COOKIE)
     return morsel.value if morsel else None
+
+
+@dataclass(frozen=True)
+class SignedInUser:
+    """Who a session token belongs to, as the pages and routes need it."""
+
+    id: int
+    name: str
+    email: str
+    avatar_url: str
+    credit_balance: int
+    is_admin: bool
+    low_credit_threshold: int
+
+
+def signed_in_user(*, token: str | None) -> SignedInUser | None:
+    """The signed-in user for a cookie token (checked against the session store), or None."""
+    if not token:
+        return None
+    with session_scope() as session:
+        user = user_for_token(session=session, token=token)
+        if user is None or user.id is None:
+            return None
+        preferences = read_preferences(session, user_id=user.id)
+        return SignedInUser(
+            id=user.id,
+            name=user.name,
+            email=user.email,
+            avatar_url=user.avatar_url,
+            credit_balance=user.credit_balance,
+            is_admin=user.is_admin,
+            low_credit_threshold=int(preferences["low_credit_threshold"]),
+        )
+
+
+def sign_out(*, token: str | None) -> None:
+    """Revoke this browser's session (the cookie's token)."""
+    with session_scope() as session:
+        revoke_session(session=session, token=token)
+
+
+def sign_out_everywhere(*, user_id: int) -> int:
+    """Revoke every live session of the user; returns how many there were."""
+    with session_scope() as session:
+        return revoke_all_sessions(session=session, user_id=user_id)

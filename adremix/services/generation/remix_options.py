@@ -1,15 +1,19 @@
-"""Built-in style templates, placements and the one function that builds the prompt."""
+"""What a remix request may ask for: the built-in styles, placements, qualities, and the
+options object that validates a request before anything is stored or charged."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from adremix.services.errors import UserFacingError
+
 MAX_INSTRUCTIONS = 2000
 MAX_TEXT = 80
+MAX_VARIATIONS = 4
 
 
 @dataclass(frozen=True)
-class StyleTemplate:
+class Style:
     code: str
     name: str
     prompt: str
@@ -18,10 +22,10 @@ class StyleTemplate:
     accent: tuple[int, int, int]
 
 
-TEMPLATES: dict[str, StyleTemplate] = {
+STYLES: dict[str, Style] = {
     t.code: t
     for t in (
-        StyleTemplate(
+        Style(
             "minimal",
             "Minimal",
             "Clean minimal layout: generous white space, one focal subject, restrained "
@@ -29,7 +33,7 @@ TEMPLATES: dict[str, StyleTemplate] = {
             (0.85, 1.05, 1.08, (245, 245, 240), 0.10),
             (30, 30, 30),
         ),
-        StyleTemplate(
+        Style(
             "bold_sale",
             "Bold sale",
             "High-energy sale ad: saturated colours, strong contrast, large bold headline, "
@@ -37,7 +41,7 @@ TEMPLATES: dict[str, StyleTemplate] = {
             (1.45, 1.25, 1.0, (230, 30, 45), 0.12),
             (220, 20, 40),
         ),
-        StyleTemplate(
+        Style(
             "festive",
             "Festive",
             "Festive celebration mood: warm golden light, marigold and deep red accents, "
@@ -45,7 +49,7 @@ TEMPLATES: dict[str, StyleTemplate] = {
             (1.2, 1.1, 1.05, (255, 170, 40), 0.16),
             (200, 120, 10),
         ),
-        StyleTemplate(
+        Style(
             "luxury",
             "Luxury",
             "Luxury editorial look: deep dark background, soft dramatic lighting, gold "
@@ -53,7 +57,7 @@ TEMPLATES: dict[str, StyleTemplate] = {
             (0.8, 1.2, 0.9, (25, 20, 15), 0.22),
             (200, 165, 90),
         ),
-        StyleTemplate(
+        Style(
             "playful",
             "Playful",
             "Playful and friendly: bright candy colours, rounded shapes, a bouncy casual "
@@ -72,8 +76,10 @@ PLACEMENTS: dict[str, tuple[str, str, tuple[int, int]]] = {
 QUALITIES = ("low", "medium", "high")
 
 
-class InvalidRequest(Exception):
-    """A remix request the user must fix (message safe to show)."""
+class InvalidRequest(UserFacingError):
+    """A remix request the user must fix."""
+
+    code = "invalid_request"
 
 
 @dataclass(frozen=True)
@@ -97,14 +103,14 @@ class RemixOptions:
                 f"Instructions are limited to {MAX_INSTRUCTIONS} characters "
                 f"({len(instructions)} given)."
             )
-        if self.template not in TEMPLATES:
+        if self.template not in STYLES:
             raise InvalidRequest("Choose one of the style templates.")
         if self.placement not in PLACEMENTS:
             raise InvalidRequest("Choose square, portrait or landscape.")
         if self.quality not in QUALITIES:
             raise InvalidRequest("Choose low, medium or high quality.")
-        if not 1 <= self.variations <= 4:
-            raise InvalidRequest("Choose between 1 and 4 variations.")
+        if not 1 <= self.variations <= MAX_VARIATIONS:
+            raise InvalidRequest(f"Choose between 1 and {MAX_VARIATIONS} variations.")
         for label, text in (("Headline", self.headline), ("Call to action", self.call_to_action)):
             if len(text.strip()) > MAX_TEXT:
                 raise InvalidRequest(f"{label} is limited to {MAX_TEXT} characters.")
@@ -129,38 +135,5 @@ class RemixOptions:
         return PLACEMENTS[self.placement][2]
 
 
-def build_prompt(options: RemixOptions) -> str:
-    """The prompt sent to the image model: instructions, style, layout and text rules."""
-    template = TEMPLATES[options.template]
-    width, height = options.pixels
-    shape = {"square": "square", "portrait": "tall portrait", "landscape": "wide landscape"}[
-        options.placement
-    ]
-    parts = [
-        "Remix the attached advertisement into a new, polished ad creative.",
-        f"Instructions from the marketer: {options.instructions}",
-        f"Style: {template.prompt}",
-        f"Layout: a {shape} composition ({width}x{height}); keep important content away "
-        "from the edges so it survives cropping.",
-    ]
-    if options.keep_product:
-        parts.append(
-            "Keep the product and any logo exactly as in the original: same shape, colours, "
-            "label text and proportions. Change only the surroundings."
-        )
-    if options.brand_colors:
-        parts.append(f"Use the brand colours: {options.brand_colors}.")
-    text_rules = []
-    if options.headline:
-        text_rules.append(f'the headline "{options.headline}"')
-    if options.call_to_action:
-        text_rules.append(f'a call-to-action button reading "{options.call_to_action}"')
-    if text_rules:
-        parts.append(
-            "Render exactly this text, spelled correctly, legible, and nothing else: "
-            + " and ".join(text_rules)
-            + "."
-        )
-    else:
-        parts.append("Do not add any new text beyond what the original ad contains.")
-    return "\n".join(parts)
+# The defaults of a new request (New Ad's form, preferences) are RemixOptions' own.
+DEFAULT_OPTIONS = RemixOptions(instructions="")

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 
-from adremix.services.images import encode_png
-from adremix.services.templates import TEMPLATES, RemixOptions, StyleTemplate
+from adremix.services.generation.images import encode_png
+from adremix.services.generation.remix_options import STYLES, RemixOptions, Style
 
-FONT_PATH = Path(__file__).resolve().parents[2] / "assets" / "fonts" / "DejaVuSans-Bold.ttf"
+FONT_PATH = Path(__file__).resolve().parents[3] / "assets" / "fonts" / "DejaVuSans-Bold.ttf"
 HEX_COLOUR = re.compile(r"#([0-9a-fA-F]{6}|[0-9a-fA-F]{3})\b")
 # Crop when it keeps at least this share of the image; otherwise pad.
 MIN_KEPT_AREA = 0.8
@@ -192,7 +192,7 @@ def fit_to_canvas(
     return _pad(image, size, _clamp(align, 0.0, 1.0))
 
 
-def apply_grade(image: Image.Image, template: StyleTemplate, *, step: float = 0.0) -> Image.Image:
+def apply_grade(image: Image.Image, template: Style, *, step: float = 0.0) -> Image.Image:
     """The template's colour grade: saturation, contrast, brightness, then a tint blend.
 
     `step` strengthens (or, negative, softens) the grade for a variation.
@@ -273,7 +273,7 @@ def _set_text(image: Image.Image, options: RemixOptions) -> Image.Image:
     """Headline and call to action together, at the edge with less detail."""
     if not options.headline and not options.call_to_action:
         return image
-    template = TEMPLATES[options.template]
+    template = STYLES[options.template]
     width, height = image.size
     short_side = min(width, height)
     margin = short_side // 24
@@ -365,7 +365,7 @@ def remix(source: Image.Image, options: RemixOptions, index: int) -> Image.Image
     laid_out = fit_to_canvas(
         source, options.pixels, focus=focus, zoom=variation.zoom, align=variation.align
     )
-    graded = apply_grade(laid_out, TEMPLATES[options.template], step=variation.grade_step)
+    graded = apply_grade(laid_out, STYLES[options.template], step=variation.grade_step)
     return _set_text(graded, options)
 
 

@@ -1,4 +1,4 @@
-"""Account: sign-in sessions, data export and account deletion."""
+"""The Account page: sessions, preferences and templates; data export; account deletion."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import json
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
+from adremix.db import session_scope
+from adremix.enums import ImageKind
 from adremix.models import (
     AuthSession,
     Collection,
@@ -23,13 +26,17 @@ from adremix.models import (
     UserTemplate,
     utcnow,
 )
-from adremix.services.auth_sessions import hash_token
-from adremix.services.images import media_type_of
-from adremix.services.storage import LocalStorage
+from adremix.services.accounts.sessions import hash_token
+from adremix.services.errors import UserFacingError
+from adremix.services.generation import forget_images, media_type_of
+from adremix.services.library import SavedTemplate, list_templates, read_preferences
+from adremix.services.storage import LocalStorage, default_storage
 
 
-class AccountError(Exception):
-    """A request the user must change (message safe to show)."""
+class AccountError(UserFacingError):
+    """An account request the user must change."""
+
+    code = "account_error"
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ class SessionInfo:
 
 
 def live_sessions(
-    *, session: Session, user_id: int, current_token: str | None
+    session: Session, *, user_id: int, current_token: str | None
 ) -> list[SessionInfo]:
     current_hash = hash_token(current_token) if current_token else ""
     rows = session.exec(
@@ -66,8 +73,30 @@ def live_sessions(
     ]
 
 
-def export_archive(*, session: Session, user_id: int, storage: LocalStorage) -> bytes:
+@dataclass(frozen=True)
+class AccountOverview:
+    sessions: list[SessionInfo]
+    saved_templates: list[SavedTemplate]
+    preferences: dict[str, Any]
+
+
+def account_overview(*, user_id: int, current_token: str | None) -> AccountOverview:
+    """What the Account page lists: live sessions, saved templates and preferences."""
+    with session_scope() as session:
+        return AccountOverview(
+            sessions=live_sessions(session, user_id=user_id, current_token=current_token),
+            saved_templates=list_templates(session, user_id=user_id),
+            preferences=read_preferences(session, user_id=user_id),
+        )
+
+
+def export_archive(*, user_id: int, storage: LocalStorage | None = None) -> bytes:
     """A zip of the user's images plus a JSON of their generations and ledger entries."""
+    with session_scope() as session:
+        return _archive(session, user_id, storage or default_storage())
+
+
+def _archive(session: Session, user_id: int, storage: LocalStorage) -> bytes:
     user = session.get(User, user_id)
     if user is None:
         raise AccountError("Unknown user.")
@@ -135,26 +164,30 @@ def export_archive(*, session: Session, user_id: int, storage: LocalStorage) -> 
 
 
 def delete_account(
-    *, session: Session, user_id: int, confirm_email: str, storage: LocalStorage
+    *, user_id: int, confirm_email: str, storage: LocalStorage | None = None
 ) -> None:
     """Delete images and personal data; keep anonymised ledger and payment rows (accounting)."""
+    with session_scope() as session:
+        _delete_account(session, user_id, confirm_email, storage or default_storage())
+
+
+def _delete_account(
+    session: Session, user_id: int, confirm_email: str, storage: LocalStorage
+) -> None:
     user = session.get(User, user_id)
     if user is None or user.deleted_at is not None:
         raise AccountError("Unknown user.")
     if confirm_email.strip().lower() != user.email:
         raise AccountError("Type your e-mail address exactly to confirm.")
-    hashes = {
-        (image.kind, image.sha256)
-        for image in session.exec(select(StoredImage).where(StoredImage.user_id == user_id))
-    }
-    session.execute(delete(StoredImage).where(StoredImage.user_id == user_id))
-    session.flush()
-    for kind, sha in hashes:
-        if session.exec(select(StoredImage.id).where(StoredImage.sha256 == sha)).first() is None:
-            storage.delete(kind, sha)
-            storage.delete("thumb", sha)
-            if kind == "source":
-                storage.delete("prepared", sha)
+    claims = session.exec(
+        select(StoredImage.kind, StoredImage.sha256).where(StoredImage.user_id == user_id)
+    ).all()
+    forget_images(
+        session,
+        user_id=user_id,
+        images=[(ImageKind(kind), sha) for kind, sha in claims],
+        storage=storage,
+    )
     collection_ids = select(Collection.id).where(Collection.user_id == user_id)
     session.execute(delete(CollectionItem).where(CollectionItem.collection_id.in_(collection_ids)))  # type: ignore[attr-defined]
     session.execute(delete(Collection).where(Collection.user_id == user_id))

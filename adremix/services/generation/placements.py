@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adremix.services.images import encode, open_untrusted
+from adremix.services.generation.images import encode, open_untrusted
 
 PLACEMENT_EXPORTS: dict[str, tuple[str, tuple[int, int]]] = {
     "feed-1080x1080": ("Feed (square)", (1080, 1080)),
@@ -14,7 +14,7 @@ PLACEMENT_EXPORTS: dict[str, tuple[str, tuple[int, int]]] = {
 
 def export_placement(image_bytes: bytes, name: str) -> bytes:
     """One placement as JPEG, with the offline engine's subject-aware crop or padding."""
-    from adremix.services.offline_engine import fit_to_canvas
+    from adremix.services.generation.offline_engine import fit_to_canvas
 
     _, size = PLACEMENT_EXPORTS[name]
     picture = open_untrusted(image_bytes).image.convert("RGB")

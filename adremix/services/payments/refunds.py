@@ -22,18 +22,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, func, select
 
-from adremix.models import (
-    CreditTransaction,
-    OrderStatus,
-    Payment,
-    PaymentOrder,
-    PaymentRefund,
-    PaymentStatus,
-    RefundStatus,
-    utcnow,
-)
-from adremix.services import ledger
-from adremix.services.pricing import format_inr
+from adremix.db import session_scope
+from adremix.enums import CreditKind, OrderStatus, PaymentStatus, RefundOrigin, RefundStatus
+from adremix.models import CreditTransaction, Payment, PaymentOrder, PaymentRefund, utcnow
+from adremix.services import credits
+from adremix.services.credits import BalanceMismatch, find_mismatches, format_inr
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +49,7 @@ def record_refund(
     refund_id: str,
     amount_paise: int,
     status: str,
-    origin: str,
+    origin: RefundOrigin,
 ) -> PaymentRefund:
     """Insert or move forward one refund of `payment` (pending → processed or failed)."""
     row = session.exec(
@@ -113,11 +106,11 @@ def _claw_back(session: Session, *, payment: Payment, order: PaymentOrder) -> No
     if due <= 0:
         return
     # One key per step of the running total, so a replayed step takes nothing twice.
-    taken = ledger.take_up_to(
+    taken = credits.take_up_to(
         session=session,
         user_id=order.user_id,
         amount=due,
-        kind="purchase_refund",
+        kind=CreditKind.PURCHASE_REFUND,
         idempotency_key=f"purchase_refund:{payment.provider_payment_id}:{owed}",
         reference=order.receipt_number,
         reason=f"Refund of {format_inr(payment.refunded_paise, always_paise=True)} "
@@ -229,14 +222,14 @@ def find_refund_problems(*, session: Session) -> list[RefundProblem]:
             func.sum(CreditTransaction.amount),
         )
         .join(PaymentOrder, PaymentOrder.receipt_number == CreditTransaction.reference)
-        .where(CreditTransaction.kind.in_(("purchase", "purchase_refund")))  # type: ignore[attr-defined]
+        .where(CreditTransaction.kind.in_((CreditKind.PURCHASE, CreditKind.PURCHASE_REFUND)))  # type: ignore[attr-defined]
         .group_by(CreditTransaction.reference, CreditTransaction.kind)
     ).all()
     in_ledger: dict[tuple[str, str], int] = {(r[0], r[1]): int(r[2]) for r in ledger_rows}
     receipts = set(granted_by_order) | {receipt for receipt, _ in in_ledger}
     for receipt in sorted(receipts):
-        granted = in_ledger.get((receipt, "purchase"), 0)
-        clawed = -in_ledger.get((receipt, "purchase_refund"), 0)
+        granted = in_ledger.get((receipt, CreditKind.PURCHASE), 0)
+        clawed = -in_ledger.get((receipt, CreditKind.PURCHASE_REFUND), 0)
         if granted != granted_by_order.get(receipt, 0):
             problems.append(
                 RefundProblem(
@@ -256,3 +249,20 @@ def find_refund_problems(*, session: Session) -> list[RefundProblem]:
                 )
             )
     return problems
+
+
+@dataclass(frozen=True)
+class LedgerAudit:
+    """What `python -m adremix ledger verify` reports; empty lists mean the books agree."""
+
+    mismatches: list[BalanceMismatch]
+    refund_problems: list[RefundProblem]
+
+
+def audit_ledger() -> LedgerAudit:
+    """Every balance against its entries, and every payment's clawbacks against its refunds."""
+    with session_scope() as session:
+        return LedgerAudit(
+            mismatches=find_mismatches(session=session),
+            refund_problems=find_refund_problems(session=session),
+        )

@@ -8,16 +8,23 @@ a generation id) can reach another user's rows; the (user_id, created_at) and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from adremix.enums import GenerationStatus
 from adremix.models import Collection, CollectionItem, Generation
-from adremix.services.templates import PLACEMENTS, TEMPLATES
+from adremix.services.generation import PLACEMENTS, STYLES
 
-STATUSES = ("succeeded", "partial", "failed", "running")
+# What the status filter offers (a pending generation is shown as running).
+STATUSES = (
+    GenerationStatus.SUCCEEDED,
+    GenerationStatus.PARTIAL,
+    GenerationStatus.FAILED,
+    GenerationStatus.RUNNING,
+)
 SORTS = ("newest", "oldest")
 MAX_SEARCH = 100
 
@@ -62,7 +69,7 @@ class HistoryFilter:
             status=status if status in STATUSES else "",
             date_from=_parse_date(params.get("from")),
             date_to=_parse_date(params.get("to")),
-            template=template if template in TEMPLATES else "",
+            template=template if template in STYLES else "",
             placement=placement if placement in PLACEMENTS else "",
             favourites=params.get("fav") == "1",
             collection_id=_parse_int(params.get("collection")),
@@ -87,13 +94,51 @@ class HistoryFilter:
         }
         return {key: value for key, value in query.items() if value}
 
-    def with_page(self, page: int) -> HistoryFilter:
-        return replace(self, page=max(1, page))
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One generation as History and the dashboard show it."""
+
+    id: int
+    status: GenerationStatus
+    created_at: datetime
+    instructions: str
+    template: str
+    placement: str
+    quality: str
+    variations: int
+    credits_spent: int
+    output_hashes: list[str]
+    source_hash: str
+    error_message: str | None
+    cached: bool
+    favourite: bool
+    latency_ms: int | None
+
+
+def history_item(row: Generation) -> HistoryItem:
+    return HistoryItem(
+        id=row.id or 0,
+        status=GenerationStatus(row.status),
+        created_at=row.created_at,
+        instructions=row.instructions,
+        template=row.template,
+        placement=row.placement,
+        quality=row.quality,
+        variations=row.variations,
+        credits_spent=row.credits_spent,
+        output_hashes=list(row.output_hashes),
+        source_hash=row.source_image_hash,
+        error_message=row.error_message,
+        cached="cached_from" in (row.options or {}),
+        favourite=row.is_favourite,
+        latency_ms=row.latency_ms,
+    )
 
 
 @dataclass(frozen=True)
 class HistoryPage:
-    items: list[Generation] = field(default_factory=list)
+    items: list[HistoryItem] = field(default_factory=list)
     total: int = 0
     page: int = 1
     page_count: int = 1
@@ -157,4 +202,21 @@ def query_history(
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
-    return HistoryPage(items=list(items), total=total, page=page, page_count=page_count)
+    return HistoryPage(
+        items=[history_item(row) for row in items], total=total, page=page, page_count=page_count
+    )
+
+
+def own_generation_ids(session: Session, user_id: int, ids: list[int]) -> list[int]:
+    """The ids among `ids` that are the user's own live generations."""
+    if not ids:
+        return []
+    return list(
+        session.exec(
+            select(Generation.id).where(
+                Generation.user_id == user_id,
+                Generation.id.in_(ids),  # type: ignore[union-attr]
+                Generation.deleted_at.is_(None),  # type: ignore[union-attr]
+            )
+        )
+    )

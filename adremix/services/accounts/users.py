@@ -6,19 +6,22 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from adremix.db import session_scope
 from adremix.models import User
+from adremix.services.accounts.sessions import start_session
+from adremix.services.credits import grant_signup_bonus
+from adremix.services.errors import UserFacingError
+from adremix.settings import Settings, get_settings
 
 
-class SignInRefused(Exception):
+class SignInRefused(UserFacingError):
     """An identity that must not be signed in; the message is safe to show.
 
     `code` says why, for the log and the login page: "no_subject", "no_email",
     "unverified_email", "account_deleted", "email_taken", "invalid_email".
     """
 
-    def __init__(self, message: str, *, code: str = "refused") -> None:
-        super().__init__(message)
-        self.code = code
+    code = "refused"
 
 
 @dataclass(frozen=True)
@@ -89,3 +92,20 @@ def upsert_user(
     session.add(user)
     session.flush()
     return user, created
+
+
+def sign_in(
+    *, identity: VerifiedIdentity, user_agent: str = "", settings: Settings | None = None
+) -> str:
+    """Sign a verified identity in: create or update the user, grant the welcome credits
+    to a new one (once), and start a session. Returns the cookie's token."""
+    settings = settings or get_settings()
+    with session_scope() as session:
+        user, created = upsert_user(
+            session=session, identity=identity, admin_emails=settings.admin_emails
+        )
+        if created and user.id is not None:
+            grant_signup_bonus(session=session, user_id=user.id, amount=settings.signup_bonus)
+        return start_session(
+            session=session, user=user, days=settings.session_days, user_agent=user_agent
+        )

@@ -18,18 +18,12 @@ from typing import Protocol
 import razorpay
 import requests
 
+from adremix.enums import CheckoutMode, PaymentStatus, RefundStatus
+from adremix.services.payments.errors import GatewayRefused, GatewayUnavailable
 from adremix.settings import Settings
 
 RAZORPAY_TIMEOUT_S = 15
 TEST_KEY_ID = "rzp_test_offline_checkout"
-
-
-class GatewayUnavailable(Exception):
-    """The payment provider could not be reached or answered with a server error."""
-
-
-class GatewayRefused(Exception):
-    """The payment provider refused the request (its message is safe to show)."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +48,7 @@ class GatewayPayment:
             amount=int(entity.get("amount") or 0),
             currency=str(entity.get("currency") or ""),
             error_description=entity.get("error_description"),
-            captured=bool(entity.get("captured", status == "captured")),
+            captured=bool(entity.get("captured", status == PaymentStatus.CAPTURED)),
         )
 
 
@@ -63,7 +57,7 @@ class GatewayRefund:
     id: str
     payment_id: str
     amount: int
-    status: str  # "pending", "processed" or "failed"
+    status: str  # a RefundStatus
 
     @classmethod
     def from_entity(cls, entity: dict) -> GatewayRefund:
@@ -71,12 +65,12 @@ class GatewayRefund:
             id=str(entity["id"]),
             payment_id=str(entity.get("payment_id") or ""),
             amount=int(entity.get("amount") or 0),
-            status=str(entity.get("status") or "pending"),
+            status=str(entity.get("status") or RefundStatus.PENDING),
         )
 
 
 class PaymentGateway(Protocol):
-    mode: str
+    mode: CheckoutMode
     key_id: str
 
     def create_order(self, *, amount_paise: int, receipt: str, notes: dict[str, str]) -> str: ...
@@ -125,7 +119,7 @@ def _checkout_signature_is_valid(
 
 
 class RazorpayGateway:
-    mode = "razorpay"
+    mode = CheckoutMode.RAZORPAY
 
     def __init__(self, *, key_id: str, key_secret: str, base_url: str = "") -> None:
         self.key_id = key_id
@@ -173,7 +167,7 @@ class TestCheckoutGateway:
     signature is checked with the razorpay SDK's own helper.
     """
 
-    mode = "test"
+    mode = CheckoutMode.TEST
     key_id = TEST_KEY_ID
 
     def __init__(self, *, signing_key: str) -> None:
@@ -199,7 +193,7 @@ class TestCheckoutGateway:
         payment = GatewayPayment(
             id="pay_test_" + secrets.token_hex(7),
             order_id=order_id,
-            status="captured" if succeed else "failed",
+            status=PaymentStatus.CAPTURED if succeed else PaymentStatus.FAILED,
             amount=amount,
             currency="INR",
             error_description=None if succeed else "Test mode: the card was declined.",
@@ -227,7 +221,7 @@ class TestCheckoutGateway:
         return payment
 
     def capture(self, payment: GatewayPayment) -> GatewayPayment:
-        captured = replace(payment, status="captured", captured=True)
+        captured = replace(payment, status=PaymentStatus.CAPTURED, captured=True)
         with self._lock:
             self._payments[payment.id] = captured
         return captured
@@ -240,17 +234,17 @@ class TestCheckoutGateway:
             if earlier is not None:
                 return earlier
             payment = self._payments.get(payment_id)
-            if payment is None or payment.status != "captured":
+            if payment is None or payment.status != PaymentStatus.CAPTURED:
                 raise GatewayRefused("Only captured payments can be refunded")
             refund = GatewayRefund(
                 id="rfnd_test_" + secrets.token_hex(7),
                 payment_id=payment_id,
                 amount=amount_paise,
-                status="processed",
+                status=RefundStatus.PROCESSED,
             )
             self._refunds[idempotency_key] = refund
             if amount_paise >= payment.amount:
-                self._payments[payment_id] = replace(payment, status="refunded")
+                self._payments[payment_id] = replace(payment, status=PaymentStatus.REFUNDED)
             return refund
 
 

@@ -1,0 +1,125 @@
+"""Every status and kind AdRemix stores or shows, each a `StrEnum` defined once.
+
+Models, services, state and tests all name these members instead of bare strings. Being
+`str` subclasses, members compare equal to (and are stored as) their values, so the
+database and the browser see the same plain strings as before.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class GenerationStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"  # some images delivered, the rest refunded
+    FAILED = "failed"
+
+
+# Still being worked on: a crash leaves these behind to fail and refund at start-up.
+ACTIVE_GENERATION_STATUSES = (GenerationStatus.PENDING, GenerationStatus.RUNNING)
+# Settled: counted by the dashboard's success rate.
+FINISHED_GENERATION_STATUSES = (
+    GenerationStatus.SUCCEEDED,
+    GenerationStatus.PARTIAL,
+    GenerationStatus.FAILED,
+)
+
+
+class GenerationStage(StrEnum):
+    """Where a running generation is, for the progress shown on New Ad."""
+
+    QUEUED = "queued"
+    PREPARING = "preparing"
+    GENERATING = "generating"
+    FINISHING = "finishing"
+
+
+class CreditKind(StrEnum):
+    """Why a ledger entry moved credits."""
+
+    SIGNUP_BONUS = "signup_bonus"
+    PURCHASE = "purchase"
+    GENERATION = "generation"
+    GENERATION_REFUND = "generation_refund"
+    ADMIN_ADJUSTMENT = "admin_adjustment"
+    PURCHASE_REFUND = "purchase_refund"
+
+
+class OrderStatus(StrEnum):
+    CREATED = "created"  # waiting for its payment; holds its pack's open checkout
+    PENDING = "pending"  # paid in the browser, not yet confirmed by Razorpay
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    REVIEW = "review"  # paid the wrong amount: no credits, a person looks at it
+    FAILED = "failed"
+
+
+class PaymentStatus(StrEnum):
+    """Razorpay's payment states, plus `partially_refunded` (Razorpay keeps those `captured`
+    with `refund_status: partial`)."""
+
+    CREATED = "created"
+    AUTHORIZED = "authorized"
+    CAPTURED = "captured"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSED = "processed"
+    FAILED = "failed"
+
+
+class RefundOrigin(StrEnum):
+    """Who asked for a refund."""
+
+    MERCHANT = "merchant"  # the Razorpay dashboard or API
+    AUTO = "auto"  # Razorpay, for an authorisation nobody captured
+    DUPLICATE = "duplicate"  # our own refund of a second capture on a paid order
+
+
+class CheckoutMode(StrEnum):
+    """Where a payment happens: Razorpay, or the offline test checkout (never in prod)."""
+
+    RAZORPAY = "razorpay"
+    TEST = "test"
+
+
+class PaymentOutcome(StrEnum):
+    """What handling a payment or webhook event did; webhooks answer it as `status`."""
+
+    GRANTED = "granted"
+    ALREADY_GRANTED = "already_granted"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    DUPLICATE_PAYMENT = "duplicate_payment"
+    RECORDED_FAILURE = "recorded_failure"
+    REFUNDED = "refunded"
+    REFUND_FAILED = "refund_failed"
+    REFUND_PENDING = "refund_pending"
+    UNKNOWN_ORDER = "unknown_order"
+    UNKNOWN_PAYMENT = "unknown_payment"
+    IGNORED = "ignored"
+    DUPLICATE_EVENT = "duplicate"  # the same webhook event, delivered again
+
+
+class ImageKind(StrEnum):
+    """What a stored file is. Users own sources and results; the rest derive from them."""
+
+    SOURCE = "source"  # the upright, metadata-free original (JPEG or PNG)
+    PREPARED = "prepared"  # the provider's input (PNG, at most 1536 px), made at upload
+    RESULT = "result"  # a generated image (PNG)
+    THUMB = "thumb"  # a WebP thumbnail of a source or result
+
+
+class CreditStatus(StrEnum):
+    """How the balance compares with the user's low-credit threshold (the banner)."""
+
+    EMPTY = "empty"
+    LOW = "low"
+    OK = "ok"

@@ -1,0 +1,47 @@
+"""The app's own URLs for stored files and receipts, built in one place.
+
+`api/file_routes.py` serves exactly these paths. The builders take a plain string in
+services and state, or a Reflex Var in components (Vars concatenate with `+` as well), so
+a page and the server can never disagree about where a file lives.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from adremix.enums import ImageKind
+
+FILES_PREFIX = "/files"
+RECEIPTS_PREFIX = "/receipts"
+# Downloads the result menu offers: the `format` query value file_routes accepts, and its label.
+DOWNLOAD_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WebP"}
+
+Text = TypeVar("Text")  # str, or a Reflex string Var
+
+
+def file_url(sha: Text, kind: ImageKind = ImageKind.RESULT, *, download: str = "") -> Text:
+    """A stored image of the signed-in user's: a source, a result, or a thumbnail.
+
+    `download` (png, jpeg or webp) asks for the file as an attachment in that format.
+    """
+    if kind == ImageKind.THUMB:
+        return f"{FILES_PREFIX}/thumb/" + sha + ".webp"  # type: ignore[operator,return-value]
+    url = f"{FILES_PREFIX}/{kind}/" + sha  # type: ignore[operator]
+    if download:
+        url = url + f"?format={download}&download=1"
+    return url  # type: ignore[return-value]
+
+
+def cover_url(output_hashes: list[str]) -> str:
+    """A generation's cover picture: its first result's thumbnail, or "" when it has none."""
+    return file_url(output_hashes[0], ImageKind.THUMB) if output_hashes else ""
+
+
+def placement_url(sha: Text, placement: str = "") -> Text:
+    """A result exported to one ad placement (a JPEG), or to all of them (a zip)."""
+    base = f"{FILES_PREFIX}/result/" + sha  # type: ignore[operator]
+    return base + (f"/placement/{placement}.jpg" if placement else "/placements.zip")  # type: ignore[return-value]
+
+
+def receipt_url(receipt_number: Text) -> Text:
+    return f"{RECEIPTS_PREFIX}/" + receipt_number  # type: ignore[operator,return-value]

@@ -1,0 +1,1 @@
+"""Larger sections a page is assembled from (the reflex templates' `views/`)."""
