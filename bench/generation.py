@@ -46,21 +46,22 @@ def use_fresh_database(tmp: str) -> None:
     migrate(os.environ["DATABASE_URL"])
 
 
-def funded_user(credits: int) -> int:
+def funded_user(amount: int) -> int:
     from adremix.db import session_scope
+    from adremix.enums import CreditKind
     from adremix.models import User
-    from adremix.services import ledger
+    from adremix.services import credits
 
     with session_scope() as session:
         user = User(email="bench@example.com", name="Bench")
         session.add(user)
         session.flush()
         assert user.id is not None
-        ledger.grant(
+        credits.grant(
             session=session,
             user_id=user.id,
-            amount=credits,
-            kind="purchase",
+            amount=amount,
+            kind=CreditKind.PURCHASE,
             idempotency_key="bench:fund",
         )
         return user.id
@@ -94,8 +95,8 @@ class InstantProvider:
 
 def overhead() -> tuple[float, float]:
     from adremix.services import generation as generations
+    from adremix.services.generation import RemixOptions
     from adremix.services.storage import LocalStorage
-    from adremix.services.templates import RemixOptions
     from adremix.settings import get_settings
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,9 +131,8 @@ def overhead() -> tuple[float, float]:
 def concurrent_child(base_url: str) -> None:
     """In its own process, so its peak memory is the backend's alone."""
     from adremix.services import generation as generations
-    from adremix.services.image_providers import OpenAIImageProvider
+    from adremix.services.generation import OpenAIImageProvider, RemixOptions
     from adremix.services.storage import LocalStorage
-    from adremix.services.templates import RemixOptions
     from adremix.settings import get_settings
     from tests.fakes.openai_images import API_KEY
 

@@ -24,8 +24,8 @@ from sqlalchemy import insert  # noqa: E402
 
 from adremix.db import engine_for, session_scope  # noqa: E402
 from adremix.models import Generation, User  # noqa: E402
-from adremix.services.history import HistoryFilter, query_history  # noqa: E402
-from adremix.services.templates import PLACEMENTS, TEMPLATES  # noqa: E402
+from adremix.services.generation import PLACEMENTS, STYLES  # noqa: E402
+from adremix.services.library import HistoryFilter, query_history  # noqa: E402
 from tests.app_server import migrate  # noqa: E402
 from tests.local_postgres import LocalPostgres  # noqa: E402
 
@@ -70,7 +70,7 @@ def seed(url: str) -> int:
                 "client_request_id": f"b{n}",
                 "status": rng.choice(["succeeded"] * 8 + ["partial", "failed"]),
                 "instructions": " ".join(rng.sample(WORDS, 4)) + f" variant {n}",
-                "template": rng.choice(list(TEMPLATES)),
+                "template": rng.choice(list(STYLES)),
                 "placement": rng.choice(list(PLACEMENTS)),
                 "quality": "medium",
                 "variations": 1,

@@ -22,7 +22,7 @@ from sqlmodel import select  # noqa: E402
 
 from adremix.db import engine_for, session_scope  # noqa: E402
 from adremix.models import CreditTransaction, User  # noqa: E402
-from adremix.services import ledger  # noqa: E402
+from adremix.services import credits as ledger  # noqa: E402
 from tests.app_server import migrate  # noqa: E402
 from tests.ledger_race import spend_concurrently  # noqa: E402
 from tests.local_postgres import LocalPostgres  # noqa: E402

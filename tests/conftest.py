@@ -1,4 +1,10 @@
-"""Shared fixtures: a migrated database per test, wired in through the real settings."""
+"""The test-support layer every test uses: a migrated database per test wired in through
+the real settings, the fake external services (real HTTP servers on 127.0.0.1), and the
+app's HTTP routes in-process. Factories for rows live in tests/factories.py.
+
+Everything is real: Alembic migrates the database, the providers are HTTP servers, and
+the app is the Starlette app Reflex mounts, built from the environment.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
+from adremix.api import build_api_app
 from adremix.db import engine_for
-from adremix.models import User
-from adremix.settings import get_settings
+from adremix.services.storage import LocalStorage
+from adremix.settings import Settings, get_settings
 from tests.app_server import migrate
+from tests.fakes.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeOidcProvider
 from tests.fakes.openai_images import FakeOpenAIImages
 from tests.fakes.razorpay_api import KEY_ID as RAZORPAY_KEY_ID
 from tests.fakes.razorpay_api import KEY_SECRET as RAZORPAY_KEY_SECRET
 from tests.fakes.razorpay_api import FakeRazorpay
 from tests.local_postgres import LocalPostgres
+
+TEST_SECRET_KEY = "adremix-test-secret-key-0123456789"
+WEBHOOK_SECRET = "whsec_test_0123456789"
+BASE_URL = "http://testserver"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -25,61 +38,52 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: "tests/browser/" in str(item.fspath))
 
 
-def use_database(monkeypatch: pytest.MonkeyPatch, url: str, **env: str) -> None:
-    """Point the app's settings (and so its engine) at `url`, as DATABASE_URL would."""
-    monkeypatch.setenv("DATABASE_URL", url)
-    for name, value in env.items():
+def configure_app(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
+    """Set the environment the app reads, forget cached settings and return fresh ones.
+
+    The sign-in related variables are set explicitly (empty unless given) so that neither
+    the shell running the tests nor a local `.env` can change what a test sees.
+    """
+    defaults = {
+        "ADREMIX_ENV": "dev",
+        "ADREMIX_SECRET_KEY": "",
+        "GOOGLE_CLIENT_ID": "",
+        "GOOGLE_CLIENT_SECRET": "",
+        "ADREMIX_ADMIN_EMAILS": "",
+    }
+    for name, value in {**defaults, **env}.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
+    return get_settings()
+
+
+def app_client(settings: Settings) -> TestClient:
+    """The app's HTTP routes in-process; redirects are returned, never followed."""
+    return TestClient(build_api_app(settings), base_url=BASE_URL, follow_redirects=False)
 
 
 @pytest.fixture
 def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A migrated SQLite database that `session_scope()` uses for this test."""
+    """A migrated SQLite database (and a storage folder) the app's services use for this
+    test, through DATABASE_URL and ADREMIX_STORAGE_DIR as in production."""
     url = f"sqlite:///{tmp_path / 'adremix.db'}"
     migrate(url)
-    use_database(monkeypatch, url)
+    configure_app(monkeypatch, DATABASE_URL=url, ADREMIX_STORAGE_DIR=str(tmp_path / "files"))
     yield url
     get_settings.cache_clear()
     engine_for(url).dispose()
 
 
-def make_user(url: str, email: str = "buyer@example.com", name: str = "Buyer") -> int:
-    from adremix.db import session_scope
-
-    with session_scope(engine_for(url)) as session:
-        user = User(email=email, name=name)
-        session.add(user)
-        session.flush()
-        assert user.id is not None
-        return user.id
-
-
-@pytest.fixture(scope="session")
-def razorpay_server() -> Iterator[FakeRazorpay]:
-    server = FakeRazorpay().start()
-    yield server
-    server.stop()
-
-
-WEBHOOK_SECRET = "whsec_test_0123456789"
+@pytest.fixture
+def storage(database_url: str) -> LocalStorage:
+    """The storage the services use by default in this test."""
+    return LocalStorage(get_settings().storage_dir)
 
 
 @pytest.fixture
-def razorpay(
-    razorpay_server: FakeRazorpay, database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> FakeRazorpay:
-    """The fake Razorpay, with the app's settings pointing the real SDK at it."""
-    razorpay_server.reset()
-    use_database(
-        monkeypatch,
-        database_url,
-        RAZORPAY_KEY_ID=RAZORPAY_KEY_ID,
-        RAZORPAY_KEY_SECRET=RAZORPAY_KEY_SECRET,
-        RAZORPAY_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        RAZORPAY_BASE_URL=razorpay_server.base_url,
-    )
-    return razorpay_server
+def client(database_url: str) -> TestClient:
+    """The app's HTTP routes with this test's settings."""
+    return app_client(get_settings())
 
 
 @pytest.fixture(scope="session")
@@ -92,16 +96,49 @@ def postgres_server() -> Iterator[LocalPostgres]:
 
 @pytest.fixture
 def postgres_url(
-    postgres_server: LocalPostgres, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+    postgres_server: LocalPostgres,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database that `session_scope()` uses for this test."""
+    """A fresh, migrated PostgreSQL database the app's services use for this test."""
     name = "t_" + "".join(ch for ch in request.node.name.lower() if ch.isalnum())[:40]
     url = postgres_server.create_database(name)
     migrate(url)
-    use_database(monkeypatch, url)
+    configure_app(monkeypatch, DATABASE_URL=url, ADREMIX_STORAGE_DIR=str(tmp_path / "files"))
     yield url
     get_settings.cache_clear()
     engine_for(url).dispose()
+
+
+# --- Razorpay ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def razorpay_server() -> Iterator[FakeRazorpay]:
+    server = FakeRazorpay().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def razorpay(
+    razorpay_server: FakeRazorpay, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> FakeRazorpay:
+    """The fake Razorpay, with the app's settings pointing the real SDK at it."""
+    razorpay_server.reset()
+    for name, value in {
+        "RAZORPAY_KEY_ID": RAZORPAY_KEY_ID,
+        "RAZORPAY_KEY_SECRET": RAZORPAY_KEY_SECRET,
+        "RAZORPAY_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "RAZORPAY_BASE_URL": razorpay_server.base_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    return razorpay_server
+
+
+# --- OpenAI -----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -115,3 +152,61 @@ def openai_server() -> Iterator[FakeOpenAIImages]:
 def openai_images(openai_server: FakeOpenAIImages) -> FakeOpenAIImages:
     openai_server.reset()
     return openai_server
+
+
+# --- Google sign-in (OIDC) --------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def oidc_provider_server() -> Iterator[FakeOidcProvider]:
+    provider = FakeOidcProvider().start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def oidc_provider(oidc_provider_server: FakeOidcProvider) -> FakeOidcProvider:
+    """The shared provider with its default identity and honest ID tokens."""
+    oidc_provider_server.reset()
+    return oidc_provider_server
+
+
+@pytest.fixture
+def auth_client(
+    oidc_provider: FakeOidcProvider, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> TestClient:
+    """The app in dev with Google sign-in pointed at the fake provider."""
+    settings = configure_app(
+        monkeypatch,
+        GOOGLE_CLIENT_ID=CLIENT_ID,
+        GOOGLE_CLIENT_SECRET=CLIENT_SECRET,
+        OIDC_ISSUER=oidc_provider.issuer,
+        ADREMIX_SECRET_KEY=TEST_SECRET_KEY,
+    )
+    assert settings.google_configured and not settings.dev_sign_in_enabled
+    return app_client(settings)
+
+
+@pytest.fixture
+def dev_auth_client(database_url: str) -> TestClient:
+    """The app in dev without Google, so the e-mail-only developer sign-in is on."""
+    settings = get_settings()
+    assert settings.dev_sign_in_enabled
+    return app_client(settings)
+
+
+@pytest.fixture
+def prod_auth_client(
+    oidc_provider: FakeOidcProvider, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> TestClient:
+    """The app in production, with the secret key and Google client production requires."""
+    settings = configure_app(
+        monkeypatch,
+        ADREMIX_ENV="prod",
+        ADREMIX_SECRET_KEY=TEST_SECRET_KEY,
+        GOOGLE_CLIENT_ID=CLIENT_ID,
+        GOOGLE_CLIENT_SECRET=CLIENT_SECRET,
+        OIDC_ISSUER=oidc_provider.issuer,
+    )
+    assert settings.is_production and not settings.dev_sign_in_enabled
+    return app_client(settings)

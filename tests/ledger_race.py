@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import Engine
 
 from adremix.db import session_scope
-from adremix.services import ledger
+from adremix.services import credits as ledger
 
 
 def spend_concurrently(

@@ -12,22 +12,18 @@ from sqlmodel import select
 
 from adremix.db import engine_for, session_scope
 from adremix.models import AuthSession, User
-from adremix.services.auth_sessions import (
+from adremix.services.accounts import (
     SESSION_COOKIE,
+    SignInRefused,
+    VerifiedIdentity,
+    identity_from_claims,
     revoke_all_sessions,
     revoke_session,
     start_session,
     token_from_cookie_header,
+    upsert_user,
     user_for_token,
 )
-from adremix.services.users import (
-    SignInRefused,
-    VerifiedIdentity,
-    identity_from_claims,
-    upsert_user,
-)
-
-pytest_plugins = ["tests.auth_fixtures"]
 
 NO_ADMINS: frozenset[str] = frozenset()
 CLAIMS = {
@@ -40,8 +36,8 @@ CLAIMS = {
 
 
 @pytest.fixture
-def engine(auth_database_url: str) -> Iterator[Engine]:
-    yield engine_for(auth_database_url)
+def engine(database_url: str) -> Iterator[Engine]:
+    yield engine_for(database_url)
 
 
 def add_user(engine: Engine, email: str) -> User:

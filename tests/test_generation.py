@@ -3,54 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import io
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from PIL import Image
 from sqlmodel import select
 
 from adremix.db import session_scope
 from adremix.models import CreditTransaction, Generation, UsageEvent, utcnow
+from adremix.services import credits
 from adremix.services import generation as generations
-from adremix.services import ledger
-from adremix.services.image_providers import ImageProvider, OpenAIImageProvider
-from adremix.services.ledger import InsufficientCredits
-from adremix.services.offline_engine import OfflineEngine
+from adremix.services.credits import InsufficientCredits
+from adremix.services.generation import (
+    ImageProvider,
+    InvalidRequest,
+    OpenAIImageProvider,
+    RemixOptions,
+)
+from adremix.services.generation.offline_engine import OfflineEngine
 from adremix.services.storage import LocalStorage
-from adremix.services.templates import InvalidRequest, RemixOptions
-from tests.conftest import make_user
+from tests.factories import balance, funded_user, jpeg, make_user
 from tests.fakes.openai_images import API_KEY, FakeOpenAIImages
-
-
-def jpeg(color: tuple[int, int, int] = (200, 60, 40)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (900, 700), color).save(buffer, format="JPEG")
-    return buffer.getvalue()
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> LocalStorage:
-    return LocalStorage(tmp_path / "files")
-
-
-def funded_user(url: str, credits: int, email: str = "maker@example.com") -> int:
-    user_id = make_user(url, email=email)
-    with session_scope() as session:
-        ledger.grant(
-            session=session,
-            user_id=user_id,
-            amount=credits,
-            kind="purchase",
-            idempotency_key=f"fund:{email}",
-        )
-    return user_id
-
-
-def balance(user_id: int) -> int:
-    with session_scope() as session:
-        return ledger.get_balance(session=session, user_id=user_id)
 
 
 def openai(fake: FakeOpenAIImages, **overrides: object) -> OpenAIImageProvider:
@@ -95,7 +67,7 @@ def generate(
 def test_offline_generation_spends_one_credit_per_image(
     database_url: str, storage: LocalStorage
 ) -> None:
-    user_id = funded_user(database_url, 5)
+    user_id = funded_user(5)
     result = generate(user_id, storage, OfflineEngine(), variations=3)
     assert isinstance(result, generations.GenerationResult)
     assert (result.status, len(result.delivered), result.failed) == ("succeeded", 3, 0)
@@ -115,7 +87,7 @@ def test_offline_generation_spends_one_credit_per_image(
 def test_partial_failure_refunds_exactly_the_failed_images(
     database_url: str, storage: LocalStorage, openai_images: FakeOpenAIImages
 ) -> None:
-    user_id = funded_user(database_url, 5)
+    user_id = funded_user(5)
     openai_images.script(["ok", "refuse", "ok"])
     result = generate(user_id, storage, openai(openai_images), variations=3)
     assert isinstance(result, generations.GenerationResult)
@@ -150,7 +122,7 @@ def test_failed_generation_refunds_everything(
     script: list,
     error_class: str,
 ) -> None:
-    user_id = funded_user(database_url, 2)
+    user_id = funded_user(2)
     openai_images.script(script)
     result = generate(user_id, storage, openai(openai_images, timeout_s=0.5))
     assert isinstance(result, generations.GenerationResult)
@@ -158,13 +130,13 @@ def test_failed_generation_refunds_everything(
     assert balance(user_id) == 2
     with session_scope() as session:
         assert session.exec(select(UsageEvent)).one().error_class == error_class
-        assert ledger.find_mismatches(session=session) == []
+        assert credits.find_mismatches(session=session) == []
 
 
 def test_url_jpeg_and_webp_answers_are_stored_as_results(
     database_url: str, storage: LocalStorage, openai_images: FakeOpenAIImages
 ) -> None:
-    user_id = funded_user(database_url, 3)
+    user_id = funded_user(3)
     openai_images.script(["url", "jpeg", "webp"])
     result = generate(user_id, storage, openai(openai_images), variations=3)
     assert isinstance(result, generations.GenerationResult)
@@ -175,7 +147,7 @@ def test_url_jpeg_and_webp_answers_are_stored_as_results(
 def test_an_exhausted_quota_tells_the_user_the_service_is_unavailable(
     database_url: str, storage: LocalStorage, openai_images: FakeOpenAIImages
 ) -> None:
-    user_id = funded_user(database_url, 2)
+    user_id = funded_user(2)
     openai_images.script(["quota"] * 2)
     result = generate(user_id, storage, openai(openai_images), variations=2)
     assert isinstance(result, generations.GenerationResult)
@@ -185,7 +157,7 @@ def test_an_exhausted_quota_tells_the_user_the_service_is_unavailable(
 
 
 def test_insufficient_credits_creates_nothing(database_url: str, storage: LocalStorage) -> None:
-    user_id = funded_user(database_url, 1)
+    user_id = funded_user(1)
     with pytest.raises(InsufficientCredits):
         generate(user_id, storage, OfflineEngine(), variations=2)
     with session_scope() as session:
@@ -194,7 +166,7 @@ def test_insufficient_credits_creates_nothing(database_url: str, storage: LocalS
 
 
 def test_a_repeated_submit_starts_one_job(database_url: str, storage: LocalStorage) -> None:
-    user_id = funded_user(database_url, 5)
+    user_id = funded_user(5)
     first = generate(user_id, storage, OfflineEngine(), request_id="click-1")
     second = generate(user_id, storage, OfflineEngine(), request_id="click-1")
     assert isinstance(second, generations.StartedGeneration) and second.repeated
@@ -205,12 +177,12 @@ def test_a_repeated_submit_starts_one_job(database_url: str, storage: LocalStora
 def test_identical_request_is_served_from_cache_for_free(
     database_url: str, storage: LocalStorage
 ) -> None:
-    user_id = funded_user(database_url, 5)
+    user_id = funded_user(5)
     first = generate(user_id, storage, OfflineEngine(), request_id="a")
     cached = generate(user_id, storage, OfflineEngine(), request_id="b")
     assert isinstance(cached, generations.StartedGeneration) and cached.cached
     assert balance(user_id) == 4
-    summary = generations.generation_for(user_id=user_id, generation_id=cached.generation_id)
+    summary = cached.summary
     assert summary is not None and summary.output_hashes == first.delivered and summary.cached
     fresh = generate(user_id, storage, OfflineEngine(), request_id="c", fresh=True)
     assert isinstance(fresh, generations.GenerationResult) and balance(user_id) == 3
@@ -219,7 +191,7 @@ def test_identical_request_is_served_from_cache_for_free(
 def test_source_images_are_stored_once_by_content_hash(
     database_url: str, storage: LocalStorage
 ) -> None:
-    user_id = funded_user(database_url, 1)
+    user_id = funded_user(1)
     a = generations.ingest_source(user_id=user_id, data=jpeg(), storage=storage)
     b = generations.ingest_source(user_id=user_id, data=jpeg(), storage=storage)
     assert a.sha256 == b.sha256
@@ -228,8 +200,8 @@ def test_source_images_are_stored_once_by_content_hash(
 
 
 def test_someone_elses_source_cannot_be_remixed(database_url: str, storage: LocalStorage) -> None:
-    owner = funded_user(database_url, 1)
-    other = funded_user(database_url, 1, email="other@example.com")
+    owner = funded_user(1)
+    other = funded_user(1, email="other@example.com")
     upload = generations.ingest_source(user_id=owner, data=jpeg(), storage=storage)
     with pytest.raises(InvalidRequest):
         generations.start_generation(
@@ -246,7 +218,7 @@ def test_someone_elses_source_cannot_be_remixed(database_url: str, storage: Loca
 def test_generation_left_running_by_a_crash_is_refunded_at_start(
     database_url: str, storage: LocalStorage
 ) -> None:
-    user_id = funded_user(database_url, 3)
+    user_id = funded_user(3)
     upload = generations.ingest_source(user_id=user_id, data=jpeg(), storage=storage)
     generations.start_generation(
         user_id=user_id,
@@ -267,13 +239,13 @@ def test_generation_left_running_by_a_crash_is_refunded_at_start(
 def test_remix_this_uses_an_earlier_result_as_the_source(
     database_url: str, storage: LocalStorage
 ) -> None:
-    user_id = funded_user(database_url, 3)
+    user_id = funded_user(3)
     result = generate(user_id, storage, OfflineEngine())
     upload = generations.use_result_as_source(
         user_id=user_id, sha256=result.delivered[0], storage=storage
     )
     assert generations.owns_image(user_id=user_id, sha256=upload.sha256, kind="source")
-    other = make_user(database_url, email="intruder@example.com")
+    other = make_user(email="intruder@example.com")
     with pytest.raises(InvalidRequest):
         generations.use_result_as_source(user_id=other, sha256=result.delivered[0], storage=storage)
 
@@ -281,7 +253,7 @@ def test_remix_this_uses_an_earlier_result_as_the_source(
 def test_a_failing_progress_display_does_not_strand_credits(
     database_url: str, storage: LocalStorage
 ) -> None:
-    user_id = funded_user(database_url, 2)
+    user_id = funded_user(2)
     upload = generations.ingest_source(user_id=user_id, data=jpeg(), storage=storage)
     started = generations.start_generation(
         user_id=user_id,

@@ -17,11 +17,8 @@ from starlette.testclient import TestClient
 
 from adremix.db import engine_for, session_scope
 from adremix.models import AuthSession, User
-from adremix.services.auth_sessions import SESSION_COOKIE, hash_token, user_for_token
-from adremix.services.oidc import SIGN_IN_ERRORS
+from adremix.services.accounts import SESSION_COOKIE, SIGN_IN_ERRORS, hash_token, user_for_token
 from tests.fakes.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeOidcProvider
-
-pytest_plugins = ["tests.auth_fixtures"]
 
 CALLBACK_URL = "http://testserver/auth/google/callback"  # the TestClient's base URL
 THIRTY_DAYS_S = 30 * 24 * 3600
@@ -137,7 +134,7 @@ def test_each_login_gets_its_own_state_and_nonce(auth_client: TestClient) -> Non
 
 
 def test_sign_in_creates_the_user_and_a_session_and_returns_to_next(
-    auth_client: TestClient, oidc_provider: FakeOidcProvider, auth_database_url: str
+    auth_client: TestClient, oidc_provider: FakeOidcProvider, database_url: str
 ) -> None:
     oidc_provider.identity = {
         "sub": "108000000000000000042",
@@ -165,9 +162,9 @@ def test_sign_in_creates_the_user_and_a_session_and_returns_to_next(
     assert "secure" not in attributes  # dev; production cookies are Secure
 
     token = response.cookies[SESSION_COOKIE]
-    (stored,) = session_rows(auth_database_url)
+    (stored,) = session_rows(database_url)
     assert stored.token_hash == hash_token(token) != token
-    (user,) = user_rows(auth_database_url)
+    (user,) = user_rows(database_url)
     assert (user.email, user.name, user.oidc_subject, user.avatar_url) == (
         "ada@example.org",
         "Ada Lovelace",
@@ -177,20 +174,20 @@ def test_sign_in_creates_the_user_and_a_session_and_returns_to_next(
     assert stored.user_id == user.id
     assert user.credit_balance == 3  # the signup bonus
     assert user.last_login_at is not None
-    found = signed_in_user(auth_database_url, token)
+    found = signed_in_user(database_url, token)
     assert found is not None and found.id == user.id
 
 
 def test_signing_in_again_reuses_the_user_and_adds_a_session(
-    auth_client: TestClient, auth_database_url: str
+    auth_client: TestClient, database_url: str
 ) -> None:
     first = sign_in(auth_client)
     second = sign_in(auth_client)
     assert first.status_code == second.status_code == 303
     assert first.cookies[SESSION_COOKIE] != second.cookies[SESSION_COOKIE]
-    (user,) = user_rows(auth_database_url)
+    (user,) = user_rows(database_url)
     assert user.credit_balance == 3  # the bonus is granted once
-    assert len(session_rows(auth_database_url)) == 2
+    assert len(session_rows(database_url)) == 2
 
 
 @pytest.mark.parametrize(
@@ -209,36 +206,36 @@ def test_next_to_another_site_lands_on_the_dashboard(
 
 
 def test_forged_state_is_refused_before_the_code_is_exchanged(
-    auth_client: TestClient, oidc_provider: FakeOidcProvider, auth_database_url: str
+    auth_client: TestClient, oidc_provider: FakeOidcProvider, database_url: str
 ) -> None:
     returned = query_of(consent(begin_sign_in(auth_client)))
     exchanges = oidc_provider.token_requests
 
     response = callback(auth_client, returned["code"], "forged")
 
-    assert_refused(response, "mismatching_state", auth_database_url)
+    assert_refused(response, "mismatching_state", database_url)
     assert oidc_provider.token_requests == exchanges
-    assert user_rows(auth_database_url) == []
+    assert user_rows(database_url) == []
 
 
 def test_a_callback_without_a_login_is_refused(
-    auth_client: TestClient, oidc_provider: FakeOidcProvider, auth_database_url: str
+    auth_client: TestClient, oidc_provider: FakeOidcProvider, database_url: str
 ) -> None:
     returned = query_of(consent(begin_sign_in(auth_client)))
     stranger = other_browser(auth_client)
     assert_refused(
         callback(stranger, returned["code"], returned["state"]),
         "mismatching_state",
-        auth_database_url,
+        database_url,
     )
 
 
 def test_replayed_code_is_refused_without_a_session(
-    auth_client: TestClient, oidc_provider: FakeOidcProvider, auth_database_url: str
+    auth_client: TestClient, oidc_provider: FakeOidcProvider, database_url: str
 ) -> None:
     first = query_of(consent(begin_sign_in(auth_client)))
     assert callback(auth_client, first["code"], first["state"]).status_code == 303
-    (original,) = session_rows(auth_database_url)
+    (original,) = session_rows(database_url)
 
     second = query_of(consent(begin_sign_in(auth_client)))
     exchanges = oidc_provider.token_requests
@@ -252,65 +249,65 @@ def test_replayed_code_is_refused_without_a_session(
     assert parse_qs(location.query)["error"] == ["invalid_grant"]
     assert SIGN_IN_ERRORS["invalid_grant"]
     assert session_cookie_header(response) is None
-    assert [row.id for row in session_rows(auth_database_url)] == [original.id]
+    assert [row.id for row in session_rows(database_url)] == [original.id]
 
 
 def test_wrong_nonce_is_refused(
-    auth_client: TestClient, oidc_provider: FakeOidcProvider, auth_database_url: str
+    auth_client: TestClient, oidc_provider: FakeOidcProvider, database_url: str
 ) -> None:
     oidc_provider.id_token_overrides = {"nonce": "not-the-one"}
-    assert_refused(sign_in(auth_client), "invalid_nonce", auth_database_url)
-    assert user_rows(auth_database_url) == []
+    assert_refused(sign_in(auth_client), "invalid_nonce", database_url)
+    assert user_rows(database_url) == []
 
 
 def test_missing_nonce_is_refused(
-    auth_client: TestClient, oidc_provider: FakeOidcProvider, auth_database_url: str
+    auth_client: TestClient, oidc_provider: FakeOidcProvider, database_url: str
 ) -> None:
     oidc_provider.id_token_overrides = {"nonce": ""}
-    assert_refused(sign_in(auth_client), "invalid_nonce", auth_database_url)
+    assert_refused(sign_in(auth_client), "invalid_nonce", database_url)
 
 
 def test_wrong_audience_is_refused(
-    auth_client: TestClient, oidc_provider: FakeOidcProvider, auth_database_url: str
+    auth_client: TestClient, oidc_provider: FakeOidcProvider, database_url: str
 ) -> None:
     oidc_provider.id_token_overrides = {"aud": "someone-else"}
-    assert_refused(sign_in(auth_client), "invalid_audience", auth_database_url)
-    assert user_rows(auth_database_url) == []
+    assert_refused(sign_in(auth_client), "invalid_audience", database_url)
+    assert user_rows(database_url) == []
 
 
 def test_foreign_audience_naming_us_as_azp_is_refused(
-    auth_client: TestClient, oidc_provider: FakeOidcProvider, auth_database_url: str
+    auth_client: TestClient, oidc_provider: FakeOidcProvider, database_url: str
 ) -> None:
     oidc_provider.id_token_overrides = {"aud": "someone-else", "azp": CLIENT_ID}
-    assert_refused(sign_in(auth_client), "invalid_audience", auth_database_url)
+    assert_refused(sign_in(auth_client), "invalid_audience", database_url)
 
 
 def test_expired_token_is_refused(
-    auth_client: TestClient, oidc_provider: FakeOidcProvider, auth_database_url: str
+    auth_client: TestClient, oidc_provider: FakeOidcProvider, database_url: str
 ) -> None:
     now = int(time.time())
     oidc_provider.id_token_overrides = {"exp": now - 3600, "iat": now - 7200}
-    assert_refused(sign_in(auth_client), "expired_token", auth_database_url)
-    assert user_rows(auth_database_url) == []
+    assert_refused(sign_in(auth_client), "expired_token", database_url)
+    assert user_rows(database_url) == []
 
 
 def test_token_from_another_issuer_is_refused(
-    auth_client: TestClient, oidc_provider: FakeOidcProvider, auth_database_url: str
+    auth_client: TestClient, oidc_provider: FakeOidcProvider, database_url: str
 ) -> None:
     oidc_provider.id_token_overrides = {"iss": "https://impostor.example"}
-    assert_refused(sign_in(auth_client), "invalid_token", auth_database_url)
+    assert_refused(sign_in(auth_client), "invalid_token", database_url)
 
 
 def test_unverified_email_is_refused(
-    auth_client: TestClient, oidc_provider: FakeOidcProvider, auth_database_url: str
+    auth_client: TestClient, oidc_provider: FakeOidcProvider, database_url: str
 ) -> None:
     oidc_provider.identity["email_verified"] = False
-    assert_refused(sign_in(auth_client), "unverified_email", auth_database_url)
-    assert user_rows(auth_database_url) == []
+    assert_refused(sign_in(auth_client), "unverified_email", database_url)
+    assert user_rows(database_url) == []
 
 
 def test_an_email_owned_by_another_google_account_is_refused(
-    auth_client: TestClient, oidc_provider: FakeOidcProvider, auth_database_url: str
+    auth_client: TestClient, oidc_provider: FakeOidcProvider, database_url: str
 ) -> None:
     assert sign_in(auth_client).status_code == 303
     signed_out = other_browser(auth_client)
@@ -321,8 +318,8 @@ def test_an_email_owned_by_another_google_account_is_refused(
     assert parse_qs(urlsplit(response.headers["location"]).query)["error"] == ["refused"]
     assert SIGN_IN_ERRORS["refused"]
     assert session_cookie_header(response) is None
-    assert len(session_rows(auth_database_url)) == 1
-    (user,) = user_rows(auth_database_url)
+    assert len(session_rows(database_url)) == 1
+    (user,) = user_rows(database_url)
     assert user.oidc_subject == "108000000000000000001"
 
 
@@ -334,7 +331,7 @@ def refusal_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_email_served_only_by_userinfo_signs_in(
-    auth_client: TestClient, oidc_provider: FakeOidcProvider, auth_database_url: str
+    auth_client: TestClient, oidc_provider: FakeOidcProvider, database_url: str
 ) -> None:
     oidc_provider.claims_in_id_token = False
     response = sign_in(auth_client)
@@ -343,7 +340,7 @@ def test_email_served_only_by_userinfo_signs_in(
     (id_token_claims,) = oidc_provider.issued_id_token_claims
     assert "email" not in id_token_claims and "email_verified" not in id_token_claims
     assert oidc_provider.userinfo_requests == 1
-    (user,) = user_rows(auth_database_url)
+    (user,) = user_rows(database_url)
     assert (user.email, user.oidc_subject, user.name) == (
         "maya@example.com",
         "108000000000000000001",
@@ -369,7 +366,7 @@ def test_an_id_token_with_the_email_needs_no_userinfo_call(
 def test_userinfo_refusals_say_why_and_are_logged_without_personal_data(
     auth_client: TestClient,
     oidc_provider: FakeOidcProvider,
-    auth_database_url: str,
+    database_url: str,
     caplog: pytest.LogCaptureFixture,
     userinfo: dict,
     code: str,
@@ -378,10 +375,10 @@ def test_userinfo_refusals_say_why_and_are_logged_without_personal_data(
     oidc_provider.claims_in_id_token = False
     oidc_provider.userinfo_overrides = userinfo
     with caplog.at_level("WARNING"):
-        assert_refused(sign_in(auth_client), code, auth_database_url)
+        assert_refused(sign_in(auth_client), code, database_url)
     assert refusal_lines(caplog) == [f"Sign-in refused: reason={reason} sub=108000000000000000001"]
     assert "maya" not in caplog.text.lower()
-    assert user_rows(auth_database_url) == []
+    assert user_rows(database_url) == []
 
 
 def test_no_email_and_unverified_email_have_their_own_messages() -> None:
@@ -393,13 +390,13 @@ def test_no_email_and_unverified_email_have_their_own_messages() -> None:
 def test_userinfo_endpoint_failing_is_reported_as_unreachable(
     auth_client: TestClient,
     oidc_provider: FakeOidcProvider,
-    auth_database_url: str,
+    database_url: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     oidc_provider.claims_in_id_token = False
     oidc_provider.userinfo_status = 500
     with caplog.at_level("WARNING"):
-        assert_refused(sign_in(auth_client), "provider_unreachable", auth_database_url)
+        assert_refused(sign_in(auth_client), "provider_unreachable", database_url)
     assert refusal_lines(caplog) == [
         "Sign-in refused: reason=userinfo_unavailable sub=108000000000000000001"
     ]
@@ -426,10 +423,10 @@ def test_every_refusal_is_logged_with_its_reason(
 
 
 def test_logout_revokes_the_session_and_deletes_the_cookie(
-    auth_client: TestClient, auth_database_url: str
+    auth_client: TestClient, database_url: str
 ) -> None:
     token = sign_in(auth_client).cookies[SESSION_COOKIE]
-    assert signed_in_user(auth_database_url, token) is not None
+    assert signed_in_user(database_url, token) is not None
 
     response = auth_client.post("/auth/logout", cookies={SESSION_COOKIE: token})
 
@@ -440,25 +437,25 @@ def test_logout_revokes_the_session_and_deletes_the_cookie(
     assert header.startswith(f'{SESSION_COOKIE}="";') or header.startswith(f"{SESSION_COOKIE}=;")
     assert cookie_attributes(header)["max-age"] == "0"
     assert cookie_attributes(header)["path"] == "/"
-    (stored,) = session_rows(auth_database_url)
+    (stored,) = session_rows(database_url)
     assert stored.revoked_at is not None
-    assert signed_in_user(auth_database_url, token) is None
+    assert signed_in_user(database_url, token) is None
 
 
 def test_logout_is_post_only_so_a_link_cannot_sign_you_out(
-    auth_client: TestClient, auth_database_url: str
+    auth_client: TestClient, database_url: str
 ) -> None:
     token = sign_in(auth_client).cookies[SESSION_COOKIE]
     response = auth_client.get("/auth/logout", cookies={SESSION_COOKIE: token})
     assert response.status_code == 405
-    assert signed_in_user(auth_database_url, token) is not None
+    assert signed_in_user(database_url, token) is not None
 
 
 # --- the developer sign-in --------------------------------------------------------------
 
 
 def test_dev_sign_in_without_google_signs_in_by_email_and_returns_to_next(
-    dev_auth_client: TestClient, auth_database_url: str
+    dev_auth_client: TestClient, database_url: str
 ) -> None:
     response = dev_auth_client.post(
         "/auth/dev/login", data={"email": "Dev@Example.com", "next": "/credits"}
@@ -468,40 +465,40 @@ def test_dev_sign_in_without_google_signs_in_by_email_and_returns_to_next(
     assert response.headers["location"] == "/credits"
     assert session_cookie_header(response) is not None
     token = response.cookies[SESSION_COOKIE]
-    user = signed_in_user(auth_database_url, token)
+    user = signed_in_user(database_url, token)
     assert user is not None
     assert (user.email, user.oidc_subject) == ("dev@example.com", None)
 
 
 def test_dev_sign_in_refuses_an_invalid_email(
-    dev_auth_client: TestClient, auth_database_url: str
+    dev_auth_client: TestClient, database_url: str
 ) -> None:
     response = dev_auth_client.post("/auth/dev/login", data={"email": "not-an-email"})
-    assert_refused(response, "invalid_email", auth_database_url)
-    assert user_rows(auth_database_url) == []
+    assert_refused(response, "invalid_email", database_url)
+    assert user_rows(database_url) == []
 
 
 def test_dev_sign_in_does_not_exist_when_google_is_configured(
-    auth_client: TestClient, auth_database_url: str
+    auth_client: TestClient, database_url: str
 ) -> None:
     response = auth_client.post("/auth/dev/login", data={"email": "dev@example.com"})
     assert response.status_code in (404, 405)
     assert session_cookie_header(response) is None
-    assert user_rows(auth_database_url) == []
+    assert user_rows(database_url) == []
 
 
 def test_dev_sign_in_does_not_exist_in_production(
-    prod_auth_client: TestClient, auth_database_url: str
+    prod_auth_client: TestClient, database_url: str
 ) -> None:
     response = prod_auth_client.post("/auth/dev/login", data={"email": "intruder@example.com"})
 
     assert response.status_code in (404, 405)
     assert session_cookie_header(response) is None
-    assert user_rows(auth_database_url) == []
+    assert user_rows(database_url) == []
 
 
 def test_production_sign_in_cookies_are_secure(
-    prod_auth_client: TestClient, auth_database_url: str
+    prod_auth_client: TestClient, database_url: str
 ) -> None:
     browser = TestClient(
         prod_auth_client.app, base_url="https://testserver", follow_redirects=False
@@ -518,7 +515,7 @@ def test_production_sign_in_cookies_are_secure(
     header = session_cookie_header(response)
     assert header is not None
     assert {"secure", "httponly"} <= cookie_attributes(header).keys()
-    assert len(session_rows(auth_database_url)) == 1
+    assert len(session_rows(database_url)) == 1
 
 
 def test_google_login_without_a_client_says_it_is_not_configured(

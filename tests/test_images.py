@@ -9,8 +9,8 @@ import zlib
 import pytest
 from PIL import Image
 
-from adremix.services.images import InvalidImage, encode_png, open_untrusted
-from adremix.services.templates import InvalidRequest, RemixOptions
+from adremix.services.generation import InvalidRequest, RemixOptions
+from adremix.services.generation.images import InvalidImage, encode_png, open_untrusted
 
 
 def png_bytes(image: Image.Image, **params: object) -> bytes:

@@ -8,12 +8,12 @@ from sqlmodel import select
 from adremix.__main__ import main as cli
 from adremix.db import session_scope
 from adremix.models import CreditTransaction, User
-from adremix.services import ledger
-from tests.conftest import make_user
+from adremix.services import credits as ledger
+from tests.factories import make_user
 
 
 def test_grant_and_spend_keep_balance_and_entries_in_step(database_url: str) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     with session_scope() as session:
         granted = ledger.grant(
             session=session, user_id=user_id, amount=10, kind="purchase", idempotency_key="p1"
@@ -28,7 +28,7 @@ def test_grant_and_spend_keep_balance_and_entries_in_step(database_url: str) -> 
 
 
 def test_repeated_idempotency_key_returns_the_first_entry(database_url: str) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     with session_scope() as session:
         first = ledger.grant(
             session=session, user_id=user_id, amount=5, kind="purchase", idempotency_key="pay_1"
@@ -42,7 +42,7 @@ def test_repeated_idempotency_key_returns_the_first_entry(database_url: str) -> 
 
 
 def test_spend_beyond_balance_raises_and_changes_nothing(database_url: str) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     with session_scope() as session:
         ledger.grant(
             session=session, user_id=user_id, amount=2, kind="purchase", idempotency_key="a"
@@ -56,7 +56,7 @@ def test_spend_beyond_balance_raises_and_changes_nothing(database_url: str) -> N
 
 
 def test_signup_bonus_is_granted_once(database_url: str) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     for _ in range(3):
         with session_scope() as session:
             ledger.grant_signup_bonus(session=session, user_id=user_id, amount=3)
@@ -65,7 +65,7 @@ def test_signup_bonus_is_granted_once(database_url: str) -> None:
 
 
 def test_refund_is_a_new_entry_referencing_the_generation(database_url: str) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     with session_scope() as session:
         ledger.grant(
             session=session, user_id=user_id, amount=4, kind="purchase", idempotency_key="p"
@@ -87,7 +87,7 @@ def test_refund_is_a_new_entry_referencing_the_generation(database_url: str) -> 
 def test_verify_command_reports_users_out_of_balance(
     database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    user_id = make_user(database_url, email="drift@example.com")
+    user_id = make_user(email="drift@example.com")
     with session_scope() as session:
         ledger.grant(
             session=session, user_id=user_id, amount=5, kind="purchase", idempotency_key="k"
@@ -104,7 +104,7 @@ def test_verify_command_reports_users_out_of_balance(
 
 
 def test_operator_grant_command_is_recorded_with_reason(database_url: str) -> None:
-    make_user(database_url, email="vip@example.com")
+    make_user(email="vip@example.com")
     assert (
         cli(["credits", "grant", "VIP@example.com", "25", "--reason", "Goodwill", "--key", "t1"])
         == 0

@@ -7,14 +7,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from adremix.db import engine_for, session_scope
-from adremix.services import ledger
-from tests.conftest import make_user
+from adremix.services import credits as ledger
+from tests.factories import make_user
 from tests.ledger_race import spend_concurrently
 
 
 def _race(url: str) -> None:
     engine = engine_for(url)
-    user_id = make_user(url, email="racer@example.com")
+    user_id = make_user(email="racer@example.com")
     with session_scope(engine) as session:
         ledger.grant(
             session=session, user_id=user_id, amount=50, kind="purchase", idempotency_key="fund"
@@ -40,7 +40,7 @@ def test_parallel_spends_never_overdraw_on_postgresql(postgres_url: str) -> None
 @pytest.mark.postgres
 def test_parallel_grants_with_one_key_apply_once_on_postgresql(postgres_url: str) -> None:
     engine = engine_for(postgres_url)
-    user_id = make_user(postgres_url, email="dup@example.com")
+    user_id = make_user(email="dup@example.com")
 
     def grant(_: int) -> bool:
         with session_scope(engine) as session:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adremix.services.navigation import DEFAULT_AFTER_SIGN_IN, safe_next_path
+from adremix.services.accounts import DEFAULT_AFTER_SIGN_IN, safe_next_path
 
 
 def test_the_default_destination_is_the_dashboard() -> None:

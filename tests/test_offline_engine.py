@@ -10,8 +10,9 @@ import time
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
-from adremix.services.images import open_untrusted
-from adremix.services.offline_engine import (
+from adremix.services.generation import PLACEMENTS, STYLES, RemixOptions
+from adremix.services.generation.images import open_untrusted
+from adremix.services.generation.offline_engine import (
     OfflineEngine,
     apply_grade,
     brand_colour,
@@ -19,7 +20,6 @@ from adremix.services.offline_engine import (
     remix,
     subject_focus,
 )
-from adremix.services.templates import PLACEMENTS, TEMPLATES, RemixOptions
 
 BACKDROP = (235, 230, 220)
 PRODUCT = (200, 40, 60)
@@ -103,9 +103,7 @@ def test_templates_grade_colours_differently() -> None:
     dark = mean_colour(remix(product_ad(), options(template="luxury"), 0))
     assert sum(dark) < sum(warm) - 60  # luxury is a dark grade, festive a warm bright one
     assert warm[0] > warm[2] + 20  # festive leans warm: more red than blue
-    means = {
-        code: mean_colour(remix(product_ad(), options(template=code), 0)) for code in TEMPLATES
-    }
+    means = {code: mean_colour(remix(product_ad(), options(template=code), 0)) for code in STYLES}
     for (a, mean_a), (b, mean_b) in itertools.combinations(means.items(), 2):
         distance = sum(abs(x - y) for x, y in zip(mean_a, mean_b, strict=True))
         assert distance > 10, f"{a} and {b} look alike"
@@ -114,7 +112,7 @@ def test_templates_grade_colours_differently() -> None:
 def test_without_text_the_remix_is_the_fitted_graded_image() -> None:
     source = product_ad()
     request = options(template="bold_sale", placement="portrait")
-    expected = apply_grade(fit_to_canvas(source, request.pixels), TEMPLATES["bold_sale"])
+    expected = apply_grade(fit_to_canvas(source, request.pixels), STYLES["bold_sale"])
     assert as_png(remix(source, request, 0)) == as_png(expected)
 
 

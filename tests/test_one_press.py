@@ -11,16 +11,15 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from adremix.db import session_scope
+from adremix.enums import CreditKind
 from adremix.models import CreditTransaction, Generation, PaymentOrder
 from adremix.services import generation as generations
 from adremix.services import payments
+from adremix.services.generation import RemixOptions
 from adremix.services.storage import LocalStorage
-from adremix.services.templates import RemixOptions
 from adremix.settings import get_settings
-from tests.conftest import make_user
+from tests.factories import balance, buy, confirm, funded_user, jpeg, make_user
 from tests.fakes.razorpay_api import FakeRazorpay
-from tests.test_generation import balance, funded_user, jpeg
-from tests.test_payments import buy, confirm
 
 PRESSES = 20
 
@@ -50,7 +49,7 @@ def reserves(generation_id: int) -> int:
             select(func.count())
             .select_from(CreditTransaction)
             .where(
-                CreditTransaction.kind == "generation",
+                CreditTransaction.kind == CreditKind.GENERATION,
                 CreditTransaction.reference == str(generation_id),
             )
         ).one()
@@ -67,9 +66,9 @@ def generation_rows(user_id: int) -> int:
 def test_twenty_concurrent_starts_with_one_key_make_one_job_and_one_reserve(
     database: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    url = request.getfixturevalue("database_url" if database == "sqlite" else "postgres_url")
+    request.getfixturevalue("database_url" if database == "sqlite" else "postgres_url")
     storage = LocalStorage(tmp_path / "files")
-    user_id = funded_user(url, 10)
+    user_id = funded_user(10)
     source = generations.ingest_source(user_id=user_id, data=jpeg(), storage=storage)
 
     ids = start_concurrently(user_id, source.sha256, key="intent-1")
@@ -82,7 +81,7 @@ def test_twenty_concurrent_starts_with_one_key_make_one_job_and_one_reserve(
 
 def test_a_new_key_for_the_same_options_is_a_new_job(database_url: str, tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path / "files")
-    user_id = funded_user(database_url, 10)
+    user_id = funded_user(10)
     source = generations.ingest_source(user_id=user_id, data=jpeg(), storage=storage)
 
     first = start_concurrently(user_id, source.sha256, key="intent-1")
@@ -100,11 +99,11 @@ def test_a_new_key_for_the_same_options_is_a_new_job(database_url: str, tmp_path
 def test_twenty_rapid_buy_presses_make_one_razorpay_order(
     database: str, razorpay: FakeRazorpay, request: pytest.FixtureRequest
 ) -> None:
-    url = request.getfixturevalue("database_url" if database == "sqlite" else "postgres_url")
-    user_id = make_user(url)
+    request.getfixturevalue("database_url" if database == "sqlite" else "postgres_url")
+    user_id = make_user()
 
     with ThreadPoolExecutor(max_workers=PRESSES) as pool:
-        checkouts = list(pool.map(lambda _: buy(user_id), range(PRESSES)))
+        checkouts = list(pool.map(lambda _: buy(user_id, "growth"), range(PRESSES)))
 
     assert len(razorpay.orders) == 1
     assert {c.provider_order_id for c in checkouts} == set(razorpay.orders)
@@ -112,7 +111,7 @@ def test_twenty_rapid_buy_presses_make_one_razorpay_order(
 
 
 def test_each_pack_has_its_own_open_order(razorpay: FakeRazorpay, database_url: str) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     growth, starter = buy(user_id, "growth"), buy(user_id, "starter")
     assert growth.provider_order_id != starter.provider_order_id
     assert buy(user_id, "growth") == growth
@@ -121,8 +120,8 @@ def test_each_pack_has_its_own_open_order(razorpay: FakeRazorpay, database_url: 
 def test_an_order_older_than_the_reuse_window_is_not_reused(
     razorpay: FakeRazorpay, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
-    first = buy(user_id)
+    user_id = make_user()
+    first = buy(user_id, "growth")
     window = get_settings().checkout_reuse_minutes
     with session_scope() as session:
         order = session.exec(
@@ -131,26 +130,26 @@ def test_an_order_older_than_the_reuse_window_is_not_reused(
         order.created_at = order.created_at - timedelta(minutes=window + 1)
         session.add(order)
 
-    second = buy(user_id)
+    second = buy(user_id, "growth")
 
     assert second.provider_order_id != first.provider_order_id
     assert len(razorpay.orders) == 2
 
 
 def test_a_failed_order_is_not_reused(razorpay: FakeRazorpay, database_url: str) -> None:
-    user_id = make_user(database_url)
-    first = buy(user_id)
+    user_id = make_user()
+    first = buy(user_id, "growth")
     payments.record_checkout_failure(
         user_id=user_id, provider_order_id=first.provider_order_id, reason="Card declined"
     )
-    assert buy(user_id).provider_order_id != first.provider_order_id
+    assert buy(user_id, "growth").provider_order_id != first.provider_order_id
 
 
 def test_a_paid_pack_can_be_bought_again(razorpay: FakeRazorpay, database_url: str) -> None:
-    user_id = make_user(database_url)
-    first = buy(user_id)
+    user_id = make_user()
+    first = buy(user_id, "growth")
     confirm(user_id, razorpay.checkout_payment(first.provider_order_id, status="captured"))
-    assert buy(user_id).provider_order_id != first.provider_order_id
+    assert buy(user_id, "growth").provider_order_id != first.provider_order_id
 
 
 def test_too_many_open_checkouts_get_a_clear_message(
@@ -158,7 +157,7 @@ def test_too_many_open_checkouts_get_a_clear_message(
 ) -> None:
     monkeypatch.setenv("ADREMIX_MAX_OPEN_CHECKOUTS", "2")
     get_settings.cache_clear()
-    user_id = make_user(database_url)
+    user_id = make_user()
     buy(user_id, "starter")
     buy(user_id, "growth")
 
@@ -171,9 +170,9 @@ def test_too_many_open_checkouts_get_a_clear_message(
 def test_razorpay_down_leaves_no_open_order_behind(
     razorpay: FakeRazorpay, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     razorpay.fail_next(500)
-    with pytest.raises(payments.ProviderUnavailable):
-        buy(user_id)
-    checkout = buy(user_id)  # the next press creates a fresh order
+    with pytest.raises(payments.PaymentsUnavailable):
+        buy(user_id, "growth")
+    checkout = buy(user_id, "growth")  # the next press creates a fresh order
     assert checkout.provider_order_id in razorpay.orders

@@ -12,16 +12,17 @@ import openai
 import pytest
 from PIL import Image
 
-from adremix.services.image_providers import (
+from adremix.services.generation import (
     OpenAIImageProvider,
     ProviderBadOutput,
     ProviderQuotaExhausted,
     ProviderRefused,
     ProviderTimedOut,
     ProviderUnavailable,
+    RemixOptions,
+    build_prompt,
 )
-from adremix.services.images import open_untrusted
-from adremix.services.templates import RemixOptions, build_prompt
+from adremix.services.generation.images import open_untrusted
 from tests.fakes.openai_images import API_KEY, FakeOpenAIImages
 
 PORTRAIT = RemixOptions(instructions="Festive look", placement="portrait", quality="high")
@@ -196,7 +197,7 @@ def test_insufficient_quota_is_its_own_error_never_retried_and_logged_for_operat
     with caplog.at_level("ERROR"), pytest.raises(ProviderQuotaExhausted) as raised:
         generate(openai_images)
     assert statuses(openai_images) == [429]
-    assert raised.value.kind == "quota_exhausted"
+    assert raised.value.code == "quota_exhausted"
     assert "temporarily unavailable" in str(raised.value)
     (record,) = [r for r in caplog.records if r.levelname == "ERROR"]
     assert "insufficient_quota" in record.getMessage() and "req_" in record.getMessage()

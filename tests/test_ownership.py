@@ -7,7 +7,6 @@ import asyncio
 import io
 import json
 import zipfile
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -15,17 +14,15 @@ from starlette.testclient import TestClient
 
 from adremix.api import build_api_app
 from adremix.db import session_scope
+from adremix.enums import CreditKind, ImageKind
 from adremix.models import Generation, User
+from adremix.services import credits, library
 from adremix.services import generation as generations
-from adremix.services import ledger, library
-from adremix.services.account import export_archive
-from adremix.services.auth_sessions import SESSION_COOKIE, start_session
-from adremix.services.history import HistoryFilter, query_history
-from adremix.services.offline_engine import OfflineEngine
+from adremix.services.accounts import SESSION_COOKIE, export_archive, start_session
+from adremix.services.generation import OfflineEngine, RemixOptions
+from adremix.services.library import HistoryFilter, query_history
 from adremix.services.storage import LocalStorage
-from adremix.services.templates import RemixOptions
 from adremix.settings import get_settings
-from tests.conftest import use_database
 
 
 def png(color: tuple[int, int, int]) -> bytes:
@@ -42,11 +39,11 @@ class Person:
             session.flush()
             assert user.id is not None
             self.id = user.id
-            ledger.grant(
+            credits.grant(
                 session=session,
                 user_id=user.id,
                 amount=5,
-                kind="purchase",
+                kind=CreditKind.PURCHASE,
                 idempotency_key=f"fund:{email}",
             )
             self.token = start_session(session=session, user=user, days=1)
@@ -67,19 +64,11 @@ class Person:
         )
         self.generation_id = started.generation_id
         self.result = result.delivered[0]
-        with session_scope() as session:
-            self.collection_id = (
-                library.create_collection(session=session, user_id=self.id, name="Mine").id or 0
-            )
+        self.collection_id = library.create_collection(user_id=self.id, name="Mine")
 
 
 @pytest.fixture
-def two_people(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> tuple[Person, Person, LocalStorage]:
-    storage_dir = tmp_path / "files"
-    use_database(monkeypatch, database_url, ADREMIX_STORAGE_DIR=str(storage_dir))
-    storage = LocalStorage(storage_dir)
+def two_people(storage: LocalStorage) -> tuple[Person, Person, LocalStorage]:
     # Different images, so neither result is shared by content hash.
     alice = Person("alice@example.com", (10, 120, 200), storage)
     bob = Person("bob@example.com", (220, 90, 30), storage)
@@ -131,7 +120,7 @@ def test_placement_exports_have_the_standard_sizes(
 def test_history_and_library_actions_never_reach_the_other_user(
     two_people: tuple[Person, Person, LocalStorage],
 ) -> None:
-    alice, bob, storage = two_people
+    alice, bob, _ = two_people
     with session_scope() as session:
         page = query_history(
             session=session,
@@ -141,40 +130,27 @@ def test_history_and_library_actions_never_reach_the_other_user(
         assert page.items == []
         mine = query_history(session=session, user_id=bob.id, filters=HistoryFilter(search="alice"))
         assert mine.items == []
-        assert (
-            library.set_favourite(
-                session=session, user_id=bob.id, generation_ids=[alice.generation_id], value=True
-            )
-            == 0
+    assert (
+        library.set_favourite(user_id=bob.id, generation_ids=[alice.generation_id], value=True) == 0
+    )
+    assert library.delete_generations(user_id=bob.id, generation_ids=[alice.generation_id]) == 0
+    with pytest.raises(library.LibraryError):
+        library.add_to_collection(
+            user_id=bob.id, collection_id=alice.collection_id, generation_ids=[bob.generation_id]
         )
-        assert (
-            library.delete_generations(
-                session=session,
-                user_id=bob.id,
-                generation_ids=[alice.generation_id],
-                storage=storage,
-            )
-            == 0
+    assert (
+        library.add_to_collection(
+            user_id=bob.id, collection_id=bob.collection_id, generation_ids=[alice.generation_id]
         )
-        with pytest.raises(library.LibraryError):
-            library.add_to_collection(
-                session=session,
-                user_id=bob.id,
-                collection_id=alice.collection_id,
-                generation_ids=[bob.generation_id],
-            )
-        assert (
-            library.add_to_collection(
-                session=session,
-                user_id=bob.id,
-                collection_id=bob.collection_id,
-                generation_ids=[alice.generation_id],
-            )
-            == 0
+        == 0
+    )
+    with pytest.raises(library.LibraryError):
+        library.save_generation_as_template(
+            user_id=bob.id, generation_id=alice.generation_id, name="Stolen"
         )
+    with session_scope() as session:
         alices = session.get(Generation, alice.generation_id)
         assert alices is not None and not alices.is_favourite and alices.deleted_at is None
-    assert generations.generation_for(user_id=bob.id, generation_id=alice.generation_id) is None
 
 
 def test_export_contains_only_the_exporters_data(
@@ -190,8 +166,7 @@ def test_export_contains_only_the_exporters_data(
     assert not any(alice.result in name or alice.source in name for name in names)
     assert "alice" not in json.dumps(document)
     assert client_for(None).get("/api/account/export.zip").status_code == 404
-    with session_scope() as session:
-        direct = export_archive(session=session, user_id=alice.id, storage=storage)
+    direct = export_archive(user_id=alice.id, storage=storage)
     assert bob.result.encode() not in direct
 
 
@@ -199,19 +174,12 @@ def test_deleting_a_generation_removes_its_images_but_keeps_the_ledger(
     two_people: tuple[Person, Person, LocalStorage],
 ) -> None:
     alice, _, storage = two_people
-    with session_scope() as session:
-        assert (
-            library.delete_generations(
-                session=session,
-                user_id=alice.id,
-                generation_ids=[alice.generation_id],
-                storage=storage,
-            )
-            == 1
-        )
-    assert not storage.exists("result", alice.result)
+    assert library.delete_generations(user_id=alice.id, generation_ids=[alice.generation_id]) == 1
+    assert not storage.exists(ImageKind.RESULT, alice.result)
+    assert not storage.exists(ImageKind.THUMB, alice.result)
+    assert storage.exists(ImageKind.SOURCE, alice.source)  # "Remix this" still has it
     assert client_for(alice).get(f"/files/result/{alice.result}").status_code == 404
+    statement = credits.statement_page(user_id=alice.id, page=0, page_size=10)
+    assert CreditKind.GENERATION in [line.kind for line in statement.lines]
     with session_scope() as session:
-        kinds = [e.kind for e in ledger.list_entries(session=session, user_id=alice.id, limit=10)]
-        assert "generation" in kinds
-        assert ledger.find_mismatches(session=session) == []
+        assert credits.find_mismatches(session=session) == []

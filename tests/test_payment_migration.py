@@ -18,9 +18,9 @@ from sqlmodel import select
 from adremix.__main__ import main as cli
 from adremix.db import engine_for, session_scope
 from adremix.models import Payment, PaymentOrder, PaymentRefund
-from adremix.services import ledger, payments
+from adremix.services import credits, payments
 from adremix.settings import get_settings
-from tests.conftest import use_database
+from tests.conftest import configure_app
 from tests.test_migrations import alembic_config
 
 SECRET = "whsec_migration"
@@ -112,7 +112,7 @@ def legacy_url(
         server = request.getfixturevalue("postgres_server")
         url = server.create_database("t_legacy_" + uuid.uuid4().hex[:12])
     command.upgrade(alembic_config(url), "0004")
-    use_database(monkeypatch, url, RAZORPAY_WEBHOOK_SECRET=SECRET)
+    configure_app(monkeypatch, DATABASE_URL=url, RAZORPAY_WEBHOOK_SECRET=SECRET)
     yield url
     get_settings.cache_clear()
     engine_for(url).dispose()
@@ -185,7 +185,7 @@ def test_existing_orders_become_payments_and_the_ledger_still_verifies(legacy_ur
     assert statuses[review] == "review"
     with session_scope(engine_for(legacy_url)) as session:
         refund_ids = sorted(session.exec(select(PaymentRefund.provider_refund_id)).all())
-        assert ledger.get_balance(session=session, user_id=uid) == before
+        assert credits.get_balance(session=session, user_id=uid) == before
     assert refund_ids == ["legacy:" + spent, "rfnd_B", "rfnd_C"]
     assert cli(["ledger", "verify"]) == 0
     assert [o.receipt_number for o in payments.pending_orders(user_id=uid)] == [pending]

@@ -8,11 +8,10 @@ import io
 import pytest
 
 from adremix.db import session_scope
-from adremix.services import ledger
-from adremix.services.ledger_export import ledger_csv
-from adremix.services.pricing import find_package, format_inr, gst_breakup, offers
+from adremix.services import credits
+from adremix.services.credits import find_package, format_inr, gst_breakup, ledger_csv, offers
 from adremix.settings import DEFAULT_PACKAGES, Settings
-from tests.conftest import make_user
+from tests.factories import make_user
 
 
 @pytest.mark.parametrize(
@@ -66,9 +65,9 @@ def test_packages_come_from_configuration(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_ledger_csv_lists_every_entry_in_order(database_url: str) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     with session_scope() as session:
-        ledger.grant(
+        credits.grant(
             session=session,
             user_id=user_id,
             amount=10,
@@ -76,7 +75,9 @@ def test_ledger_csv_lists_every_entry_in_order(database_url: str) -> None:
             idempotency_key="p",
             reference="AR-1",
         )
-        ledger.spend(session=session, user_id=user_id, amount=2, idempotency_key="g", reference="7")
+        credits.spend(
+            session=session, user_id=user_id, amount=2, idempotency_key="g", reference="7"
+        )
     rows = list(csv.DictReader(io.StringIO(ledger_csv(user_id=user_id))))
     assert [(r["kind"], r["amount"], r["balance_after"], r["reference"]) for r in rows] == [
         ("purchase", "10", "10", "AR-1"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adremix.services.templates import TEMPLATES, RemixOptions, build_prompt
+from adremix.services.generation import STYLES, RemixOptions, build_prompt
 
 
 def test_prompt_carries_instructions_style_layout_and_text_rules() -> None:
@@ -17,7 +17,7 @@ def test_prompt_carries_instructions_style_layout_and_text_rules() -> None:
     ).validated()
     prompt = build_prompt(options)
     assert "Make it about the monsoon sale" in prompt
-    assert TEMPLATES["bold_sale"].prompt in prompt
+    assert STYLES["bold_sale"].prompt in prompt
     assert "tall portrait composition (1024x1536)" in prompt
     assert '"Monsoon Sale"' in prompt and '"Shop now"' in prompt
     assert "#ff6600" in prompt
@@ -32,5 +32,5 @@ def test_prompt_without_text_forbids_new_text() -> None:
 
 
 def test_every_template_has_a_distinct_prompt_fragment() -> None:
-    fragments = [t.prompt for t in TEMPLATES.values()]
+    fragments = [t.prompt for t in STYLES.values()]
     assert len(set(fragments)) == len(fragments) == 5

@@ -12,12 +12,12 @@ from starlette.testclient import TestClient
 from adremix.api import build_api_app
 from adremix.db import session_scope
 from adremix.models import CreditTransaction, Payment, PaymentOrder, WebhookEvent
-from adremix.services import ledger, payments
-from adremix.services.payment_gateways import gateway_for
+from adremix.services import credits, payments
+from adremix.services.payments import gateway_for
 from adremix.settings import get_settings
-from tests.conftest import make_user
+from tests.factories import balance, make_user
 from tests.fakes.razorpay_api import FakeRazorpay, webhook_body
-from tests.razorpay_helpers import balance, signature
+from tests.razorpay_steps import signature
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def paid_order(razorpay: FakeRazorpay, user_id: int) -> tuple[payments.Checkout,
 def test_captured_payment_webhook_grants_credits_when_the_browser_never_returned(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     _, handler = paid_order(razorpay, user_id)
     body, event_id = webhook_body(
         "payment.captured", payment=razorpay.payment(handler["razorpay_payment_id"])
@@ -75,7 +75,7 @@ def test_captured_payment_webhook_grants_credits_when_the_browser_never_returned
 def test_the_same_event_posted_fifty_times_credits_once(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     _, handler = paid_order(razorpay, user_id)
     body, event_id = webhook_body(
         "payment.captured", payment=razorpay.payment(handler["razorpay_payment_id"])
@@ -91,7 +91,7 @@ def test_the_same_event_posted_fifty_times_credits_once(
 def test_order_paid_and_payment_captured_for_one_payment_credit_once(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     checkout, handler = paid_order(razorpay, user_id)
     payment = razorpay.payment(handler["razorpay_payment_id"])
     order = razorpay.order(checkout.provider_order_id)
@@ -139,18 +139,18 @@ def race_browser_and_webhook(client: TestClient, razorpay: FakeRazorpay, user_id
 def test_success_handler_and_webhook_racing_credit_once(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     for round_ in range(8):
         race_browser_and_webhook(client, razorpay, user_id)
         assert balance(user_id) == 10 * (round_ + 1)
     with session_scope() as session:
-        assert ledger.find_mismatches(session=session) == []
+        assert credits.find_mismatches(session=session) == []
 
 
 def test_tampered_body_is_refused_and_changes_nothing(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     _, handler = paid_order(razorpay, user_id)
     body, event_id = webhook_body(
         "payment.captured", payment=razorpay.payment(handler["razorpay_payment_id"])
@@ -164,7 +164,7 @@ def test_tampered_body_is_refused_and_changes_nothing(
 def test_wrong_secret_or_missing_signature_is_refused(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     _, handler = paid_order(razorpay, user_id)
     body, event_id = webhook_body(
         "payment.captured", payment=razorpay.payment(handler["razorpay_payment_id"])
@@ -191,7 +191,7 @@ def test_unknown_event_is_acknowledged_and_ignored(
 def test_payment_failed_records_the_reason(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     checkout = new_order(user_id)
     handler = razorpay.checkout_payment(
         checkout.provider_order_id, status="failed", error_description="Bank declined"
@@ -209,7 +209,7 @@ def test_payment_failed_records_the_reason(
 def test_processed_refund_takes_the_credits_back_once(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     _, handler = paid_order(razorpay, user_id)
     payment = razorpay.payment(handler["razorpay_payment_id"])
     body, event_id = webhook_body("payment.captured", payment=payment)
@@ -234,7 +234,7 @@ def test_processed_refund_takes_the_credits_back_once(
 def test_a_late_failure_of_an_earlier_attempt_does_not_fail_a_pending_success(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     checkout = new_order(user_id)
     settings = get_settings()
     failed = razorpay.checkout_payment(checkout.provider_order_id, status="failed")

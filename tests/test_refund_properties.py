@@ -18,18 +18,11 @@ from adremix.__main__ import main as cli
 from adremix.api import build_api_app
 from adremix.db import session_scope
 from adremix.models import Payment, PaymentOrder
-from adremix.services import ledger
+from adremix.services import credits
 from adremix.settings import DEFAULT_PACKAGES, get_settings
-from tests.conftest import make_user
+from tests.factories import balance, buy, confirm, give_credits, make_user
 from tests.fakes.razorpay_api import FakeRazorpay, webhook_body
-from tests.razorpay_helpers import (
-    balance,
-    buy,
-    confirm,
-    give_credits,
-    post_webhook,
-    send_captured_event,
-)
+from tests.razorpay_steps import post_webhook, send_captured_event
 
 PACKS = {p.code: p for p in DEFAULT_PACKAGES}
 BONUS = 5
@@ -109,7 +102,7 @@ def play(razorpay: FakeRazorpay, client: TestClient, story: Story, action: tuple
         take = min(action[1], balance(story.user_id))
         if take:
             with session_scope() as session:
-                ledger.spend(
+                credits.spend(
                     session=session,
                     user_id=story.user_id,
                     amount=take,
@@ -150,7 +143,7 @@ def client(razorpay: FakeRazorpay) -> TestClient:
 def test_clawbacks_follow_the_rule_whatever_happens(
     razorpay: FakeRazorpay, client: TestClient, database_url: str, actions: list[tuple]
 ) -> None:
-    story = Story(user_id=make_user(database_url, email=f"p{next(users)}@example.com"))
+    story = Story(user_id=make_user(email=f"p{next(users)}@example.com"))
     give_credits(story.user_id, BONUS)
     for action in actions:
         play(razorpay, client, story, action)

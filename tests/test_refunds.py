@@ -13,22 +13,17 @@ from adremix.__main__ import main as cli
 from adremix.api import build_api_app
 from adremix.db import session_scope
 from adremix.models import CreditTransaction, Payment, PaymentOrder, PaymentRefund
-from adremix.services import payments, refunds
-from adremix.services.payment_gateways import gateway_for
+from adremix.services import payments
+from adremix.services.payments import gateway_for
 from adremix.settings import get_settings
 from adremix.state.credits import _payment_row as credits_page_row
-from tests.conftest import make_user
+from tests.factories import balance, buy, confirm, give_credits, make_user, spend_credits
 from tests.fakes.razorpay_api import FakeRazorpay, webhook_body
-from tests.razorpay_helpers import (
-    balance,
-    buy,
-    confirm,
-    give_credits,
+from tests.razorpay_steps import (
     post_webhook,
     send_captured_event,
     send_refund_event,
     signature,
-    spend_credits,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "razorpay"
@@ -75,7 +70,7 @@ def paid_order(razorpay: FakeRazorpay, user_id: int) -> tuple[payments.Checkout,
 def test_auto_refund_of_a_payment_left_pending_takes_no_credits(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     give_credits(user_id, 3)
     checkout = buy(user_id)
     paid = razorpay.checkout_payment(checkout.provider_order_id)  # authorised only
@@ -107,7 +102,7 @@ def test_auto_refund_of_a_payment_left_pending_takes_no_credits(
 def test_refund_of_an_order_in_review_takes_no_credits(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     give_credits(user_id, 3)
     checkout = buy(user_id)
     paid = razorpay.checkout_payment(checkout.provider_order_id, status="captured", amount=9_900)
@@ -129,7 +124,7 @@ def test_refund_of_an_order_in_review_takes_no_credits(
 def test_three_partial_refunds_take_back_exactly_the_pack(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     give_credits(user_id, 3)
     checkout = buy(user_id)  # 10 credits for 19,900 paise
     paid = razorpay.checkout_payment(checkout.provider_order_id, status="captured")
@@ -155,7 +150,7 @@ def test_three_partial_refunds_take_back_exactly_the_pack(
 def test_a_second_captured_payment_is_refunded_in_full_and_grants_nothing(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     checkout = buy(user_id)
     first = razorpay.checkout_payment(checkout.provider_order_id, status="failed")
     second = razorpay.checkout_payment(checkout.provider_order_id, status="captured")
@@ -199,7 +194,7 @@ def test_a_second_captured_payment_is_refunded_in_full_and_grants_nothing(
 def test_a_clawback_larger_than_the_balance_stops_at_zero(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     checkout = buy(user_id)
     paid = razorpay.checkout_payment(checkout.provider_order_id, status="captured")
     confirm(user_id, paid)
@@ -237,7 +232,7 @@ def test_the_clawback_rule_rounds_the_running_total_down(
     granted: int, refunded: int, amount: int, owed: int
 ) -> None:
     assert (
-        refunds.credits_to_claw(
+        payments.credits_to_claw(
             credits_granted=granted, refunded_paise=refunded, amount_paise=amount
         )
         == owed
@@ -247,7 +242,7 @@ def test_the_clawback_rule_rounds_the_running_total_down(
 def test_a_pending_refund_takes_credits_only_once_processed(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     checkout, payment_id = paid_order(razorpay, user_id)
     pending = razorpay.dashboard_refund(payment_id, 9_950, status="pending")
     assert send_refund_event(client, razorpay, pending, "refund.created") == "refund_pending"
@@ -277,7 +272,7 @@ def test_a_pending_refund_takes_credits_only_once_processed(
 def test_a_refund_heard_of_before_its_capture_grants_then_takes_back(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     give_credits(user_id, 3)
     checkout = buy(user_id)
     paid = razorpay.checkout_payment(checkout.provider_order_id, status="captured")
@@ -296,7 +291,7 @@ def test_a_refund_heard_of_before_its_capture_grants_then_takes_back(
 def test_razorpays_published_refund_sample_is_settled(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     checkout, payment_id = paid_order(razorpay, user_id)
     event = json.loads((FIXTURES / "refund_processed_webhook.json").read_text())
     refund = event["payload"]["refund"]["entity"]
@@ -314,7 +309,7 @@ def test_razorpays_published_refund_sample_is_settled(
 def test_the_fake_refund_has_the_fields_of_razorpays_own_mock(
     razorpay: FakeRazorpay, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     _, payment_id = paid_order(razorpay, user_id)
     published = json.loads((FIXTURES / "fake_refund.json").read_text())
     ours = razorpay.dashboard_refund(payment_id, 500)
@@ -340,7 +335,7 @@ def test_refunds_of_unknown_payments_are_acknowledged_and_change_nothing(
 def test_razorpay_down_while_refunding_a_duplicate_asks_for_redelivery(
     razorpay: FakeRazorpay, client: TestClient, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     checkout = buy(user_id)
     first = razorpay.checkout_payment(checkout.provider_order_id, status="failed")
     confirm(user_id, razorpay.checkout_payment(checkout.provider_order_id, status="captured"))
@@ -364,7 +359,7 @@ def test_razorpay_down_while_refunding_a_duplicate_asks_for_redelivery(
 def test_a_duplicate_the_browser_reports_is_refunded_or_released_never_credited(
     razorpay: FakeRazorpay, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     checkout = buy(user_id)
     attempts = [
         razorpay.checkout_payment(checkout.provider_order_id, status="failed") for _ in range(2)
@@ -393,7 +388,7 @@ def test_a_duplicate_the_browser_reports_is_refunded_or_released_never_credited(
 def test_refund_requests_are_idempotent_on_their_key(
     razorpay: FakeRazorpay, database_url: str
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     _, payment_id = paid_order(razorpay, user_id)
     gateway = gateway_for(get_settings())
     first = gateway.refund(
@@ -408,7 +403,7 @@ def test_refund_requests_are_idempotent_on_their_key(
 
 
 def test_the_offline_test_checkout_refunds_idempotently(database_url: str) -> None:
-    from adremix.services.payment_gateways import TestCheckoutGateway
+    from adremix.services.payments import TestCheckoutGateway
 
     gateway = TestCheckoutGateway(signing_key="k")
     order_id = gateway.create_order(amount_paise=19_900, receipt="r", notes={})
@@ -426,7 +421,7 @@ def test_the_offline_test_checkout_refunds_idempotently(database_url: str) -> No
 def test_ledger_verify_reports_broken_refund_invariants(
     razorpay: FakeRazorpay, client: TestClient, database_url: str, capsys: pytest.CaptureFixture
 ) -> None:
-    user_id = make_user(database_url)
+    user_id = make_user()
     checkout, payment_id = paid_order(razorpay, user_id)
     send_refund_event(client, razorpay, razorpay.dashboard_refund(payment_id, 9_950))
     assert verify() == 0

@@ -32,6 +32,8 @@ def seed(app: RunningApp, email: str, rows: list[tuple[str, str]]) -> None:
                     instructions=instructions,
                     template=template,
                     placement="square",
+                    quality="medium",
+                    variations=1,
                     source_image_hash="0" * 64,
                     provider="offline",
                     cache_key=f"seed{n}",
