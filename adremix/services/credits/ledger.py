@@ -15,11 +15,15 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from adremix.enums import CreditKind
 from adremix.models import CreditTransaction, User
+from adremix.services.errors import UserFacingError
 
 
-class InsufficientCredits(Exception):
+class InsufficientCredits(UserFacingError):
     """A spend larger than the balance."""
+
+    code = "insufficient_credits"
 
     def __init__(self, *, needed: int, available: int) -> None:
         super().__init__(f"Needs {needed} credit(s); {available} available.")
@@ -151,7 +155,7 @@ def spend(
     amount: int,
     idempotency_key: str,
     reference: str | None = None,
-    kind: str = "generation",
+    kind: str = CreditKind.GENERATION,
     reason: str | None = None,
 ) -> Entry:
     """Take credits; raises InsufficientCredits rather than go below zero."""
@@ -182,7 +186,7 @@ def refund(
         session=session,
         user_id=user_id,
         amount=amount,
-        kind="generation_refund",
+        kind=CreditKind.GENERATION_REFUND,
         idempotency_key=idempotency_key,
         reference=reference,
         reason=reason,
@@ -239,7 +243,7 @@ def grant_signup_bonus(*, session: Session, user_id: int, amount: int) -> Entry 
         session=session,
         user_id=user_id,
         amount=amount,
-        kind="signup_bonus",
+        kind=CreditKind.SIGNUP_BONUS,
         idempotency_key=f"signup_bonus:{user_id}",
         reason="Welcome credits",
     )
@@ -262,7 +266,7 @@ def adjust_by_admin(
         session,
         user_id=user.id,
         amount=amount,
-        kind="admin_adjustment",
+        kind=CreditKind.ADMIN_ADJUSTMENT,
         idempotency_key=idempotency_key,
         reference=None,
         reason=reason.strip(),
