@@ -17,16 +17,18 @@ run: $(BIN)/.deps $(BUN)
 	$(BIN)/alembic upgrade head
 	$(BIN)/reflex run --env prod --single-port --backend-port $(PORT) --frontend-port $(PORT)
 
-test: $(BIN)/.test-deps $(BUN) system-packages
-	$(BIN)/ruff check .
+test: lint $(BUN) system-packages
 	$(BIN)/python -m pytest
 
+# Style, formatting, the layers and package borders (pyproject.toml), and dead code.
 lint: $(BIN)/.test-deps
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check adremix tests
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/vulture
 
 format: $(BIN)/.test-deps
-	$(BIN)/ruff format adremix tests bench
+	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 .PHONY: system-packages

@@ -22,9 +22,3 @@ class UserFacingError(Exception):
     @property
     def message(self) -> str:
         return str(self)
-
-
-class NotFound(UserFacingError):
-    """The row does not exist, or is not the user's (the two are never told apart)."""
-
-    code = "not_found"

@@ -44,8 +44,12 @@ def request_id(state: rx.State) -> str:
 
 
 def error_toast(state: rx.State, exc: BaseException) -> rx.event.EventSpec:
-    """The toast for an error that reached an event handler."""
-    message = user_message(exc, request_id=request_id(state))
+    """The toast for an error that reached one of `state`'s event handlers."""
+    return toast_for(exc, request_id=request_id(state))
+
+
+def toast_for(exc: BaseException, *, request_id: str = "") -> rx.event.EventSpec:
+    message = user_message(exc, request_id=request_id)
     if isinstance(exc, DuplicatePayment):
         # Not the buyer's mistake: the order was paid already and this payment is undone.
         return rx.toast.warning(message, duration=12_000)
