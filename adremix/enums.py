@@ -91,6 +91,15 @@ class CheckoutMode(StrEnum):
     TEST = "test"
 
 
+class CheckoutResult(StrEnum):
+    """How Razorpay's checkout dialog ended, as the page's script reports it."""
+
+    SUCCESS = "success"
+    FAILED = "failed"
+    DISMISSED = "dismissed"
+    UNAVAILABLE = "unavailable"  # checkout.js could not be loaded
+
+
 class PaymentOutcome(StrEnum):
     """What handling a payment or webhook event did; webhooks answer it as `status`."""
 

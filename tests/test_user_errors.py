@@ -7,6 +7,7 @@ import importlib
 import inspect
 import logging
 import pkgutil
+import re
 
 import pytest
 
@@ -50,11 +51,12 @@ def test_every_service_error_a_user_can_meet_is_a_user_facing_error() -> None:
     assert strays == []
 
 
-def test_every_user_facing_error_names_its_own_stable_code() -> None:
-    for error in service_exceptions():
-        if issubclass(error, UserFacingError):
-            assert "code" in vars(error), f"{error.__name__} needs its own code"
-            assert error.code and error.code.islower(), error.__name__
+def test_every_user_facing_error_has_its_own_stable_code() -> None:
+    codes = [e.code for e in service_exceptions() if issubclass(e, UserFacingError)]
+    assert all(re.fullmatch(r"[a-z]+(_[a-z]+)*", code) for code in codes), codes
+    assert len(codes) == len(set(codes)), "two errors share a code"
+    assert InsufficientCredits.code == "insufficient_credits"  # derived from the name
+    assert ProviderRefused.code == "refused"  # recorded in usage_event.error_class
 
 
 @pytest.mark.parametrize(

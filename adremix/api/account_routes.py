@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -58,28 +60,32 @@ def account_routes(settings: Settings) -> list[Route]:
             )
         return response
 
-    async def ledger_export(request: Request) -> Response:
-        user = await user_from_request(request)
-        if user is None:
-            return NOT_FOUND
-        text = await run_in_threadpool(lambda: ledger_csv(user_id=user.id))
-        return Response(
-            text,
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="adremix-credits.csv"'},
-        )
+    def download(
+        export: Callable[[int], bytes | str], media_type: str, filename: str
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """A route that sends the signed-in user's own export as an attachment."""
 
-    async def account_export(request: Request) -> Response:
-        user = await user_from_request(request)
-        if user is None:
-            return NOT_FOUND
+        async def route(request: Request) -> Response:
+            user = await user_from_request(request)
+            if user is None:
+                return NOT_FOUND
+            body = await run_in_threadpool(export, user.id)
+            return Response(
+                body,
+                media_type=media_type,
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
 
-        data = await run_in_threadpool(lambda: export_archive(user_id=user.id))
-        return Response(
-            data,
-            media_type="application/zip",
-            headers={"Content-Disposition": 'attachment; filename="adremix-export.zip"'},
-        )
+        return route
+
+    ledger_export = download(
+        lambda user_id: ledger_csv(user_id=user_id),
+        "text/csv; charset=utf-8",
+        "adremix-credits.csv",
+    )
+    account_export = download(
+        lambda user_id: export_archive(user_id=user_id), "application/zip", "adremix-export.zip"
+    )
 
     return [
         Route("/api/account/export.zip", account_export, methods=["GET"]),

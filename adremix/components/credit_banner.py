@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from adremix.enums import CreditStatus
 from adremix.state.session import SessionState
 
 
@@ -9,7 +10,7 @@ def credit_banner() -> rx.Component:
     return rx.match(
         SessionState.credit_status,
         (
-            "empty",
+            CreditStatus.EMPTY,
             rx.callout(
                 rx.hstack(
                     rx.text("You're out of credits. Each generated image uses one."),
@@ -24,7 +25,7 @@ def credit_banner() -> rx.Component:
             ),
         ),
         (
-            "low",
+            CreditStatus.LOW,
             rx.callout(
                 rx.hstack(
                     rx.text(f"Running low: {SessionState.credit_balance} credit(s) left."),

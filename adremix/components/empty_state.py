@@ -2,20 +2,15 @@
 
 import reflex as rx
 
+from adremix.components.accent_icon import accent_icon
+
 
 def empty_state(
     icon: str, title: str, body: str, action: rx.Component | None = None
 ) -> rx.Component:
     return rx.center(
         rx.vstack(
-            rx.center(
-                rx.icon(icon, size=28),
-                width="3.5rem",
-                height="3.5rem",
-                border_radius="999px",
-                background=rx.color("accent", 3),
-                color=rx.color("accent", 11),
-            ),
+            accent_icon(icon, size=28, box="3.5rem", radius="999px"),
             rx.heading(title, size="4"),
             rx.text(body, color_scheme="gray", align="center", max_width="28rem"),
             *([action] if action is not None else []),

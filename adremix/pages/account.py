@@ -1,9 +1,12 @@
 """Account: profile, preferences, templates, sessions, data export and deletion."""
 
+from collections.abc import Callable
+
 import reflex as rx
 
 from adremix.components.shell import protected_page
 from adremix.services.generation import MAX_VARIATIONS, PLACEMENTS, QUALITIES, STYLES
+from adremix.services.library import MAX_LOW_CREDIT_THRESHOLD
 from adremix.state.account import AccountState, SessionRow, TemplateRow
 from adremix.state.session import SessionState
 
@@ -41,6 +44,22 @@ def labelled(label: str, control: rx.Component) -> rx.Component:
     return rx.vstack(rx.text(label, size="2", weight="medium"), control, spacing="1", width="100%")
 
 
+def preference_choice(
+    label: str, name: str, options: list[str], value: rx.Var, on_change: Callable
+) -> rx.Component:
+    """One of the New Ad defaults; `name` is its form field (and, short, its id)."""
+    return labelled(
+        label,
+        rx.select(
+            options,
+            value=value,
+            on_change=on_change,
+            name=name,
+            id="pref-" + name.removeprefix("default_"),
+        ),
+    )
+
+
 def preferences() -> rx.Component:
     return card_section(
         "Preferences",
@@ -48,51 +67,40 @@ def preferences() -> rx.Component:
         rx.form(
             rx.vstack(
                 rx.grid(
-                    labelled(
+                    preference_choice(
                         "Default style",
-                        rx.select(
-                            list(STYLES),
-                            value=AccountState.default_template,
-                            on_change=AccountState.set_default_template,
-                            name="default_template",
-                            id="pref-template",
-                        ),
+                        "default_template",
+                        list(STYLES),
+                        AccountState.default_template,
+                        AccountState.set_default_template,
                     ),
-                    labelled(
+                    preference_choice(
                         "Default placement",
-                        rx.select(
-                            list(PLACEMENTS),
-                            value=AccountState.default_placement,
-                            on_change=AccountState.set_default_placement,
-                            name="default_placement",
-                            id="pref-placement",
-                        ),
+                        "default_placement",
+                        list(PLACEMENTS),
+                        AccountState.default_placement,
+                        AccountState.set_default_placement,
                     ),
-                    labelled(
+                    preference_choice(
                         "Default quality",
-                        rx.select(
-                            list(QUALITIES),
-                            value=AccountState.default_quality,
-                            on_change=AccountState.set_default_quality,
-                            name="default_quality",
-                        ),
+                        "default_quality",
+                        list(QUALITIES),
+                        AccountState.default_quality,
+                        AccountState.set_default_quality,
                     ),
-                    labelled(
+                    preference_choice(
                         "Default variations",
-                        rx.select(
-                            [str(n) for n in range(1, MAX_VARIATIONS + 1)],
-                            value=AccountState.default_variations,
-                            on_change=AccountState.set_default_variations,
-                            name="default_variations",
-                            id="pref-variations",
-                        ),
+                        "default_variations",
+                        [str(n) for n in range(1, MAX_VARIATIONS + 1)],
+                        AccountState.default_variations,
+                        AccountState.set_default_variations,
                     ),
                     labelled(
                         "Warn when credits are at or below",
                         rx.input(
                             type="number",
                             min=0,
-                            max=1000,
+                            max=MAX_LOW_CREDIT_THRESHOLD,
                             name="low_credit_threshold",
                             default_value=AccountState.low_credit_threshold,
                             key=AccountState.low_credit_threshold,

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from adremix.components.data_table import data_table
 from adremix.components.empty_state import empty_state
 from adremix.components.one_press import one_press_button
 from adremix.components.shell import protected_page
@@ -213,24 +214,11 @@ def payments_table() -> rx.Component:
         CreditsState.payment_lines.length() > 0,
         rx.vstack(
             rx.heading("Payments", size="5"),
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Date (UTC)"),
-                            rx.table.column_header_cell("Amount"),
-                            rx.table.column_header_cell("Status"),
-                            rx.table.column_header_cell("Details"),
-                            rx.table.column_header_cell(""),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(CreditsState.payment_lines, payment_row)),
-                    width="100%",
-                    variant="surface",
-                    id="payments-table",
-                ),
-                width="100%",
-                overflow_x="auto",
+            data_table(
+                ["Date (UTC)", "Amount", "Status", "Details", ""],
+                CreditsState.payment_lines,
+                payment_row,
+                id="payments-table",
             ),
             width="100%",
             spacing="3",
@@ -285,24 +273,11 @@ def ledger_table() -> rx.Component:
                 "receipt", "No credit movements yet", "Purchases and generations show up here."
             ),
             rx.vstack(
-                rx.box(
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                rx.table.column_header_cell("Date (UTC)"),
-                                rx.table.column_header_cell("Kind"),
-                                rx.table.column_header_cell("Amount"),
-                                rx.table.column_header_cell("Balance"),
-                                rx.table.column_header_cell(""),
-                            )
-                        ),
-                        rx.table.body(rx.foreach(CreditsState.entries, ledger_row)),
-                        width="100%",
-                        variant="surface",
-                        id="ledger-table",
-                    ),
-                    width="100%",
-                    overflow_x="auto",
+                data_table(
+                    ["Date (UTC)", "Kind", "Amount", "Balance", ""],
+                    CreditsState.entries,
+                    ledger_row,
+                    id="ledger-table",
                 ),
                 rx.hstack(
                     rx.button(

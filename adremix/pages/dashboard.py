@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from adremix.components.accent_icon import accent_icon
 from adremix.components.empty_state import empty_state
 from adremix.components.generation_cover import generation_cover
 from adremix.components.shell import protected_page
@@ -12,14 +13,7 @@ from adremix.state.session import SessionState
 def stat_card(label: str, value: rx.Var | str, icon: str, id_: str) -> rx.Component:
     return rx.card(
         rx.hstack(
-            rx.center(
-                rx.icon(icon, size=20),
-                width="2.5rem",
-                height="2.5rem",
-                border_radius="10px",
-                background=rx.color("accent", 3),
-                color=rx.color("accent", 11),
-            ),
+            accent_icon(icon, size=20, box="2.5rem", radius="10px"),
             rx.vstack(
                 rx.text(label, size="2", color_scheme="gray"),
                 rx.heading(value, size="6", id=id_),

@@ -1,5 +1,7 @@
 """New Ad: upload an ad, describe the remix, generate creatives."""
 
+from collections.abc import Callable
+
 import reflex as rx
 
 from adremix.components.one_press import one_press_button
@@ -24,6 +26,16 @@ ACCEPT = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": 
 
 def section(title: str, *children: rx.Component) -> rx.Component:
     return rx.vstack(rx.text(title, weight="bold", size="2"), *children, spacing="2", width="100%")
+
+
+def optional_text(
+    label: str, value: rx.Var, on_change: Callable, placeholder: str, **props: object
+) -> rx.Component:
+    """A free-text option of the form."""
+    return section(
+        f"{label} (optional)",
+        rx.input(value=value, on_change=on_change, placeholder=placeholder, **props),
+    )
 
 
 def source_picker() -> rx.Component:
@@ -190,34 +202,28 @@ def options_panel() -> rx.Component:
             width="100%",
         ),
         rx.grid(
-            section(
-                "Headline (optional)",
-                rx.input(
-                    value=NewAdState.headline,
-                    on_change=NewAdState.set_headline,
-                    placeholder="Monsoon Sale",
-                    max_length=MAX_TEXT,
-                    id="headline",
-                ),
+            optional_text(
+                "Headline",
+                NewAdState.headline,
+                NewAdState.set_headline,
+                "Monsoon Sale",
+                max_length=MAX_TEXT,
+                id="headline",
             ),
-            section(
-                "Call to action (optional)",
-                rx.input(
-                    value=NewAdState.call_to_action,
-                    on_change=NewAdState.set_call_to_action,
-                    placeholder="Shop now",
-                    max_length=MAX_TEXT,
-                    id="cta",
-                ),
+            optional_text(
+                "Call to action",
+                NewAdState.call_to_action,
+                NewAdState.set_call_to_action,
+                "Shop now",
+                max_length=MAX_TEXT,
+                id="cta",
             ),
-            section(
-                "Brand colours (optional)",
-                rx.input(
-                    value=NewAdState.brand_colors,
-                    on_change=NewAdState.set_brand_colors,
-                    placeholder="#ff6600, #1a1a1a",
-                    max_length=120,
-                ),
+            optional_text(
+                "Brand colours",
+                NewAdState.brand_colors,
+                NewAdState.set_brand_colors,
+                "#ff6600, #1a1a1a",
+                max_length=120,
             ),
             columns=rx.breakpoints(initial="1", md="3"),
             spacing="4",

@@ -8,11 +8,22 @@ other exception is a bug, logged with its request and shown as one generic messa
 
 from __future__ import annotations
 
+import re
+
 
 class UserFacingError(Exception):
-    """An error whose message is safe and useful to show to the signed-in user."""
+    """An error whose message is safe and useful to show to the signed-in user.
+
+    A subclass's `code` is its name in snake_case (`InsufficientCredits` is
+    "insufficient_credits") unless it sets one; a class is renamed only with its code.
+    """
 
     code: str = "user_error"
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in vars(cls):
+            cls.code = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)

@@ -6,7 +6,7 @@ import json
 
 import reflex as rx
 
-from adremix.enums import CheckoutMode, CreditKind, OrderStatus, PaymentStatus
+from adremix.enums import CheckoutMode, CheckoutResult, CreditKind, OrderStatus, PaymentStatus
 from adremix.services import payments
 from adremix.services.credits import StatementLine, format_inr, offers
 from adremix.settings import get_settings
@@ -240,7 +240,7 @@ class CreditsState(rx.State):
             order_id = self.checkout_order_id
         if user_id is None:
             return
-        if status == "success":
+        if status == CheckoutResult.SUCCESS:
             async for event in self._settle(
                 payments.confirm_checkout,
                 user_id=user_id,
@@ -251,7 +251,7 @@ class CreditsState(rx.State):
                 yield event
             return
         reason = str(result.get("reason") or "") if result else ""
-        if status == "failed":
+        if status == CheckoutResult.FAILED:
             declined = await call(
                 payments.record_checkout_failure,
                 user_id=user_id,
@@ -259,7 +259,7 @@ class CreditsState(rx.State):
                 reason=reason,
             )
             yield rx.toast.error(user_message(declined))
-        elif status == "unavailable":
+        elif status == CheckoutResult.UNAVAILABLE:
             yield rx.toast.error(f"{reason} Please check your connection and try again.")
         else:
             yield rx.toast.info("Checkout closed. Nothing was charged.")

@@ -36,8 +36,6 @@ from adremix.services.storage import LocalStorage, default_storage
 class AccountError(UserFacingError):
     """An account request the user must change."""
 
-    code = "account_error"
-
 
 @dataclass(frozen=True)
 class SessionInfo:

@@ -21,8 +21,6 @@ class SignInRefused(UserFacingError):
     "unverified_email", "account_deleted", "email_taken", "invalid_email".
     """
 
-    code = "refused"
-
 
 @dataclass(frozen=True)
 class VerifiedIdentity:

@@ -24,8 +24,6 @@ PROVIDER_MAX_SIDE = 1536
 class InvalidImage(UserFacingError):
     """The upload cannot be used; the message says why in plain words."""
 
-    code = "invalid_image"
-
 
 @dataclass(frozen=True)
 class NormalisedImage:

@@ -79,8 +79,6 @@ QUALITIES = ("low", "medium", "high")
 class InvalidRequest(UserFacingError):
     """A remix request the user must fix."""
 
-    code = "invalid_request"
-
 
 @dataclass(frozen=True)
 class RemixOptions:

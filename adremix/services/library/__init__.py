@@ -26,6 +26,7 @@ from adremix.services.library.history import (
     query_history,
 )
 from adremix.services.library.preferences import (
+    MAX_LOW_CREDIT_THRESHOLD,
     default_preferences,
     read_preferences,
     save_preferences,
@@ -41,6 +42,7 @@ from adremix.services.library.saved_templates import (
 )
 
 __all__ = [
+    "MAX_LOW_CREDIT_THRESHOLD",
     "CollectionSummary",
     "Dashboard",
     "DashboardStats",

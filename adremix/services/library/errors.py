@@ -7,5 +7,3 @@ from adremix.services.errors import UserFacingError
 
 class LibraryError(UserFacingError):
     """A library request the user must change (a name taken, a folder that is gone)."""
-
-    code = "library_error"
