@@ -7,11 +7,11 @@ import reflex as rx
 
 from adremix import pages  # noqa: F401  (importing registers every page)
 from adremix.api import build_api_app
+from adremix.blocking import call
 from adremix.components.shell import PAGES
 from adremix.pages.login import login
 from adremix.services.generation import recover_interrupted
 from adremix.settings import get_settings
-from adremix.state.service_call import call
 from adremix.state.session import LoginState
 
 settings = get_settings()

@@ -92,11 +92,11 @@ class CheckoutMode(StrEnum):
 
 
 class CheckoutResult(StrEnum):
-    """How Razorpay's checkout dialog ended, as the page's script reports it."""
+    """How Razorpay's checkout dialog ended, as the page's script reports it (anything
+    else, "dismissed", means the buyer closed it)."""
 
     SUCCESS = "success"
     FAILED = "failed"
-    DISMISSED = "dismissed"
     UNAVAILABLE = "unavailable"  # checkout.js could not be loaded
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from adremix.api.current_user import user_from_request
 from adremix.api.receipt_page import render_receipt
+from adremix.blocking import call
 from adremix.services import payments
 from adremix.services.accounts import export_archive
 from adremix.services.credits import ledger_csv
@@ -24,7 +24,7 @@ def account_routes(settings: Settings) -> list[Route]:
         # The raw bytes, exactly as received: Razorpay signs those, not re-serialised JSON.
         body = await request.body()
         try:
-            outcome = await run_in_threadpool(
+            outcome = await call(
                 lambda: payments.handle_webhook(
                     body=body,
                     signature=request.headers.get("x-razorpay-signature"),
@@ -44,7 +44,7 @@ def account_routes(settings: Settings) -> list[Route]:
         user = await user_from_request(request)
         if user is None:
             return NOT_FOUND
-        found = await run_in_threadpool(
+        found = await call(
             lambda: payments.receipt_for(
                 settings=settings,
                 user_id=user.id,
@@ -69,7 +69,7 @@ def account_routes(settings: Settings) -> list[Route]:
             user = await user_from_request(request)
             if user is None:
                 return NOT_FOUND
-            body = await run_in_threadpool(export, user.id)
+            body = await call(export, user.id)
             return Response(
                 body,
                 media_type=media_type,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from adremix.blocking import call
 from adremix.services import accounts
 from adremix.services.accounts import (
     SESSION_COOKIE,
@@ -38,7 +38,7 @@ def build_auth_app(settings: Settings) -> Starlette:
 
     async def _sign_in(identity: VerifiedIdentity, request: Request) -> str:
         user_agent = request.headers.get("user-agent", "")
-        return await run_in_threadpool(
+        return await call(
             lambda: accounts.sign_in(identity=identity, user_agent=user_agent, settings=settings)
         )
 
@@ -114,7 +114,7 @@ def build_auth_app(settings: Settings) -> Starlette:
 
     async def logout(request: Request) -> Response:
         token = request.cookies.get(SESSION_COOKIE)
-        await run_in_threadpool(lambda: accounts.sign_out(token=token))
+        await call(lambda: accounts.sign_out(token=token))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 import zipfile
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from adremix.api.current_user import user_from_request
+from adremix.blocking import call
 from adremix.enums import ImageKind
 from adremix.services.generation import (
     PLACEMENT_EXPORTS,
@@ -41,10 +41,8 @@ def file_routes(settings: Settings) -> list[Route]:
         user = await user_from_request(request)
         if user is None:
             return None
-        allowed = await run_in_threadpool(
-            lambda: owns_image(user_id=user.id, sha256=sha, kind=kind)
-        )
-        exists = await run_in_threadpool(storage.exists, kind or ImageKind.THUMB, sha)
+        allowed = await call(lambda: owns_image(user_id=user.id, sha256=sha, kind=kind))
+        exists = await call(storage.exists, kind or ImageKind.THUMB, sha)
         return sha if allowed and exists else None
 
     async def image(request: Request) -> Response:
@@ -58,10 +56,10 @@ def file_routes(settings: Settings) -> list[Route]:
         fmt = request.query_params.get("format", "").lower()
         if fmt and fmt not in MEDIA_TYPES:
             return NOT_FOUND
-        data = await run_in_threadpool(storage.read, kind, sha)
+        data = await call(storage.read, kind, sha)
         media_type = media_type_of(data)
         if fmt and MEDIA_TYPES[fmt] != media_type:
-            data = await run_in_threadpool(lambda: encode(open_untrusted(data).image, fmt))
+            data = await call(lambda: encode(open_untrusted(data).image, fmt))
             media_type = MEDIA_TYPES[fmt]
         fmt = fmt or next(k for k, v in MEDIA_TYPES.items() if v == media_type)
         headers = dict(PRIVATE)
@@ -73,7 +71,7 @@ def file_routes(settings: Settings) -> list[Route]:
         sha = await _owned(request, None)
         if sha is None:
             return NOT_FOUND
-        data = await run_in_threadpool(storage.read, ImageKind.THUMB, sha)
+        data = await call(storage.read, ImageKind.THUMB, sha)
         return Response(data, media_type="image/webp", headers=PRIVATE)
 
     async def placement(request: Request) -> Response:
@@ -81,8 +79,8 @@ def file_routes(settings: Settings) -> list[Route]:
         name = request.path_params["name"]
         if sha is None or name not in PLACEMENT_EXPORTS:
             return NOT_FOUND
-        source = await run_in_threadpool(storage.read, ImageKind.RESULT, sha)
-        data = await run_in_threadpool(export_placement, source, name)
+        source = await call(storage.read, ImageKind.RESULT, sha)
+        data = await call(export_placement, source, name)
         return Response(
             data,
             media_type="image/jpeg",
@@ -95,7 +93,7 @@ def file_routes(settings: Settings) -> list[Route]:
         sha = await _owned(request, ImageKind.RESULT)
         if sha is None:
             return NOT_FOUND
-        source = await run_in_threadpool(storage.read, ImageKind.RESULT, sha)
+        source = await call(storage.read, ImageKind.RESULT, sha)
 
         def build() -> bytes:
             buffer = io.BytesIO()
@@ -106,7 +104,7 @@ def file_routes(settings: Settings) -> list[Route]:
                     )
             return buffer.getvalue()
 
-        data = await run_in_threadpool(build)
+        data = await call(build)
         return Response(
             data,
             media_type="application/zip",

@@ -7,10 +7,10 @@ from typing import Any
 
 import reflex as rx
 
+from adremix.blocking import call
 from adremix.services import accounts, library
 from adremix.services.generation import DEFAULT_OPTIONS
 from adremix.state.errors import error_toast
-from adremix.state.service_call import call
 from adremix.state.session import SessionState, current_user_id
 
 

@@ -6,12 +6,12 @@ import json
 
 import reflex as rx
 
+from adremix.blocking import call
 from adremix.enums import CheckoutMode, CheckoutResult, CreditKind, OrderStatus, PaymentStatus
 from adremix.services import payments
 from adremix.services.credits import StatementLine, format_inr, offers
 from adremix.settings import get_settings
 from adremix.state.errors import error_toast, request_id, user_message
-from adremix.state.service_call import call
 from adremix.state.session import SessionState, current_user_id
 
 PAGE_SIZE = 20

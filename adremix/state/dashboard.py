@@ -7,8 +7,8 @@ from datetime import date
 
 import reflex as rx
 
+from adremix.blocking import call
 from adremix.services import library
-from adremix.state.service_call import call
 from adremix.state.session import current_user_id
 from adremix.urls import cover_url
 

@@ -11,11 +11,11 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from adremix.blocking import call
 from adremix.services import library
 from adremix.services.generation import PLACEMENTS, STYLES
 from adremix.services.library import HistoryFilter, HistoryItem
 from adremix.state.errors import error_toast
-from adremix.state.service_call import call
 from adremix.state.session import current_user_id
 from adremix.urls import cover_url
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import reflex as rx
 
+from adremix.blocking import call
 from adremix.enums import (
     ACTIVE_GENERATION_STATUSES,
     GenerationStage,
@@ -26,7 +27,6 @@ from adremix.services.generation import (
 )
 from adremix.settings import get_settings
 from adremix.state.errors import error_toast
-from adremix.state.service_call import call
 from adremix.state.session import SessionState, current_user_id
 from adremix.urls import file_url
 

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
+from adremix.blocking import call
 from adremix.enums import CreditStatus
 from adremix.services.accounts import (
     SIGN_IN_ERRORS,
@@ -16,7 +17,6 @@ from adremix.services.accounts import (
     token_from_cookie_header,
 )
 from adremix.settings import get_settings
-from adremix.state.service_call import call
 
 
 class SessionState(rx.State):

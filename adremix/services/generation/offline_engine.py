@@ -8,7 +8,6 @@ Same inputs give byte-identical PNGs, so tests and cached results are stable.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 
+from adremix.blocking import call
 from adremix.services.generation.images import encode_png
 from adremix.services.generation.remix_options import STYLES, RemixOptions, Style
 
@@ -384,4 +384,4 @@ class OfflineEngine:
 
     async def generate_one(self, *, source_png: bytes, options: RemixOptions, index: int) -> bytes:
         """One remixed PNG for variation `index`; CPU work runs in a worker thread."""
-        return await asyncio.to_thread(_render, source_png, options, index)
+        return await call(_render, source_png, options, index)

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from sqlmodel import select
 
+from adremix.blocking import call
 from adremix.db import session_scope
 from adremix.enums import (
     ACTIVE_GENERATION_STATUSES,
@@ -77,13 +78,13 @@ async def run_generation(
             log.exception("Progress report for generation %s failed", generation_id)
 
     await report(GenerationStage.PREPARING)
-    generation, options = await asyncio.to_thread(_load_running, generation_id)
+    generation, options = await call(_load_running, generation_id)
     if generation is None:
-        return await asyncio.to_thread(_result_of, generation_id)
+        return await call(_result_of, generation_id)
     delivered: list[tuple[str, tuple[int, int]]] = []
     errors: list[ProviderError | Exception] = []
     try:
-        source = await asyncio.to_thread(_provider_input, storage, generation.source_image_hash)
+        source = await call(_provider_input, storage, generation.source_image_hash)
         await report(GenerationStage.GENERATING, 0)
         done = 0
 
@@ -92,7 +93,7 @@ async def run_generation(
             image_bytes = await provider.generate_one(
                 source_png=source, options=options, index=index
             )
-            stored = await asyncio.to_thread(_store_result, storage, image_bytes)
+            stored = await call(_store_result, storage, image_bytes)
             done += 1
             await report(GenerationStage.GENERATING, done)
             return stored
@@ -112,7 +113,7 @@ async def run_generation(
         errors.append(exc)
     await report(GenerationStage.FINISHING, len(delivered))
     latency_ms = int((time.monotonic() - started) * 1000)
-    return await asyncio.to_thread(
+    return await call(
         _finish, generation, delivered, errors, latency_ms, provider.name, provider.model
     )
 
