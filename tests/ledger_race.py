@@ -1,4 +1,5 @@
-"""Run many concurrent spends against one balance (used by tests and the benchmark)."""
+"""Ledger test helpers: a funded user, many concurrent spends against one balance (used by
+tests and the benchmark)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,23 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine
 
-from adremix.db import session_scope
+from adremix.db import engine_for, session_scope
 from adremix.services import ledger
+from tests.conftest import make_user
+
+
+def funded_user(url: str, credits: int, email: str = "spender@example.com") -> int:
+    """A new user holding `credits`, granted through the ledger (so `ledger verify` holds)."""
+    user_id = make_user(url, email=email)
+    with session_scope(engine_for(url)) as session:
+        ledger.grant(
+            session=session,
+            user_id=user_id,
+            amount=credits,
+            kind="purchase",
+            idempotency_key=f"fund:{email}",
+        )
+    return user_id
 
 
 def spend_concurrently(
