@@ -13,6 +13,8 @@ from sqlmodel import Session, create_engine
 
 from adremix.settings import get_settings
 
+POOL_RECYCLE_SECONDS = 1800
+
 
 def _prepare_sqlite(url: str) -> dict:
     database = make_url(url).database
@@ -44,7 +46,11 @@ def engine_for(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
+    # No pre-ping: it is one more round trip on every checkout (a credit movement is one
+    # statement). Connections are recycled before servers and proxies commonly drop idle
+    # ones instead; one dropped anyway fails its first statement, and SQLAlchemy then
+    # discards every connection of the pool opened before it, so the next checkout reconnects.
+    return create_engine(url, pool_recycle=POOL_RECYCLE_SECONDS, pool_size=10, max_overflow=40)
 
 
 def get_engine() -> Engine:

@@ -1,22 +1,47 @@
 """The credit ledger: the only code that moves credits.
 
-Every movement is one append-only `credit_transaction` row plus a conditional update of
-`user.credit_balance`, in the caller's database transaction. The conditional update
-(`... WHERE credit_balance + amount >= 0`) is what makes concurrent spends safe: the
-database serialises updates of one row, and a spend that would overdraw matches no row.
-An idempotency key (unique) makes every call safe to repeat.
+Every movement is one append-only `credit_transaction` row plus an update of
+`user.credit_balance`, in the caller's database transaction (the caller commits). The row
+is inserted only when `credit_balance + amount >= 0` under the user's row lock, and the
+balance is then set from the row, so concurrent spends cannot overdraw; the unique
+idempotency key (`ON CONFLICT DO NOTHING`) makes every call safe to repeat, a repeat
+returning the first entry.
+
+On PostgreSQL a movement is one statement (one round trip); on SQLite it is an
+`INSERT ... ON CONFLICT ... RETURNING` and an `UPDATE` inside the BEGIN IMMEDIATE
+transaction the engine opens. Core statements built once, no savepoint, no ORM objects,
+no reload of the user row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Insert,
+    Integer,
+    Select,
+    bindparam,
+    exists,
+    false,
+    func,
+    inspect,
+    literal_column,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from adremix.enums import CreditKind
-from adremix.models import CreditTransaction, User
+from adremix.models import CreditTransaction, User, utcnow
 from adremix.services.errors import UserFacingError
 
 
@@ -49,23 +74,19 @@ class Entry:
     replayed: bool
 
 
-def _entry(row: CreditTransaction, *, replayed: bool) -> Entry:
+def _entry(row: Sequence[Any], *, idempotency_key: str, replayed: bool) -> Entry:
+    """An Entry from a row of _ENTRY_COLUMNS (anything after them is ignored)."""
+    entry_id, user_id, amount, kind, balance_after, reference = row[:6]
     return Entry(
-        id=row.id or 0,
-        user_id=row.user_id,
-        amount=row.amount,
-        kind=row.kind,
-        balance_after=row.balance_after,
-        idempotency_key=row.idempotency_key,
-        reference=row.reference,
+        id=entry_id,
+        user_id=user_id,
+        amount=amount,
+        kind=kind,
+        balance_after=balance_after,
+        idempotency_key=idempotency_key,
+        reference=reference,
         replayed=replayed,
     )
-
-
-def _existing(session: Session, idempotency_key: str) -> CreditTransaction | None:
-    return session.exec(
-        select(CreditTransaction).where(CreditTransaction.idempotency_key == idempotency_key)
-    ).first()
 
 
 def get_balance(*, session: Session, user_id: int) -> int:
@@ -73,6 +94,145 @@ def get_balance(*, session: Session, user_id: int) -> int:
     if balance is None:
         raise UnknownUser(f"No user {user_id}.")
     return balance
+
+
+# --- the movement: Core statements built once, one round trip on PostgreSQL ------------
+
+_ledger = CreditTransaction.__table__  # type: ignore[attr-defined]
+_users = User.__table__  # type: ignore[attr-defined]
+# What a movement returns, in this order (the key is the caller's own).
+_ENTRY_COLUMNS = ("id", "user_id", "amount", "kind", "balance_after", "reference")
+# A literal, not a bound parameter: the statement's parameters are exactly the call's.
+_ZERO = literal_column("0", Integer)
+_WRITTEN_COLUMNS = (
+    "user_id",
+    "amount",
+    "kind",
+    "reference",
+    "idempotency_key",
+    "balance_after",
+    "reason",
+    "created_at",
+)
+
+
+def _new_row(user_id: ColumnElement[int], balance: ColumnElement[int]) -> Select[Any]:
+    """The values of a new ledger row, for INSERT ... SELECT (in _WRITTEN_COLUMNS order)."""
+    return select(
+        user_id,
+        bindparam("amount", type_=_ledger.c.amount.type),
+        bindparam("kind", type_=_ledger.c.kind.type),
+        bindparam("reference", type_=_ledger.c.reference.type),
+        bindparam("idempotency_key", type_=_ledger.c.idempotency_key.type),
+        balance + bindparam("amount", type_=_ledger.c.amount.type),
+        bindparam("reason", type_=_ledger.c.reason.type),
+        bindparam("created", type_=_ledger.c.created_at.type),
+    )
+
+
+def _postgresql_move() -> CompoundSelect[Any]:
+    """One statement: a repeat returns the first entry; otherwise lock the user's row, insert
+    the entry if the balance allows, and set the balance from what was inserted.
+
+    The balance follows the insert (not the other way round) so that a key inserted by a
+    concurrent transaction (ON CONFLICT DO NOTHING) leaves the balance untouched, without
+    a savepoint. FOR UPDATE makes the row lock wait for a concurrent movement and then read
+    its committed balance (READ COMMITTED re-reads the newest row version).
+    """
+    prior = (
+        select(*(_ledger.c[name] for name in _ENTRY_COLUMNS))
+        .where(_ledger.c.idempotency_key == bindparam("idempotency_key"))
+        .cte("prior")
+    )
+    account = (
+        select(_users.c.id, _users.c.credit_balance)
+        .where(_users.c.id == bindparam("user_id"), ~exists(prior.select()))
+        .with_for_update()
+        .cte("account")
+    )
+    amount = bindparam("amount", type_=_ledger.c.amount.type)
+    entry = (
+        postgresql.insert(_ledger)
+        .from_select(
+            _WRITTEN_COLUMNS,
+            _new_row(account.c.id, account.c.credit_balance).where(
+                account.c.credit_balance + amount >= _ZERO
+            ),
+        )
+        .on_conflict_do_nothing(index_elements=[_ledger.c.idempotency_key])
+        .returning(*(_ledger.c[name] for name in _ENTRY_COLUMNS))
+        .cte("entry")
+    )
+    moved = (
+        update(_users)
+        .where(_users.c.id == entry.c.user_id)
+        .values(credit_balance=entry.c.balance_after)
+        .returning(*(entry.c[name] for name in _ENTRY_COLUMNS))
+        .cte("moved")
+    )
+    return union_all(
+        select(*moved.c, false().label("replayed")),
+        select(*prior.c, true().label("replayed")),
+    )
+
+
+def _sqlite_entry() -> Insert:
+    """Insert the entry if the balance allows and the key is new (SQLite; the caller's
+    BEGIN IMMEDIATE transaction holds the write lock, so the balance read here stays true)."""
+    return (
+        sqlite.insert(_ledger)
+        .from_select(
+            _WRITTEN_COLUMNS,
+            _new_row(_users.c.id, _users.c.credit_balance).where(
+                _users.c.id == bindparam("user_id"),
+                _users.c.credit_balance + bindparam("amount", type_=_ledger.c.amount.type) >= _ZERO,
+            ),
+        )
+        .on_conflict_do_nothing(index_elements=[_ledger.c.idempotency_key])
+        .returning(*(_ledger.c[name] for name in _ENTRY_COLUMNS))
+    )
+
+
+_POSTGRESQL_MOVE = _postgresql_move()
+_SQLITE_ENTRY = _sqlite_entry()
+_SQLITE_SET_BALANCE = (
+    update(_users)
+    .where(_users.c.id == bindparam("user_id"))
+    .values(credit_balance=bindparam("balance"))
+)
+
+
+def _without_entry(connection: Connection, *, user_id: int, amount: int, key: str) -> Entry:
+    """Nothing was written: a repeat (perhaps committed by a concurrent transaction after
+    our statement began), an overdraw, or an unknown user. Fresh reads tell which."""
+    previous = connection.execute(
+        select(*(_ledger.c[name] for name in _ENTRY_COLUMNS)).where(
+            _ledger.c.idempotency_key == key
+        )
+    ).first()
+    if previous is not None:
+        return _entry(previous, idempotency_key=key, replayed=True)
+    available = connection.execute(
+        select(_users.c.credit_balance).where(_users.c.id == user_id)
+    ).scalar_one_or_none()
+    if available is None:
+        raise UnknownUser(f"No user {user_id}.")
+    if available + amount < 0:
+        raise InsufficientCredits(needed=-amount, available=available)
+    raise RuntimeError(f"Ledger entry {key!r} was neither written nor found.")
+
+
+_USER_MAPPER = inspect(User)
+
+
+def _keep_loaded_user_in_step(session: Session, user_id: int, balance: int) -> None:
+    """A User this session already holds gets the new balance, without a reload (callers
+    may read `user.credit_balance` after a movement in the same session)."""
+    if not session.identity_map:
+        return
+    user = session.identity_map.get(_USER_MAPPER.identity_key_from_primary_key((user_id,)))
+    if user is not None:
+        set_committed_value(user, "credit_balance", balance)
 
 
 def _move(
@@ -85,43 +245,38 @@ def _move(
     reference: str | None,
     reason: str | None,
 ) -> Entry:
-    previous = _existing(session, idempotency_key)
-    if previous is not None:
-        return _entry(previous, replayed=True)
-    try:
-        # A savepoint, so a lost race on the idempotency key undoes our balance change too.
-        with session.begin_nested():
-            new_balance = session.execute(
-                update(User)
-                .where(User.id == user_id, User.credit_balance + amount >= 0)
-                .values(credit_balance=User.credit_balance + amount)
-                .returning(User.credit_balance)
-            ).scalar_one_or_none()
-            if new_balance is None:
-                available = get_balance(session=session, user_id=user_id)
-                raise InsufficientCredits(needed=-amount, available=available)
-            row = CreditTransaction(
-                user_id=user_id,
-                amount=amount,
-                kind=kind,
-                reference=reference,
-                idempotency_key=idempotency_key,
-                balance_after=new_balance,
-                reason=reason,
-            )
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        # Another transaction committed the same key first: return its result instead.
-        previous = _existing(session, idempotency_key)
-        if previous is None:
-            raise
-        return _entry(previous, replayed=True)
-    # Keep any User object already loaded in this session in step with the database.
-    user = session.get(User, user_id)
-    if user is not None:
-        session.refresh(user, attribute_names=["credit_balance"])
-    return _entry(row, replayed=False)
+    # Core on the session's connection: same transaction as the caller, none of the ORM's
+    # per-object work. The caller commits (or rolls back, which undoes the movement).
+    # Flush first, as an ORM query would: the caller's pending rows precede ours.
+    session.flush()
+    connection = session.connection()
+    params = {
+        "user_id": user_id,
+        "amount": amount,
+        "kind": kind,
+        "reference": reference,
+        "idempotency_key": idempotency_key,
+        "reason": reason,
+        # Not "created_at": a parameter named like a column of `user` would join the
+        # UPDATE's SET clause.
+        "created": utcnow(),
+    }
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        row = connection.execute(_POSTGRESQL_MOVE, params).first()
+        if row is not None and row[6]:  # replayed: the key's first entry
+            return _entry(row, idempotency_key=idempotency_key, replayed=True)
+    elif dialect == "sqlite":
+        row = connection.execute(_SQLITE_ENTRY, params).first()
+        if row is not None:
+            connection.execute(_SQLITE_SET_BALANCE, {"user_id": user_id, "balance": row[4]})
+    else:
+        raise NotImplementedError(f"The ledger supports PostgreSQL and SQLite, not {dialect}.")
+    if row is None:
+        return _without_entry(connection, user_id=user_id, amount=amount, key=idempotency_key)
+    entry = _entry(row, idempotency_key=idempotency_key, replayed=False)
+    _keep_loaded_user_in_step(session, user_id, entry.balance_after)
+    return entry
 
 
 def grant(
