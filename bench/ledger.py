@@ -4,8 +4,8 @@
 
 PostgreSQL (a throwaway server on loopback, like the tests') with 1,000 funded users, at 1,
 8 and 32 clients, for one hot user and for users spread over all 1,000, interleaved:
-  (a) the app: `ledger.spend` inside `session_scope`, on worker processes (one per core,
-      threads within each: threads of one process would queue on one GIL);
+  (a) the app: `ledger.spend_credits` (a transaction of its own), on worker processes (one
+      per core, threads within each: threads of one process would queue on one GIL);
   (b) `pgbench -M prepared -f` with a script of exactly the SQL the app sent, captured from
       the app's own engine while it spends, between BEGIN and COMMIT as the app sends it;
   (c) `pgbench -b simple-update`, PostgreSQL's stock write transaction;
@@ -105,7 +105,7 @@ def seed_users(url: str) -> list[int]:
 
 
 def capture_spend(engine: Engine, user_id: int) -> list[Captured]:
-    """The statements one `ledger.spend` sends (SQLite's BEGIN IMMEDIATE aside)."""
+    """The statements one `ledger.spend_credits` sends (SQLite's BEGIN IMMEDIATE aside)."""
     captured: list[Captured] = []
 
     def record(_conn, _cursor, statement, parameters, context, _many) -> None:  # type: ignore[no-untyped-def]
@@ -115,15 +115,14 @@ def capture_spend(engine: Engine, user_id: int) -> list[Captured]:
 
     event.listen(engine, "before_cursor_execute", record)
     try:
-        with session_scope(engine) as session:
-            ledger.spend(
-                session=session,
-                user_id=user_id,
-                amount=1,
-                idempotency_key="bench:capture",
-                reference=REFERENCE,
-                reason=REASON,
-            )
+        ledger.spend_credits(
+            engine=engine,
+            user_id=user_id,
+            amount=1,
+            idempotency_key="bench:capture",
+            reference=REFERENCE,
+            reason=REASON,
+        )
     finally:
         event.remove(engine, "before_cursor_execute", record)
     return captured
@@ -187,15 +186,14 @@ def app_spenders(url: str) -> SpenderFactory:
     engine.dispose(close=False)
 
     def spend(user_id: int, key: str) -> None:
-        with session_scope(engine) as session:
-            ledger.spend(
-                session=session,
-                user_id=user_id,
-                amount=1,
-                idempotency_key=key,
-                reference=REFERENCE,
-                reason=REASON,
-            )
+        ledger.spend_credits(
+            engine=engine,
+            user_id=user_id,
+            amount=1,
+            idempotency_key=key,
+            reference=REFERENCE,
+            reason=REASON,
+        )
 
     return lambda: spend
 
@@ -467,8 +465,8 @@ def main() -> None:
     workers = {str(c): "{} process(es) x {} thread(s)".format(*layout(c)) for c in CLIENTS}
     print(
         f"{USERS:,} users; {args.rounds} x {args.seconds:g} s per figure, interleaved.\n"
-        "App side: ledger.spend in session_scope on worker PROCESSES (threads of one process "
-        "share one GIL): " + ", ".join(f"{c} clients = {w}" for c, w in workers.items())
+        "App side: ledger.spend_credits (its own transaction) on worker PROCESSES (threads of "
+        "one process share one GIL): " + ", ".join(f"{c} clients = {w}" for c, w in workers.items())
     )
     postgres = bench_postgres(args.seconds, args.rounds)
     print_table(

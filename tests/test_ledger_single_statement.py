@@ -76,6 +76,23 @@ def test_a_spend_is_one_statement_on_postgresql_and_two_on_sqlite(url: str) -> N
     assert balance_and_entries(url, user_id) == (6, 2)
 
 
+def test_a_spend_on_its_own_is_one_transaction_without_the_orm(url: str) -> None:
+    user_id = funded_user(10)
+    engine = engine_for(url)
+    per_movement = 1 if engine.dialect.name == "postgresql" else 2
+
+    with statements_sent(engine) as sent:
+        entry = ledger.spend_credits(user_id=user_id, amount=4, idempotency_key="s:1")
+    assert len(sent) == per_movement, sent
+    assert (entry.amount, entry.balance_after, entry.replayed) == (-4, 6, False)
+
+    again = ledger.spend_credits(user_id=user_id, amount=4, idempotency_key="s:1")
+    assert again == dataclasses.replace(entry, replayed=True)
+    with pytest.raises(ledger.InsufficientCredits):
+        ledger.spend_credits(user_id=user_id, amount=7, idempotency_key="s:2")
+    assert balance_and_entries(url, user_id) == (6, 2)
+
+
 def test_parallel_repeats_of_one_spend_apply_it_once(url: str) -> None:
     user_id = funded_user(10)
 

@@ -16,6 +16,7 @@ from adremix.services.credits.ledger import (
     grant_signup_bonus,
     refund,
     spend,
+    spend_credits,
     take_up_to,
 )
 from adremix.services.credits.operator import grant_by_operator
@@ -56,6 +57,7 @@ __all__ = [
     "offers",
     "refund",
     "spend",
+    "spend_credits",
     "statement_page",
     "take_up_to",
 ]

@@ -23,6 +23,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Connection,
+    Engine,
     Insert,
     Integer,
     Select,
@@ -40,6 +41,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
+from adremix.db import get_engine
 from adremix.enums import CreditKind
 from adremix.models import CreditTransaction, User, utcnow
 from adremix.services.errors import UserFacingError
@@ -249,7 +251,31 @@ def _move(
     # per-object work. The caller commits (or rolls back, which undoes the movement).
     # Flush first, as an ORM query would: the caller's pending rows precede ours.
     session.flush()
-    connection = session.connection()
+    entry = _move_on(
+        session.connection(),
+        user_id=user_id,
+        amount=amount,
+        kind=kind,
+        idempotency_key=idempotency_key,
+        reference=reference,
+        reason=reason,
+    )
+    if not entry.replayed:
+        _keep_loaded_user_in_step(session, user_id, entry.balance_after)
+    return entry
+
+
+def _move_on(
+    connection: Connection,
+    *,
+    user_id: int,
+    amount: int,
+    kind: str,
+    idempotency_key: str,
+    reference: str | None,
+    reason: str | None,
+) -> Entry:
+    """The movement's statements on `connection`, inside its open transaction."""
     params = {
         "user_id": user_id,
         "amount": amount,
@@ -274,9 +300,7 @@ def _move(
         raise NotImplementedError(f"The ledger supports PostgreSQL and SQLite, not {dialect}.")
     if row is None:
         return _without_entry(connection, user_id=user_id, amount=amount, key=idempotency_key)
-    entry = _entry(row, idempotency_key=idempotency_key, replayed=False)
-    _keep_loaded_user_in_step(session, user_id, entry.balance_after)
-    return entry
+    return _entry(row, idempotency_key=idempotency_key, replayed=False)
 
 
 def grant(
@@ -325,6 +349,35 @@ def spend(
         reference=reference,
         reason=reason,
     )
+
+
+def spend_credits(
+    *,
+    user_id: int,
+    amount: int,
+    idempotency_key: str,
+    reference: str | None = None,
+    kind: str = CreditKind.GENERATION,
+    reason: str | None = None,
+    engine: Engine | None = None,
+) -> Entry:
+    """`spend` as a unit of work of its own: one transaction on a bare connection.
+
+    For a movement that stands alone (nothing else to commit with it), this skips the
+    ORM session entirely: on PostgreSQL it is BEGIN, the one statement, COMMIT.
+    """
+    if amount <= 0:
+        raise ValueError("A spend must be positive.")
+    with (engine or get_engine()).begin() as connection:
+        return _move_on(
+            connection,
+            user_id=user_id,
+            amount=-amount,
+            kind=kind,
+            idempotency_key=idempotency_key,
+            reference=reference,
+            reason=reason,
+        )
 
 
 def refund(
