@@ -12,6 +12,11 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: run test lint format bench clean
 
+# Unset ADREMIX_ENV means production; these targets are for development and say so.
+# (`ADREMIX_ENV=prod make run` still works: `?=` keeps what the environment says.)
+run test bench: export ADREMIX_ENV ?= dev
+run: export ADREMIX_PUBLIC_URL ?= http://localhost:$(PORT)
+
 run: $(BIN)/.deps $(BUN)
 	@mkdir -p data
 	$(BIN)/alembic upgrade head

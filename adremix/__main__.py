@@ -1,5 +1,5 @@
 """Operator commands: `python -m adremix ledger verify`, `python -m adremix credits grant ...`,
-`python -m adremix payments refund-duplicates`."""
+`python -m adremix payments refund-duplicates`, `python -m adremix config check`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 import uuid
 
 from adremix.services import credits, payments
+from adremix.settings import get_settings
 
 
 def _verify(_: argparse.Namespace) -> int:
@@ -39,6 +40,25 @@ def _refund_duplicates(_: argparse.Namespace) -> int:
         print(f"payments refund-duplicates: {exc}", file=sys.stderr)
         return 1
     print(f"payments refund-duplicates: {done} duplicate payment(s) refunded.")
+    return 0
+
+
+def _config_check(_: argparse.Namespace) -> int:
+    settings = get_settings()
+    rows = settings.effective_values()
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name.ljust(width)}  {value}")
+    mode = "production" if settings.is_production else "development"
+    print(
+        f"\nmode: {mode}; origins allowed to call the backend: "
+        + (", ".join(settings.allowed_origins) or "none")
+    )
+    missing = settings.missing_for_production()
+    if missing:
+        print("config check: production cannot run without: " + ", ".join(missing), file=sys.stderr)
+        return 1
+    print("config check: ok")
     return 0
 
 
@@ -74,6 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     payment_actions.add_parser(
         "refund-duplicates", help="refund duplicate payments whose refund has not gone through"
     ).set_defaults(run=_refund_duplicates)
+
+    config_parser = areas.add_parser("config", help="settings")
+    config_actions = config_parser.add_subparsers(dest="action", required=True)
+    config_actions.add_parser(
+        "check",
+        help="print every setting's value in force (secrets masked); exit 1 when production "
+        "lacks one it needs",
+    ).set_defaults(run=_config_check)
 
     credits_parser = areas.add_parser("credits", help="operator credit adjustments")
     credit_actions = credits_parser.add_subparsers(dest="action", required=True)

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis"})
 DEV_SECRET_KEY = "adremix-dev-only-secret-key"
+DEV_PUBLIC_URL = "http://localhost:8000"
+# Shown by `python -m adremix config check` only as "set" or "not set".
+SECRET_SETTINGS = frozenset(
+    {
+        "ADREMIX_SECRET_KEY",
+        "GOOGLE_CLIENT_SECRET",
+        "OPENAI_API_KEY",
+        "RAZORPAY_KEY_SECRET",
+        "RAZORPAY_WEBHOOK_SECRET",
+    }
+)
 
 
 class ConfigurationError(RuntimeError):
@@ -39,7 +51,12 @@ class Settings(BaseSettings):
         env_file=".env", extra="ignore", populate_by_name=True, frozen=True
     )
 
-    env: Literal["dev", "prod"] = Field("dev", validation_alias="ADREMIX_ENV")
+    # Unset means production: offline defaults (developer sign-in, test checkout) are
+    # opt-in, never something a forgotten variable turns on.
+    env: Literal["dev", "prod"] = Field("prod", validation_alias="ADREMIX_ENV")
+    # Where browsers reach the app (scheme://host[:port]); the only origin allowed to call
+    # the backend (CORS, websocket). Outside production, localhost on the same port too.
+    public_url: str = Field("", validation_alias="ADREMIX_PUBLIC_URL")
     database_url: str = Field("sqlite:///data/adremix.db", validation_alias="DATABASE_URL")
     secret_key: str = Field("", validation_alias="ADREMIX_SECRET_KEY")
     google_client_id: str = Field("", validation_alias="GOOGLE_CLIENT_ID")
@@ -64,7 +81,12 @@ class Settings(BaseSettings):
     razorpay_base_url: str = Field("", validation_alias="RAZORPAY_BASE_URL")
     admin_emails_csv: str = Field("", validation_alias="ADREMIX_ADMIN_EMAILS")
     storage_dir: str = Field("data/files", validation_alias="ADREMIX_STORAGE_DIR")
-    session_days: int = Field(30, validation_alias="ADREMIX_SESSION_DAYS")
+    session_days: int = Field(30, ge=1, validation_alias="ADREMIX_SESSION_DAYS")
+    # A session unused for this long ends even before its absolute lifetime.
+    session_idle_hours: int = Field(72, ge=1, validation_alias="ADREMIX_SESSION_IDLE_HOURS")
+    # Rate-limit counters: in process memory unless a Redis URL is given (needed as soon
+    # as more than one worker serves the app).
+    redis_url: str = Field("", validation_alias="ADREMIX_REDIS_URL")
     signup_bonus: int = Field(3, ge=0, validation_alias="ADREMIX_SIGNUP_BONUS")
     # JSON list of {code, name, credits, price_paise}; see .env.example.
     credit_packages: list[CreditPackage] = Field(
@@ -85,6 +107,29 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env == "prod"
+
+    @property
+    def effective_public_url(self) -> str:
+        """The public URL without a trailing slash; `make run`'s address outside production."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return "" if self.is_production else DEV_PUBLIC_URL
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """Origins whose pages may call the backend: ours, and localhost outside production."""
+        public = self.effective_public_url
+        if not public:
+            return []
+        origins = [public]
+        if not self.is_production:
+            parts = urlsplit(public)
+            port = f":{parts.port}" if parts.port else ""
+            for host in ("localhost", "127.0.0.1"):
+                origin = f"{parts.scheme}://{host}{port}"
+                if origin not in origins:
+                    origins.append(origin)
+        return origins
 
     @property
     def google_configured(self) -> bool:
@@ -130,8 +175,32 @@ class Settings(BaseSettings):
             "RAZORPAY_KEY_ID": bool(self.razorpay_key_id),
             "RAZORPAY_KEY_SECRET": bool(self.razorpay_key_secret),
             "RAZORPAY_WEBHOOK_SECRET": bool(self.razorpay_webhook_secret),
+            "OPENAI_API_KEY": bool(self.openai_api_key),
+            "ADREMIX_PUBLIC_URL": _is_origin(self.public_url),
         }
         return [name for name, present in required.items() if not present]
+
+    def effective_values(self) -> list[tuple[str, str]]:
+        """Every setting by its environment name with the value in force; secrets masked."""
+        rows = []
+        for name, field in type(self).model_fields.items():
+            alias = field.validation_alias
+            if not isinstance(alias, str):
+                continue
+            value = getattr(self, name)
+            if isinstance(value, list):
+                shown = ", ".join(
+                    str(item.model_dump() if isinstance(item, BaseModel) else item)
+                    for item in value
+                )
+            elif alias in SECRET_SETTINGS:
+                shown = f"<set, {len(value)} characters>" if value else "<not set>"
+            elif isinstance(value, str) and "://" in value:
+                shown = _without_password(value)
+            else:
+                shown = "<not set>" if value in ("", None) else str(value)
+            rows.append((alias, shown))
+        return rows
 
     def ensure_startable(self) -> None:
         """Stop start-up with a message naming every missing required setting."""
@@ -142,6 +211,26 @@ class Settings(BaseSettings):
                 + ", ".join(missing)
                 + ". Set them in the environment or in .env (see .env.example)."
             )
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _is_origin(url: str) -> bool:
+    """An absolute http(s) URL with a host and nothing after it but an optional slash."""
+    parts = urlsplit(url)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and parts.path in ("", "/")
+        and not parts.query
+        and not parts.fragment
+    )
 
 
 @lru_cache(maxsize=1)

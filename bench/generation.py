@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -26,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# Unset ADREMIX_ENV means production; a benchmark runs the development defaults.
+os.environ["ADREMIX_ENV"] = "dev"
 
 from PIL import Image, ImageDraw  # noqa: E402
 

@@ -9,6 +9,7 @@ search, on SQLite and on a throwaway local PostgreSQL. Ends with one JSON line.
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
 import sys
@@ -19,6 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# Unset ADREMIX_ENV means production; a benchmark runs the development defaults.
+os.environ["ADREMIX_ENV"] = "dev"
 
 from sqlalchemy import insert  # noqa: E402
 

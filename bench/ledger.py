@@ -41,6 +41,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# Unset ADREMIX_ENV means production; a benchmark runs the development defaults.
+os.environ["ADREMIX_ENV"] = "dev"
 
 import psycopg  # noqa: E402
 from sqlalchemy import Engine, event, func, select  # noqa: E402

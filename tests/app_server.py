@@ -51,8 +51,12 @@ def run_app(*, port: int, workdir: Path, env: dict[str, str]) -> Iterator[Runnin
     log_path = workdir / "reflex.log"
     # Only the settings this app is given: nothing leaks in from the test process or a .env.
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(APP_SETTING_PREFIXES)}
+    base_url = f"http://localhost:{port}"
     process_env = {
         **inherited,
+        # Unset means production: the harness says what it runs.
+        "ADREMIX_ENV": "dev",
+        "ADREMIX_PUBLIC_URL": base_url,
         "ADREMIX_STORAGE_DIR": str(workdir / "files"),
         **env,
         "DATABASE_URL": database_url,
@@ -78,7 +82,6 @@ def run_app(*, port: int, workdir: Path, env: dict[str, str]) -> Iterator[Runnin
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    base_url = f"http://localhost:{port}"
     try:
         _wait_until_up(base_url, process, log_path)
         yield RunningApp(base_url=base_url, database_url=database_url, log_path=log_path)

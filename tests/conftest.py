@@ -8,6 +8,7 @@ the app is the Starlette app Reflex mounts, built from the environment.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +26,10 @@ from tests.fakes.razorpay_api import KEY_ID as RAZORPAY_KEY_ID
 from tests.fakes.razorpay_api import KEY_SECRET as RAZORPAY_KEY_SECRET
 from tests.fakes.razorpay_api import FakeRazorpay
 from tests.local_postgres import LocalPostgres
+
+# Unset ADREMIX_ENV means production; tests run development unless a test says otherwise
+# (before any test module imports the app, which checks its settings at import).
+os.environ["ADREMIX_ENV"] = "dev"
 
 TEST_SECRET_KEY = "adremix-test-secret-key-0123456789"
 WEBHOOK_SECRET = "whsec_test_0123456789"
