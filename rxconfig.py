@@ -2,8 +2,15 @@
 
 import reflex as rx
 
+from adremix.settings import get_settings
+
 config = rx.Config(
     app_name="adremix",
+    # Only our own pages may call the backend: Reflex applies this to its CORS middleware
+    # and to the websocket handshake (Socket.IO refuses any other Origin). Never "*", and
+    # never empty (an empty list turns Socket.IO's check off): production without
+    # ADREMIX_PUBLIC_URL does not start anyway.
+    cors_allowed_origins=get_settings().allowed_origins or ["null-origin.invalid"],
     show_built_with_reflex=False,
     telemetry_enabled=False,
     # The database belongs to our own engine (adremix/db.py) and Alembic, not rx.Model.

@@ -1,15 +1,21 @@
 """The Reflex app: pages, theme and the HTTP routes that are not pages."""
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
 import reflex as rx
+from reflex.utils.prerequisites import get_web_dir
+from reflex_base.constants import Dirs
 
 from adremix import pages  # noqa: F401  (importing registers every page)
 from adremix.api import build_api_app
+from adremix.api.headers import security_headers
+from adremix.api.socket_session import hash_session_on_socket
 from adremix.blocking import call
 from adremix.components.shell import PAGES
 from adremix.pages.login import login
+from adremix.services.accounts import purge_ended_sessions
 from adremix.services.generation import recover_interrupted
 from adremix.settings import get_settings
 from adremix.state.session import LoginState
@@ -18,7 +24,14 @@ settings = get_settings()
 settings.ensure_startable()
 
 app = rx.App(
-    api_transformer=build_api_app(settings),
+    # Our routes in front of Reflex's, then two wrappers around everything (pages and
+    # compiled assets included, as `reflex run --single-port` mounts them inside): the
+    # websocket handshake loses the raw session token, and every response gets headers.
+    api_transformer=[
+        build_api_app(settings),
+        hash_session_on_socket,
+        security_headers(settings, static_dir=get_web_dir() / Dirs.STATIC),
+    ],
     head_components=[rx.el.meta(name="theme-color", content="#6e56cf")],
 )
 app.add_page(login, route="/login", title="Sign in · AdRemix", on_load=LoginState.load)
@@ -32,3 +45,16 @@ async def fail_interrupted_generations() -> None:
     count = await call(recover_interrupted, started_before=datetime.now(UTC))
     if count:
         logging.getLogger(__name__).warning("Refunded %s interrupted generation(s)", count)
+
+
+SESSION_PURGE_INTERVAL_S = 3600
+
+
+@app.register_lifespan_task
+async def purge_sessions_hourly() -> None:
+    """Ended sessions (expired, idle or revoked) are deleted at start-up and every hour."""
+    while True:
+        purged = await call(purge_ended_sessions)
+        if purged:
+            logging.getLogger(__name__).info("Purged %s ended session(s)", purged)
+        await asyncio.sleep(SESSION_PURGE_INTERVAL_S)

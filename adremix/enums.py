@@ -132,3 +132,13 @@ class CreditStatus(StrEnum):
     EMPTY = "empty"
     LOW = "low"
     OK = "ok"
+
+
+class LimitedAction(StrEnum):
+    """What the rate limits count (services/rate_limits.py has the numbers)."""
+
+    SIGN_IN = "sign_in"
+    ORDER = "order"
+    GENERATION = "generation"
+    UPLOAD = "upload"
+    EXPORT = "export"

@@ -52,9 +52,22 @@ class AuthSession(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True, index=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
-    expires_at: datetime
+    # Last use, recorded coarsely: a session unused for ADREMIX_SESSION_IDLE_HOURS ends.
+    last_seen_at: datetime = Field(default_factory=utcnow, index=True)
+    expires_at: datetime = Field(index=True)
     revoked_at: datetime | None = None
     user_agent: str = Field(default="", max_length=500)
+
+
+class DeletedIdentity(SQLModel, table=True):
+    """A salted hash of a deleted account's Google subject or e-mail address, nothing else:
+    the sign-up bonus is granted once per identity, ever, without keeping who it was."""
+
+    __tablename__ = "deleted_identity"
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity_hash: str = Field(max_length=64, unique=True)
+    deleted_at: datetime = Field(default_factory=utcnow)
 
 
 class CreditTransaction(SQLModel, table=True):

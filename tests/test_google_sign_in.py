@@ -17,7 +17,16 @@ from starlette.testclient import TestClient
 
 from adremix.db import engine_for, session_scope
 from adremix.models import AuthSession, User
-from adremix.services.accounts import SESSION_COOKIE, SIGN_IN_ERRORS, hash_token, user_for_token
+from adremix.services.accounts import (
+    SESSION_COOKIE,
+    SIGN_IN,
+    SIGN_IN_CSRF_COOKIE,
+    SIGN_IN_ERRORS,
+    SIGN_OUT,
+    csrf_token,
+    hash_token,
+    user_for_token,
+)
 from tests.fakes.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeOidcProvider
 
 CALLBACK_URL = "http://testserver/auth/google/callback"  # the TestClient's base URL
@@ -422,13 +431,28 @@ def test_every_refusal_is_logged_with_its_reason(
 # --- signing out ------------------------------------------------------------------------
 
 
+def sign_out_form(token: str) -> dict[str, str]:
+    """What the page's sign-out form posts: the CSRF token bound to this session."""
+    return {"csrf_token": csrf_token(purpose=SIGN_OUT, binding=hash_token(token))}
+
+
+def dev_sign_in(client: TestClient, data: dict[str, str]) -> httpx.Response:
+    """Post the developer sign-in form as the login page does: with its CSRF cookie and the
+    token the page renders for it."""
+    client.cookies.set(SIGN_IN_CSRF_COOKIE, "login-page-nonce")
+    token = csrf_token(purpose=SIGN_IN, binding="login-page-nonce")
+    return client.post("/auth/dev/login", data={**data, "csrf_token": token})
+
+
 def test_logout_revokes_the_session_and_deletes_the_cookie(
     auth_client: TestClient, database_url: str
 ) -> None:
     token = sign_in(auth_client).cookies[SESSION_COOKIE]
     assert signed_in_user(database_url, token) is not None
 
-    response = auth_client.post("/auth/logout", cookies={SESSION_COOKIE: token})
+    response = auth_client.post(
+        "/auth/logout", cookies={SESSION_COOKIE: token}, data=sign_out_form(token)
+    )
 
     assert response.status_code == 303
     assert response.headers["location"] == "/login"
@@ -451,15 +475,50 @@ def test_logout_is_post_only_so_a_link_cannot_sign_you_out(
     assert signed_in_user(database_url, token) is not None
 
 
+def test_a_cross_site_sign_out_post_is_refused_and_signs_nobody_out(
+    auth_client: TestClient, database_url: str
+) -> None:
+    token = sign_in(auth_client).cookies[SESSION_COOKIE]
+
+    # Another site's form: no token (it cannot read ours), or one for another session.
+    forged = [
+        {},
+        {"csrf_token": "0" * 64},
+        {"csrf_token": csrf_token(purpose=SIGN_OUT, binding=hash_token("another-session"))},
+    ]
+    for data in forged:
+        response = auth_client.post("/auth/logout", cookies={SESSION_COOKIE: token}, data=data)
+        assert response.status_code == 403
+        assert session_cookie_header(response) is None  # the cookie is not even cleared
+    # The right token, but posted by a page of another origin.
+    response = auth_client.post(
+        "/auth/logout",
+        cookies={SESSION_COOKIE: token},
+        data=sign_out_form(token),
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+
+    assert signed_in_user(database_url, token) is not None
+    (stored,) = session_rows(database_url)
+    assert stored.revoked_at is None
+
+
+def test_a_sign_out_post_without_a_session_changes_nothing(auth_client: TestClient) -> None:
+    # SameSite=Lax keeps the session cookie off another site's POST: all it could do
+    # before was clear the cookie.
+    response = auth_client.post("/auth/logout", data={"csrf_token": "x"})
+    assert response.status_code == 403
+    assert session_cookie_header(response) is None
+
+
 # --- the developer sign-in --------------------------------------------------------------
 
 
 def test_dev_sign_in_without_google_signs_in_by_email_and_returns_to_next(
     dev_auth_client: TestClient, database_url: str
 ) -> None:
-    response = dev_auth_client.post(
-        "/auth/dev/login", data={"email": "Dev@Example.com", "next": "/credits"}
-    )
+    response = dev_sign_in(dev_auth_client, {"email": "Dev@Example.com", "next": "/credits"})
 
     assert response.status_code == 303
     assert response.headers["location"] == "/credits"
@@ -470,10 +529,45 @@ def test_dev_sign_in_without_google_signs_in_by_email_and_returns_to_next(
     assert (user.email, user.oidc_subject) == ("dev@example.com", None)
 
 
+def test_a_cross_site_dev_sign_in_post_is_refused(
+    dev_auth_client: TestClient, database_url: str
+) -> None:
+    # Login CSRF: another site posts the form to sign the visitor in as the attacker.
+    without_cookie = dev_auth_client.post(
+        "/auth/dev/login",
+        data={
+            "email": "attacker@example.com",
+            "csrf_token": csrf_token(purpose=SIGN_IN, binding="attackers-own-nonce"),
+        },
+    )
+    assert_refused(without_cookie, "csrf", database_url)
+
+    dev_auth_client.cookies.set(SIGN_IN_CSRF_COOKIE, "victims-nonce")
+    wrong_token = dev_auth_client.post(
+        "/auth/dev/login",
+        data={
+            "email": "attacker@example.com",
+            "csrf_token": csrf_token(purpose=SIGN_IN, binding="attackers-own-nonce"),
+        },
+    )
+    assert_refused(wrong_token, "csrf", database_url)
+
+    other_origin = dev_auth_client.post(
+        "/auth/dev/login",
+        data={
+            "email": "attacker@example.com",
+            "csrf_token": csrf_token(purpose=SIGN_IN, binding="victims-nonce"),
+        },
+        headers={"Origin": "https://evil.example"},
+    )
+    assert_refused(other_origin, "csrf", database_url)
+    assert user_rows(database_url) == []
+
+
 def test_dev_sign_in_refuses_an_invalid_email(
     dev_auth_client: TestClient, database_url: str
 ) -> None:
-    response = dev_auth_client.post("/auth/dev/login", data={"email": "not-an-email"})
+    response = dev_sign_in(dev_auth_client, {"email": "not-an-email"})
     assert_refused(response, "invalid_email", database_url)
     assert user_rows(database_url) == []
 
@@ -481,7 +575,7 @@ def test_dev_sign_in_refuses_an_invalid_email(
 def test_dev_sign_in_does_not_exist_when_google_is_configured(
     auth_client: TestClient, database_url: str
 ) -> None:
-    response = auth_client.post("/auth/dev/login", data={"email": "dev@example.com"})
+    response = dev_sign_in(auth_client, {"email": "dev@example.com"})
     assert response.status_code in (404, 405)
     assert session_cookie_header(response) is None
     assert user_rows(database_url) == []
@@ -490,7 +584,7 @@ def test_dev_sign_in_does_not_exist_when_google_is_configured(
 def test_dev_sign_in_does_not_exist_in_production(
     prod_auth_client: TestClient, database_url: str
 ) -> None:
-    response = prod_auth_client.post("/auth/dev/login", data={"email": "intruder@example.com"})
+    response = dev_sign_in(prod_auth_client, {"email": "intruder@example.com"})
 
     assert response.status_code in (404, 405)
     assert session_cookie_header(response) is None

@@ -170,6 +170,26 @@ def test_export_contains_only_the_exporters_data(
     assert bob.result.encode() not in direct
 
 
+def test_a_source_stays_while_another_generation_uses_it(
+    two_people: tuple[Person, Person, LocalStorage],
+) -> None:
+    alice, _, storage = two_people
+    again = generations.start_generation(
+        user_id=alice.id,
+        client_request_id="r2",
+        source_sha256=alice.source,
+        options=RemixOptions(instructions="another take"),
+        provider="offline",
+        model="offline-v1",
+    )
+    library.delete_generations(user_id=alice.id, generation_ids=[alice.generation_id])
+    assert storage.exists(ImageKind.SOURCE, alice.source)
+    assert client_for(alice).get(f"/files/source/{alice.source}").status_code == 200
+
+    library.delete_generations(user_id=alice.id, generation_ids=[again.generation_id])
+    assert not storage.exists(ImageKind.SOURCE, alice.source)
+
+
 def test_deleting_a_generation_removes_its_images_but_keeps_the_ledger(
     two_people: tuple[Person, Person, LocalStorage],
 ) -> None:
@@ -177,8 +197,11 @@ def test_deleting_a_generation_removes_its_images_but_keeps_the_ledger(
     assert library.delete_generations(user_id=alice.id, generation_ids=[alice.generation_id]) == 1
     assert not storage.exists(ImageKind.RESULT, alice.result)
     assert not storage.exists(ImageKind.THUMB, alice.result)
-    assert storage.exists(ImageKind.SOURCE, alice.source)  # "Remix this" still has it
+    # Nothing else of hers uses the source: it goes too, with its prepared copy.
+    assert not storage.exists(ImageKind.SOURCE, alice.source)
+    assert not storage.exists(ImageKind.PREPARED, alice.source)
     assert client_for(alice).get(f"/files/result/{alice.result}").status_code == 404
+    assert client_for(alice).get(f"/files/source/{alice.source}").status_code == 404
     statement = credits.statement_page(user_id=alice.id, page=0, page_size=10)
     assert CreditKind.GENERATION in [line.kind for line in statement.lines]
     with session_scope() as session:

@@ -8,22 +8,34 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from adremix.api.limits import client_ip, too_many_requests
 from adremix.blocking import call
+from adremix.enums import LimitedAction
 from adremix.services import accounts
 from adremix.services.accounts import (
     SESSION_COOKIE,
+    SIGN_IN,
+    SIGN_IN_CSRF_COOKIE,
+    SIGN_OUT,
     SignInRefused,
     VerifiedIdentity,
+    csrf_token_is_valid,
+    hash_token,
     identity_from_claims,
     normalise_email,
     safe_next_path,
 )
+from adremix.services.rate_limits import RateLimited, hit_rate_limit
 from adremix.settings import Settings
 
 NEXT_KEY = "adremix_next"
+CSRF_REFUSED = (
+    "<!doctype html><title>Not signed out</title><p>This request did not come from "
+    'AdRemix\'s own page, so nothing was changed. <a href="/">Back to AdRemix</a></p>'
+)
 
 
 def _login_error(code: str, next_path: str = "/") -> RedirectResponse:
@@ -55,7 +67,16 @@ def build_auth_app(settings: Settings) -> Starlette:
         )
         return response
 
+    def _from_our_page(request: Request) -> bool:
+        # Browsers send Origin with every POST; a form on another site names that site.
+        origin = request.headers.get("origin")
+        return origin is None or origin in settings.allowed_origins
+
     async def google_login(request: Request) -> Response:
+        try:
+            await hit_rate_limit(LimitedAction.SIGN_IN, ip=client_ip(request), user=None)
+        except RateLimited as limited:
+            return too_many_requests(limited)
         next_path = safe_next_path(request.query_params.get("next"))
         if oauth is None:
             return _login_error("not_configured", next_path)
@@ -68,6 +89,10 @@ def build_auth_app(settings: Settings) -> Starlette:
             return _login_error("provider_unreachable", next_path)
 
     async def google_callback(request: Request) -> Response:
+        try:
+            await hit_rate_limit(LimitedAction.SIGN_IN, ip=client_ip(request), user=None)
+        except RateLimited as limited:
+            return too_many_requests(limited)
         next_path = safe_next_path(request.session.pop(NEXT_KEY, "/"))
         if oauth is None:
             return _login_error("not_configured", next_path)
@@ -102,8 +127,23 @@ def build_auth_app(settings: Settings) -> Starlette:
 
     async def dev_login(request: Request) -> Response:
         async with request.form() as form:
-            email = str(form.get("email") or "")
+            email = str(form.get("email") or "")[:320]
             next_path = safe_next_path(str(form.get("next") or "/"))
+            supplied_token = str(form.get("csrf_token") or "")
+        try:
+            # Counted before any other check, so refused attempts count too.
+            await hit_rate_limit(
+                LimitedAction.SIGN_IN, ip=client_ip(request), user=email.strip().lower()
+            )
+        except RateLimited as limited:
+            return too_many_requests(limited)
+        if not _from_our_page(request) or not csrf_token_is_valid(
+            token=supplied_token,
+            purpose=SIGN_IN,
+            binding=request.cookies.get(SIGN_IN_CSRF_COOKIE),
+        ):
+            accounts.log_refusal("csrf", None)
+            return _login_error("csrf", next_path)
         try:
             identity = VerifiedIdentity(email=normalise_email(email))
             session_token = await _sign_in(identity, request)
@@ -114,6 +154,13 @@ def build_auth_app(settings: Settings) -> Starlette:
 
     async def logout(request: Request) -> Response:
         token = request.cookies.get(SESSION_COOKIE)
+        async with request.form() as form:
+            supplied_token = str(form.get("csrf_token") or "")
+        if not _from_our_page(request) or not csrf_token_is_valid(
+            token=supplied_token, purpose=SIGN_OUT, binding=hash_token(token) if token else None
+        ):
+            # A post from another site (or with no session): nothing is signed out.
+            return HTMLResponse(CSRF_REFUSED, status_code=403)
         await call(lambda: accounts.sign_out(token=token))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from adremix.api.current_user import user_from_request
+from adremix.api.limits import client_ip, too_many_requests
 from adremix.blocking import call
-from adremix.enums import ImageKind
+from adremix.enums import ImageKind, LimitedAction
 from adremix.services.generation import (
     PLACEMENT_EXPORTS,
     encode,
@@ -19,7 +17,9 @@ from adremix.services.generation import (
     media_type_of,
     open_untrusted,
     owns_image,
+    placements_zip,
 )
+from adremix.services.rate_limits import RateLimited, hit_rate_limit
 from adremix.services.storage import LocalStorage
 from adremix.settings import Settings
 from adremix.urls import DOWNLOAD_FORMATS, FILES_PREFIX
@@ -74,7 +74,20 @@ def file_routes(settings: Settings) -> list[Route]:
         data = await call(storage.read, ImageKind.THUMB, sha)
         return Response(data, media_type="image/webp", headers=PRIVATE)
 
+    async def export_limited(request: Request) -> Response | None:
+        """Exports cost real work: counted per IP and per user before anything else."""
+        user = await user_from_request(request)
+        try:
+            await hit_rate_limit(
+                LimitedAction.EXPORT, ip=client_ip(request), user=user.id if user else None
+            )
+        except RateLimited as limited:
+            return too_many_requests(limited)
+        return None
+
     async def placement(request: Request) -> Response:
+        if limited := await export_limited(request):
+            return limited
         sha = await _owned(request, ImageKind.RESULT)
         name = request.path_params["name"]
         if sha is None or name not in PLACEMENT_EXPORTS:
@@ -89,22 +102,13 @@ def file_routes(settings: Settings) -> list[Route]:
             },
         )
 
-    async def placements_zip(request: Request) -> Response:
+    async def placements_archive(request: Request) -> Response:
+        if limited := await export_limited(request):
+            return limited
         sha = await _owned(request, ImageKind.RESULT)
         if sha is None:
             return NOT_FOUND
-        source = await call(storage.read, ImageKind.RESULT, sha)
-
-        def build() -> bytes:
-            buffer = io.BytesIO()
-            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-                for name in PLACEMENT_EXPORTS:
-                    archive.writestr(
-                        f"adremix-{sha[:12]}-{name}.jpg", export_placement(source, name)
-                    )
-            return buffer.getvalue()
-
-        data = await call(build)
+        data = await call(placements_zip, sha, storage)
         return Response(
             data,
             media_type="application/zip",
@@ -117,7 +121,7 @@ def file_routes(settings: Settings) -> list[Route]:
     # also match a thumbnail path.
     return [
         Route(FILES_PREFIX + "/thumb/{sha}.webp", thumbnail, methods=["GET"]),
-        Route(FILES_PREFIX + "/result/{sha}/placements.zip", placements_zip, methods=["GET"]),
+        Route(FILES_PREFIX + "/result/{sha}/placements.zip", placements_archive, methods=["GET"]),
         Route(FILES_PREFIX + "/result/{sha}/placement/{name}.jpg", placement, methods=["GET"]),
         Route(FILES_PREFIX + "/{kind}/{sha}", image, methods=["GET"]),
     ]

@@ -68,8 +68,12 @@ def balance_badge() -> rx.Component:
 
 
 def sign_out_form(label: str = "Sign out") -> rx.Component:
-    # A real POST, so the server revokes the session and clears the HttpOnly cookie.
+    # A real POST, so the server revokes the session and clears the HttpOnly cookie; the
+    # token proves the post comes from our own page (CSRF).
     return native_post_form(
+        rx.el.input(
+            type="hidden", name="csrf_token", value=SessionState.sign_out_token, read_only=True
+        ),
         rx.el.button(
             rx.hstack(rx.icon("log-out", size=16), rx.text(label), spacing="2", align="center"),
             type="submit",

@@ -58,8 +58,17 @@ def dev_sign_in() -> rx.Component:
                     auto_complete="email",
                 ),
                 rx.el.input(type="hidden", name="next", value=LoginState.next_path, read_only=True),
+                rx.el.input(
+                    type="hidden", name="csrf_token", value=LoginState.sign_in_token, read_only=True
+                ),
                 rx.button(
-                    "Sign in as developer", type="submit", size="3", width="100%", id="dev-sign-in"
+                    "Sign in as developer",
+                    type="submit",
+                    size="3",
+                    width="100%",
+                    id="dev-sign-in",
+                    # Until the form's CSRF token has arrived, a press would only be refused.
+                    disabled=LoginState.sign_in_token == "",
                 ),
                 spacing="2",
                 width="100%",

@@ -11,7 +11,7 @@ from adremix.blocking import call
 from adremix.services import accounts, library
 from adremix.services.generation import DEFAULT_OPTIONS
 from adremix.state.errors import error_toast
-from adremix.state.session import SessionState, current_user_id
+from adremix.state.session import SessionState, current_user_id, session_hash
 
 
 @dataclasses.dataclass
@@ -43,8 +43,9 @@ class AccountState(rx.State):
         user_id = await current_user_id(self)
         if user_id is None:
             return
-        token = accounts.token_from_cookie_header(self.router.headers.cookie)
-        overview = await call(accounts.account_overview, user_id=user_id, current_token=token)
+        overview = await call(
+            accounts.account_overview, user_id=user_id, current_token_hash=session_hash(self)
+        )
         self.sessions = [
             SessionRow(
                 id=s.id,

@@ -7,11 +7,19 @@ import json
 import reflex as rx
 
 from adremix.blocking import call
-from adremix.enums import CheckoutMode, CheckoutResult, CreditKind, OrderStatus, PaymentStatus
+from adremix.enums import (
+    CheckoutMode,
+    CheckoutResult,
+    CreditKind,
+    LimitedAction,
+    OrderStatus,
+    PaymentStatus,
+)
 from adremix.services import payments
 from adremix.services.credits import StatementLine, format_inr, offers
 from adremix.settings import get_settings
 from adremix.state.errors import error_toast, request_id, user_message
+from adremix.state.limits import count_attempt
 from adremix.state.session import SessionState, current_user_id
 
 PAGE_SIZE = 20
@@ -194,6 +202,7 @@ class CreditsState(rx.State):
                 self.buy_ack += 1
             return
         try:
+            await count_attempt(self, LimitedAction.ORDER, user_id)
             # Reuses this pack's open order, so repeated presses make one Razorpay order.
             checkout = await call(
                 payments.start_purchase, user_id=user_id, package_code=package_code

@@ -15,6 +15,7 @@ from adremix.enums import (
     GenerationStage,
     GenerationStatus,
     ImageKind,
+    LimitedAction,
 )
 from adremix.services import generation, library
 from adremix.services.generation import (
@@ -27,6 +28,7 @@ from adremix.services.generation import (
 )
 from adremix.settings import get_settings
 from adremix.state.errors import error_toast
+from adremix.state.limits import count_attempt
 from adremix.state.session import SessionState, current_user_id
 from adremix.urls import file_url
 
@@ -178,6 +180,7 @@ class NewAdState(rx.State):
         self.uploading = True
         yield
         try:
+            await count_attempt(self, LimitedAction.UPLOAD, user_id)
             data = await files[0].read()
             upload = await call(generation.ingest_source, user_id=user_id, data=data)
         except Exception as exc:
@@ -284,6 +287,7 @@ class NewAdState(rx.State):
             source_sha, fresh, form_key = self.source_sha, self.fresh, self._form_key()
             self.starting = True
         try:
+            await count_attempt(self, LimitedAction.GENERATION, user_id)
             if user_id is None:
                 raise generation.InvalidRequest("Please sign in again.")
             started = await call(

@@ -1,5 +1,11 @@
 """Who is signed in. Every protected page loads through `SessionState.require_user`, and
-every area state learns the user's id from `current_user_id` (one place, one check)."""
+every area state learns the user's id from `current_user_id` (one place, one check).
+
+The tab's state identifies its session by the token's hash only (api/socket_session.py
+puts it in the handshake in place of the cookie). When the signed-in user of a tab
+changes (sign-out, then someone else signs in in the same tab), every user-bound state
+is reset before anything of the new user is loaded, so nothing of the previous user shows.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,16 @@ import reflex as rx
 from adremix.blocking import call
 from adremix.enums import CreditStatus
 from adremix.services.accounts import (
+    SIGN_IN,
+    SIGN_IN_CSRF_COOKIE,
     SIGN_IN_ERRORS,
+    SIGN_OUT,
     SignedInUser,
+    csrf_token,
+    new_csrf_nonce,
     safe_next_path,
+    session_hash_from_cookie_header,
     signed_in_user,
-    token_from_cookie_header,
 )
 from adremix.settings import get_settings
 
@@ -29,14 +40,21 @@ class SessionState(rx.State):
     credit_balance: int = 0
     is_admin: bool = False
     low_credit_threshold: int = 0  # the user's preference, set on every load
+    # The sign-out form's CSRF token, bound to this session.
+    sign_out_token: str = ""
+    # Whose data this tab's states hold (backend only): a change resets them all.
+    _user_id: int = 0
 
-    def _session_token(self) -> str | None:
-        # The session cookie is HttpOnly: the browser's JS cannot read it, but the
-        # websocket handshake carries it, and Reflex keeps it server-side only.
-        return token_from_cookie_header(self.router.headers.cookie)
+    def _session_hash(self) -> str | None:
+        return session_hash(self)
 
     async def _load_user(self) -> SignedInUser | None:
-        user = await call(signed_in_user, token=self._session_token())
+        token_hash = self._session_hash()
+        user = await call(signed_in_user, token_hash=token_hash)
+        if (user.id if user else 0) != self._user_id:
+            await self._forget_previous_user()
+            self._user_id = user.id if user else 0
+        self.sign_out_token = csrf_token(purpose=SIGN_OUT, binding=token_hash) if user else ""
         self.signed_in = user is not None
         self.user_name = user.name if user else ""
         self.user_email = user.email if user else ""
@@ -56,6 +74,12 @@ class SessionState(rx.State):
     @rx.event
     async def refresh_balance(self) -> None:
         await self._load_user()
+
+    async def _forget_previous_user(self) -> None:
+        """Reset every state that holds a user's data to its defaults."""
+        for state_class in _user_bound_states(rx.State):
+            substate = await self.get_state(state_class)
+            substate.reset()
 
     def _current_path(self) -> str:
         url = self.router.url
@@ -77,6 +101,24 @@ class SessionState(rx.State):
         return "".join(part[0] for part in parts[:2]).upper() or "?"
 
 
+def _user_bound_states(parent: type[rx.BaseState]) -> list[type[rx.BaseState]]:
+    """Our area states (and their substates): all but who-is-signed-in and the login page."""
+    found = []
+    for state_class in parent.get_substates():
+        if state_class.__module__.startswith("adremix.state.") and state_class not in (
+            SessionState,
+            LoginState,
+        ):
+            found.append(state_class)
+        found.extend(_user_bound_states(state_class))
+    return found
+
+
+def session_hash(state: rx.State) -> str | None:
+    """The hash of the tab's session token, from the websocket handshake's cookies."""
+    return session_hash_from_cookie_header(state.router.headers.cookie)
+
+
 async def current_user_id(state: rx.State) -> int | None:
     """The signed-in user's id for any area's event, checked against the session store on
     every call (a revoked or expired session stops working at once). None when signed out.
@@ -95,6 +137,16 @@ class LoginState(rx.State):
     google_enabled: bool = False
     error_message: str = ""
     next_path: str = "/"
+    # Double-submit CSRF for the developer sign-in: a random SameSite=Strict cookie, and
+    # the form carries its HMAC (services/accounts/csrf.py).
+    csrf_nonce: str = rx.Cookie(
+        "",
+        name=SIGN_IN_CSRF_COOKIE,
+        same_site="strict",
+        max_age=12 * 3600,
+        secure=get_settings().is_production,
+    )
+    sign_in_token: str = ""
 
     @rx.event
     async def load(self) -> rx.event.EventSpec | None:
@@ -104,8 +156,10 @@ class LoginState(rx.State):
         params = self.router.url.query_parameters
         self.error_message = SIGN_IN_ERRORS.get(params.get("error", ""), "")
         self.next_path = safe_next_path(params.get("next"))
-        token = token_from_cookie_header(self.router.headers.cookie)
-        if await call(signed_in_user, token=token) is not None:
+        if settings.dev_sign_in_enabled:
+            self.csrf_nonce = self.csrf_nonce or new_csrf_nonce()
+            self.sign_in_token = csrf_token(purpose=SIGN_IN, binding=self.csrf_nonce)
+        if await call(signed_in_user, token_hash=session_hash(self)) is not None:
             return rx.redirect(self.next_path, replace=True)
         return None
 

@@ -1,6 +1,14 @@
 """Accounts: who is signed in. Users from verified identities (Google through OIDC, or the
 developer sign-in), server-side sessions, the Account page, data export and deletion."""
 
+from adremix.services.accounts.csrf import (
+    SIGN_IN,
+    SIGN_IN_CSRF_COOKIE,
+    SIGN_OUT,
+    csrf_token,
+    csrf_token_is_valid,
+    new_csrf_nonce,
+)
 from adremix.services.accounts.data import (
     AccountError,
     AccountOverview,
@@ -21,9 +29,12 @@ from adremix.services.accounts.oidc import (
 from adremix.services.accounts.sessions import (
     SESSION_COOKIE,
     SignedInUser,
+    hash_session_cookie,
     hash_token,
+    purge_ended_sessions,
     revoke_all_sessions,
     revoke_session,
+    session_hash_from_cookie_header,
     sign_out,
     sign_out_everywhere,
     signed_in_user,
@@ -43,7 +54,10 @@ from adremix.services.accounts.users import (
 __all__ = [
     "DEFAULT_AFTER_SIGN_IN",
     "SESSION_COOKIE",
+    "SIGN_IN",
+    "SIGN_IN_CSRF_COOKIE",
     "SIGN_IN_ERRORS",
+    "SIGN_OUT",
     "AccountError",
     "AccountOverview",
     "SessionInfo",
@@ -52,18 +66,24 @@ __all__ = [
     "VerifiedIdentity",
     "account_overview",
     "build_oauth",
+    "csrf_token",
+    "csrf_token_is_valid",
     "delete_account",
     "error_code_for",
     "export_archive",
+    "hash_session_cookie",
     "hash_token",
     "identity_claims",
     "identity_from_claims",
     "log_refusal",
+    "new_csrf_nonce",
     "normalise_email",
+    "purge_ended_sessions",
     "refusal_code",
     "revoke_all_sessions",
     "revoke_session",
     "safe_next_path",
+    "session_hash_from_cookie_header",
     "sign_in",
     "sign_out",
     "sign_out_everywhere",

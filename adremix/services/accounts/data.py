@@ -6,7 +6,7 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -26,11 +26,12 @@ from adremix.models import (
     UserTemplate,
     utcnow,
 )
-from adremix.services.accounts.sessions import hash_token
+from adremix.services.accounts.users import forget_identity
 from adremix.services.errors import UserFacingError
 from adremix.services.generation import forget_images, media_type_of
 from adremix.services.library import SavedTemplate, list_templates, read_preferences
 from adremix.services.storage import LocalStorage, default_storage
+from adremix.settings import get_settings
 
 
 class AccountError(UserFacingError):
@@ -47,15 +48,17 @@ class SessionInfo:
 
 
 def live_sessions(
-    session: Session, *, user_id: int, current_token: str | None
+    session: Session, *, user_id: int, current_token_hash: str | None
 ) -> list[SessionInfo]:
-    current_hash = hash_token(current_token) if current_token else ""
+    current_hash = current_token_hash or ""
+    idle = timedelta(hours=get_settings().session_idle_hours)
     rows = session.exec(
         select(AuthSession)
         .where(
             AuthSession.user_id == user_id,
             AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
             AuthSession.expires_at > utcnow(),
+            AuthSession.last_seen_at > utcnow() - idle,
         )
         .order_by(AuthSession.created_at.desc())  # type: ignore[attr-defined]
     ).all()
@@ -78,11 +81,11 @@ class AccountOverview:
     preferences: dict[str, Any]
 
 
-def account_overview(*, user_id: int, current_token: str | None) -> AccountOverview:
+def account_overview(*, user_id: int, current_token_hash: str | None) -> AccountOverview:
     """What the Account page lists: live sessions, saved templates and preferences."""
     with session_scope() as session:
         return AccountOverview(
-            sessions=live_sessions(session, user_id=user_id, current_token=current_token),
+            sessions=live_sessions(session, user_id=user_id, current_token_hash=current_token_hash),
             saved_templates=list_templates(session, user_id=user_id),
             preferences=read_preferences(session, user_id=user_id),
         )
@@ -207,6 +210,7 @@ def _delete_account(
         .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))  # type: ignore[union-attr]
         .values(revoked_at=utcnow())
     )
+    forget_identity(session, email=user.email, subject=user.oidc_subject)
     # The ledger and payment rows stay (accounting) but point at an anonymous user.
     user.email = f"deleted-user-{user_id}@deleted.invalid"
     user.name = "Deleted user"

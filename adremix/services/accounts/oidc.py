@@ -35,6 +35,7 @@ SIGN_IN_ERRORS: dict[str, str] = {
     "not_configured": "Google sign-in is not configured on this server.",
     "refused": "This account cannot sign in.",
     "invalid_email": "Enter a valid e-mail address.",
+    "csrf": "The sign-in form expired or did not come from this page. Please try again.",
     "account_deleted": "Your account and its images were deleted. Thank you for using AdRemix.",
 }
 

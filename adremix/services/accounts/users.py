@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
 from adremix.db import session_scope
-from adremix.models import User
+from adremix.models import DeletedIdentity, User
 from adremix.services.accounts.sessions import start_session
 from adremix.services.credits import grant_signup_bonus
 from adremix.services.errors import UserFacingError
@@ -59,6 +60,37 @@ def normalise_email(email: str) -> str:
     return email
 
 
+# Fixed, so the record survives a rotation of ADREMIX_SECRET_KEY; with it the stored hashes
+# match no precomputed table of e-mail hashes.
+IDENTITY_SALT = b"adremix:deleted-identity:v1:"
+
+
+def identity_hashes(*, email: str | None, subject: str | None) -> list[str]:
+    """Salted hashes of an identity's Google subject and e-mail address (those it has)."""
+    parts = [f"sub:{subject}" if subject else "", f"email:{email.lower()}" if email else ""]
+    return [hashlib.sha256(IDENTITY_SALT + part.encode()).hexdigest() for part in parts if part]
+
+
+def forget_identity(session: Session, *, email: str, subject: str | None) -> None:
+    """Keep only the salted hashes of a deleted account's identity (see DeletedIdentity)."""
+    for identity_hash in identity_hashes(email=email, subject=subject):
+        known = session.exec(
+            select(DeletedIdentity.id).where(DeletedIdentity.identity_hash == identity_hash)
+        ).first()
+        if known is None:
+            session.add(DeletedIdentity(identity_hash=identity_hash))
+
+
+def _was_deleted_before(session: Session, identity: VerifiedIdentity) -> bool:
+    hashes = identity_hashes(email=identity.email, subject=identity.subject)
+    return (
+        session.exec(
+            select(DeletedIdentity.id).where(DeletedIdentity.identity_hash.in_(hashes))  # type: ignore[attr-defined]
+        ).first()
+        is not None
+    )
+
+
 def upsert_user(
     *, session: Session, identity: VerifiedIdentity, admin_emails: frozenset[str]
 ) -> tuple[User, bool]:
@@ -96,13 +128,14 @@ def sign_in(
     *, identity: VerifiedIdentity, user_agent: str = "", settings: Settings | None = None
 ) -> str:
     """Sign a verified identity in: create or update the user, grant the welcome credits
-    to a new one (once), and start a session. Returns the cookie's token."""
+    to a new one (once per identity, ever: not again after the account was deleted), and
+    start a session. Returns the cookie's token."""
     settings = settings or get_settings()
     with session_scope() as session:
         user, created = upsert_user(
             session=session, identity=identity, admin_emails=settings.admin_emails
         )
-        if created and user.id is not None:
+        if created and user.id is not None and not _was_deleted_before(session, identity):
             grant_signup_bonus(session=session, user_id=user.id, amount=settings.signup_bonus)
         return start_session(
             session=session, user=user, days=settings.session_days, user_agent=user_agent

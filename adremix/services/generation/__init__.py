@@ -10,7 +10,11 @@ from adremix.services.generation.images import (
 )
 from adremix.services.generation.ingest import SourceUpload, ingest_source, use_result_as_source
 from adremix.services.generation.offline_engine import OfflineEngine
-from adremix.services.generation.placements import PLACEMENT_EXPORTS, export_placement
+from adremix.services.generation.placements import (
+    PLACEMENT_EXPORTS,
+    export_placement,
+    placements_zip,
+)
 from adremix.services.generation.prompt import build_prompt
 from adremix.services.generation.providers import (
     ImageProvider,
@@ -84,6 +88,7 @@ __all__ = [
     "media_type_of",
     "open_untrusted",
     "owns_image",
+    "placements_zip",
     "provider_for",
     "recover_interrupted",
     "run_generation",

@@ -16,6 +16,7 @@ from adremix.db import session_scope
 from adremix.enums import ImageKind
 from adremix.models import StoredImage
 from adremix.services.generation.images import NormalisedImage, sha256_hex, thumbnail_webp
+from adremix.services.generation.placements import placements_zip_path
 from adremix.services.storage import LocalStorage
 
 
@@ -81,3 +82,5 @@ def forget_images(
             storage.delete(ImageKind.THUMB, sha)
             if kind == ImageKind.SOURCE:
                 storage.delete(ImageKind.PREPARED, sha)
+            if kind == ImageKind.RESULT:
+                placements_zip_path(storage, sha).unlink(missing_ok=True)

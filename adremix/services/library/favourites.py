@@ -35,6 +35,7 @@ def delete_generations(
             return 0
         rows = session.exec(select(Generation).where(Generation.id.in_(own))).all()  # type: ignore[union-attr]
         hashes = {sha for row in rows for sha in row.output_hashes}
+        sources = {row.source_image_hash for row in rows if row.source_image_hash}
         for row in rows:
             row.deleted_at = utcnow()
             row.output_hashes = []
@@ -42,21 +43,21 @@ def delete_generations(
             session.add(row)
         session.execute(delete(CollectionItem).where(CollectionItem.generation_id.in_(own)))  # type: ignore[attr-defined]
         session.flush()
-        # A result another live generation of theirs still shows (a cached copy) stays.
-        still_shown = {
-            sha
-            for outputs in session.exec(
-                select(Generation.output_hashes).where(
-                    Generation.user_id == user_id,
-                    Generation.deleted_at.is_(None),  # type: ignore[union-attr]
-                )
+        # A result another live generation of theirs still shows (a cached copy) stays,
+        # and so does a source another live generation was made from.
+        live = session.exec(
+            select(Generation.output_hashes, Generation.source_image_hash).where(
+                Generation.user_id == user_id,
+                Generation.deleted_at.is_(None),  # type: ignore[union-attr]
             )
-            for sha in outputs
-        }
+        ).all()
+        still_shown = {sha for outputs, _ in live for sha in outputs}
+        still_used = {source for _, source in live}
         forget_images(
             session,
             user_id=user_id,
-            images=[(ImageKind.RESULT, sha) for sha in hashes - still_shown],
+            images=[(ImageKind.RESULT, sha) for sha in hashes - still_shown]
+            + [(ImageKind.SOURCE, sha) for sha in sources - still_used],
             storage=storage,
         )
         return len(own)
