@@ -114,6 +114,8 @@ class PaymentOutcome(StrEnum):
     UNKNOWN_ORDER = "unknown_order"
     UNKNOWN_PAYMENT = "unknown_payment"
     IGNORED = "ignored"
+    # Signed by Razorpay but not shaped as documented: recorded, acknowledged, logged.
+    MALFORMED = "malformed"
     DUPLICATE_EVENT = "duplicate"  # the same webhook event, delivered again
 
 

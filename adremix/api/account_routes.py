@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from adremix.services.rate_limits import RateLimited, hit_rate_limit
 from adremix.settings import Settings
 
 NOT_FOUND = HTMLResponse("Not found", status_code=404)
+log = logging.getLogger(__name__)
 
 
 def account_routes(settings: Settings) -> list[Route]:
@@ -39,7 +41,11 @@ def account_routes(settings: Settings) -> list[Route]:
         except payments.WebhookRejected as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         except payments.WebhookRetryLater:
-            # Razorpay redelivers on a non-2xx answer; the redelivery retries the refund.
+            # Razorpay redelivers on a non-2xx answer; the redelivery retries the work.
+            return JSONResponse({"error": "retry later"}, status_code=503)
+        except Exception:
+            # Never a 500: whatever went wrong, nothing was recorded, so ask for a retry.
+            log.exception("Webhook failed unexpectedly; asking Razorpay to deliver it again")
             return JSONResponse({"error": "retry later"}, status_code=503)
         return JSONResponse({"status": outcome})
 

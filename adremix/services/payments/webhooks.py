@@ -11,7 +11,7 @@ import json
 import logging
 from dataclasses import replace
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, select
 
 from adremix.db import session_scope
@@ -41,8 +41,14 @@ class WebhookRejected(Exception):
 
 
 class WebhookRetryLater(Exception):
-    """The webhook's effect is recorded, but refunding a duplicate payment through Razorpay
-    failed: answered 503 so that Razorpay delivers it again and the refund is retried."""
+    """The webhook could not be applied now (refunding a duplicate payment through Razorpay
+    failed, or the database is unavailable): answered 503 so that Razorpay delivers it
+    again and the work is retried."""
+
+
+# Column sizes of webhook_event: longer values are shortened, never a database error.
+EVENT_KEY_MAX = 80
+EVENT_TYPE_MAX = 60
 
 
 def handle_webhook(
@@ -63,13 +69,13 @@ def handle_webhook(
     if not webhook_signature_is_valid(body=body, signature=signature or "", secret=secret):
         log.warning("Rejected a webhook with a bad signature")
         raise WebhookRejected("bad signature")
-    try:
-        event = json.loads(body)
-        event_type = str(event["event"])
-        payload = event.get("payload") or {}
-    except (ValueError, KeyError, TypeError) as exc:
-        raise WebhookRejected("malformed body") from exc
-    event_key = event_id or "sha256:" + hashlib.sha256(body).hexdigest()
+    event_key = _event_key(event_id, body)
+    event_type, payload = _parse(body)
+    if payload is None:
+        # Signed by Razorpay, so not an attack; answering non-2xx would only make Razorpay
+        # retry it for a day and then disable the webhook.
+        log.error("Webhook %s is signed but not a Razorpay event; recorded, ignored", event_key)
+        return _record_only(event_key, event_type, PaymentOutcome.MALFORMED)
     outcome = PaymentOutcome.DUPLICATE_EVENT
     try:
         with session_scope() as session:
@@ -84,6 +90,16 @@ def handle_webhook(
                 outcome = record.outcome
     except IntegrityError:
         outcome = PaymentOutcome.DUPLICATE_EVENT  # the same event, delivered twice at once
+    except (ValueError, TypeError, KeyError, AttributeError):
+        # A field of the wrong type (an amount that is not a number, an entity that is a
+        # list): nothing was applied (rolled back). Recorded so a replay is not retried.
+        log.exception(
+            "Webhook %s (%s) has malformed fields; recorded, ignored", event_key, event_type
+        )
+        return _record_only(event_key, event_type, PaymentOutcome.MALFORMED)
+    except SQLAlchemyError as exc:
+        log.error("Webhook %s could not be applied now: %s", event_key, exc)
+        raise WebhookRetryLater("database unavailable") from exc
     payment_id = str((_entity(payload, "payment") or {}).get("id") or "")
     if gateway is not None and payment_id:
         # Also on a replay: this is how a refund that failed last time is retried.
@@ -95,9 +111,48 @@ def handle_webhook(
     return outcome
 
 
+def _event_key(event_id: str | None, body: bytes) -> str:
+    """The de-duplication key: Razorpay's event id, or a hash when it is missing or long."""
+    if event_id and len(event_id) <= EVENT_KEY_MAX:
+        return event_id
+    return "sha256:" + hashlib.sha256((event_id or "").encode() + b"|" + body).hexdigest()
+
+
+def _parse(body: bytes) -> tuple[str, dict | None]:
+    """(event type, payload) of a webhook body; payload None when it is not an event."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return "malformed", None
+    if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+        return "malformed", None
+    payload = event.get("payload") or {}
+    if not isinstance(payload, dict):
+        return event["event"][:EVENT_TYPE_MAX], None
+    return event["event"][:EVENT_TYPE_MAX], payload
+
+
+def _record_only(event_key: str, event_type: str, outcome: PaymentOutcome) -> PaymentOutcome:
+    """Record an event that changes nothing, once; a repeat is a duplicate."""
+    try:
+        with session_scope() as session:
+            known = session.exec(
+                select(WebhookEvent.id).where(WebhookEvent.event_id == event_key)
+            ).first()
+            if known is not None:
+                return PaymentOutcome.DUPLICATE_EVENT
+            session.add(WebhookEvent(event_id=event_key, event_type=event_type, outcome=outcome))
+    except IntegrityError:
+        return PaymentOutcome.DUPLICATE_EVENT
+    except SQLAlchemyError as exc:
+        raise WebhookRetryLater("database unavailable") from exc
+    return outcome
+
+
 def _entity(payload: dict, name: str) -> dict | None:
     wrapper = payload.get(name) or {}
-    return wrapper.get("entity") if isinstance(wrapper, dict) else None
+    entity = wrapper.get("entity") if isinstance(wrapper, dict) else None
+    return entity if isinstance(entity, dict) else None
 
 
 REFUND_EVENTS = ("refund.created", "refund.processed", "refund.failed")
