@@ -18,10 +18,13 @@ from adremix.pages.login import login
 from adremix.services.accounts import purge_ended_sessions
 from adremix.services.generation import recover_interrupted
 from adremix.settings import get_settings
+from adremix.state.errors import backend_error_toast
+from adremix.state.guard import EventGuard
 from adremix.state.session import LoginState
 
 settings = get_settings()
 settings.ensure_startable()
+TOAST_OFFSET = "72px"  # clears the sticky top bar (components/shell.py)
 
 app = rx.App(
     # Our routes in front of Reflex's, then two wrappers around everything (pages and
@@ -33,7 +36,19 @@ app = rx.App(
         security_headers(settings, static_dir=get_web_dir() / Dirs.STATIC),
     ],
     head_components=[rx.el.meta(name="theme-color", content="#6e56cf")],
+    # Top right, below the sticky top bar, on every screen: at the bottom, toasts covered
+    # New Ad's sticky Generate button on phones (sonner's mobileOffset applies < 600 px).
+    toaster=rx.toast.provider(
+        position="top-right",
+        offset=TOAST_OFFSET,
+        close_button=True,
+        custom_attrs={"mobileOffset": TOAST_OFFSET},
+    ),
+    # An exception no handler expected: logged with its request, one generic message.
+    backend_exception_handler=backend_error_toast,
 )
+# Crafted events (wrong arguments, huge strings, no session) stop here.
+app.add_middleware(EventGuard())
 app.add_page(login, route="/login", title="Sign in · AdRemix", on_load=LoginState.load)
 for component, route, title, on_load in PAGES:
     app.add_page(component, route=route, title=title, on_load=on_load)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import reflex as rx
 
 from adremix import styles
+from adremix.components.balance_sync import balance_sync
 from adremix.components.brand import logo
 from adremix.components.credit_banner import credit_banner
 from adremix.components.native_form import native_post_form
@@ -236,6 +237,10 @@ def app_shell(title: str, content: rx.Component) -> rx.Component:
     return rx.cond(
         SessionState.signed_in,
         rx.hstack(
+            balance_sync(
+                balance=SessionState.credit_balance,
+                on_balance_changed=SessionState.refresh_balance,
+            ),
             sidebar(),
             rx.vstack(
                 top_bar(title),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 import reflex as rx
+from reflex.event import EventSpec  # by this name: Reflex evaluates the annotation itself
 
 from adremix.services.credits import InsufficientCredits
 from adremix.services.errors import UserFacingError
@@ -56,3 +57,9 @@ def toast_for(exc: BaseException, *, request_id: str = "") -> rx.event.EventSpec
     if isinstance(exc, PaymentPending):
         return rx.toast.info(message)
     return rx.toast.error(message)
+
+
+def backend_error_toast(exception: Exception) -> EventSpec:
+    """Reflex's handler for an exception no event handler caught: logged, then the one
+    generic message (never the exception's text)."""
+    return toast_for(exception)

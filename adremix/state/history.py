@@ -95,6 +95,7 @@ class HistoryState(rx.State):
     collections: list[CollectionOption] = []
     selected: list[int] = []
     detail_id: int = 0
+    focused: GenerationCard = EMPTY_CARD
     new_collection_name: str = ""
     template_name: str = ""
 
@@ -132,24 +133,34 @@ class HistoryState(rx.State):
 
     @rx.event
     async def load(self) -> None:
-        self._apply(HistoryFilter.from_query(self.router.url.query_parameters))
+        params = self.router.url.query_parameters
+        self._apply(HistoryFilter.from_query(params))
         self.selected = []
         self.detail_id = 0
-        await self._refresh()
+        # `?id=N` (the Credits page links each spend so) opens that generation's detail.
+        focus = str(params.get("id", ""))
+        await self._refresh(focus_id=int(focus) if focus.isdigit() else None)
 
     @rx.event
     async def refresh(self) -> None:
         """Show the page the filters select (after any change to the user's generations)."""
         await self._refresh()
 
-    async def _refresh(self) -> None:
+    async def _refresh(self, focus_id: int | None = None) -> None:
         user_id = await current_user_id(self)
         if user_id is None:
             return
         self.loading = True
         view = await call(
-            library.history_view, user_id=user_id, filters=self._filters(), page_size=PAGE_SIZE
+            library.history_view,
+            user_id=user_id,
+            filters=self._filters(),
+            page_size=PAGE_SIZE,
+            focus_id=focus_id,
         )
+        if view.focused is not None:
+            self.focused = _card(view.focused)
+            self.detail_id = view.focused.id
         page = view.page
         self.cards = [_card(item) for item in page.items]
         self.total, self.page_count, self.page = page.total, page.page_count, page.page
@@ -366,6 +377,8 @@ class HistoryState(rx.State):
     @rx.var
     def detail(self) -> GenerationCard:
         found = next((c for c in self.cards if c.id == self.detail_id), None)
+        if found is None and self.focused.id == self.detail_id:
+            found = self.focused  # opened by a link, and not on this page of the list
         return found or EMPTY_CARD
 
     @rx.event
