@@ -19,7 +19,7 @@ from adremix.services import payments
 from adremix.services.credits import StatementLine, format_inr, offers
 from adremix.settings import get_settings
 from adremix.state.errors import error_toast, request_id, user_message
-from adremix.state.limits import count_attempt
+from adremix.state.limits import RateLimited, count_attempt
 from adremix.state.session import SessionState, current_user_id
 
 PAGE_SIZE = 20
@@ -189,11 +189,21 @@ class CreditsState(rx.State):
     @rx.event(background=True)
     async def buy(self, package_code: str):  # type: ignore[no-untyped-def]
         async with self:
+            user_id = await current_user_id(self)
+        try:
+            # Counted first, so that even presses refused below count.
+            await count_attempt(self, LimitedAction.ORDER, user_id)
+        except RateLimited as exc:
+            async with self:
+                self.buy_ack += 1
+                toast = error_toast(self, exc)
+            yield toast
+            return
+        async with self:
             if self.buying_code or self.paying:
                 return  # a double click starts one checkout
             self.buying_code = package_code
             self.confirmed_receipt = ""
-            user_id = await current_user_id(self)
             session_state = await self.get_state(SessionState)
             name, email = session_state.user_name, session_state.user_email
         if user_id is None:
@@ -202,7 +212,6 @@ class CreditsState(rx.State):
                 self.buy_ack += 1
             return
         try:
-            await count_attempt(self, LimitedAction.ORDER, user_id)
             # Reuses this pack's open order, so repeated presses make one Razorpay order.
             checkout = await call(
                 payments.start_purchase, user_id=user_id, package_code=package_code

@@ -7,7 +7,9 @@ from __future__ import annotations
 import reflex as rx
 
 from adremix.enums import LimitedAction
-from adremix.services.rate_limits import hit_rate_limit
+from adremix.services.rate_limits import RateLimited, hit_rate_limit
+
+__all__ = ["RateLimited", "count_attempt"]
 
 
 async def count_attempt(state: rx.State, action: LimitedAction, user_id: int | None) -> None:

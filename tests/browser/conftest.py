@@ -45,13 +45,28 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+def csp_violations(page: Page) -> list[str]:
+    """Collects what the Content-Security-Policy blocked on this page, as Chromium reports it."""
+    found: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            found.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return found
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(30_000)
     page = context.new_page()
+    blocked = csp_violations(page)
     yield page
     context.close()
+    # Every browser test also proves the app works under its own CSP.
+    assert blocked == [], f"the Content-Security-Policy blocked: {blocked}"
 
 
 def save_screenshot(page: Page, name: str) -> Path:
