@@ -12,7 +12,10 @@ from urllib.parse import urlsplit
 
 import httpx
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+from sqlmodel import select
 
+from adremix.db import engine_for, session_scope
+from adremix.models import User
 from adremix.state.errors import GENERIC_MESSAGE
 from tests.app_server import RunningApp
 from tests.browser.conftest import csp_violations, sign_in_as_developer
@@ -149,8 +152,8 @@ def post_from_another_site(page: Page, action: str, fields: dict[str, str]) -> N
     html = f'<form id="f" method="post" action="{action}">{inputs}</form>'
     page.route(f"{EVIL}/", lambda route: route.fulfill(body=html, content_type="text/html"))
     page.goto(f"{EVIL}/")
-    page.evaluate("document.getElementById('f').submit()")
-    page.wait_for_load_state()
+    with page.expect_navigation(url=re.compile(r"^http://localhost")):
+        page.evaluate("document.getElementById('f').submit()")
 
 
 def test_a_cross_site_form_cannot_sign_you_out(page: Page, dev_app: RunningApp) -> None:
@@ -169,6 +172,9 @@ def test_a_cross_site_form_cannot_sign_you_in(page: Page, dev_app: RunningApp) -
         page, f"{dev_app.base_url}/auth/dev/login", {"email": "attacker@example.com"}
     )
     assert not [c for c in page.context.cookies() if c["name"] == "adremix_session"]
+    # Refused by the server, not just by the browser's SameSite rules: no session was made.
+    with session_scope(engine_for(dev_app.database_url)) as session:
+        assert session.exec(select(User).where(User.email == "attacker@example.com")).all() == []
 
 
 def test_the_sign_out_button_still_works(page: Page, dev_app: RunningApp) -> None:
