@@ -10,14 +10,13 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from adremix.api.current_user import user_from_request
-from adremix.api.limits import client_ip, too_many_requests
+from adremix.api.limits import over_limit
 from adremix.api.receipt_page import render_receipt
 from adremix.blocking import call
 from adremix.enums import LimitedAction
 from adremix.services import payments
 from adremix.services.accounts import export_archive
 from adremix.services.credits import ledger_csv
-from adremix.services.rate_limits import RateLimited, hit_rate_limit
 from adremix.settings import Settings
 
 NOT_FOUND = HTMLResponse("Not found", status_code=404)
@@ -76,12 +75,10 @@ def account_routes(settings: Settings) -> list[Route]:
 
         async def route(request: Request) -> Response:
             user = await user_from_request(request)
-            try:
-                await hit_rate_limit(
-                    LimitedAction.EXPORT, ip=client_ip(request), user=user.id if user else None
-                )
-            except RateLimited as limited:
-                return too_many_requests(limited)
+            if limited := await over_limit(
+                request, LimitedAction.EXPORT, user.id if user else None
+            ):
+                return limited
             if user is None:
                 return NOT_FOUND
             body = await call(export, user.id)

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from adremix.api.limits import client_ip, too_many_requests
+from adremix.api.limits import over_limit
 from adremix.blocking import call
 from adremix.enums import LimitedAction
 from adremix.services import accounts
@@ -28,7 +28,6 @@ from adremix.services.accounts import (
     normalise_email,
     safe_next_path,
 )
-from adremix.services.rate_limits import RateLimited, hit_rate_limit
 from adremix.settings import Settings
 
 NEXT_KEY = "adremix_next"
@@ -73,10 +72,8 @@ def build_auth_app(settings: Settings) -> Starlette:
         return origin is None or origin in settings.allowed_origins
 
     async def google_login(request: Request) -> Response:
-        try:
-            await hit_rate_limit(LimitedAction.SIGN_IN, ip=client_ip(request), user=None)
-        except RateLimited as limited:
-            return too_many_requests(limited)
+        if limited := await over_limit(request, LimitedAction.SIGN_IN, None):
+            return limited
         next_path = safe_next_path(request.query_params.get("next"))
         if oauth is None:
             return _login_error("not_configured", next_path)
@@ -89,10 +86,8 @@ def build_auth_app(settings: Settings) -> Starlette:
             return _login_error("provider_unreachable", next_path)
 
     async def google_callback(request: Request) -> Response:
-        try:
-            await hit_rate_limit(LimitedAction.SIGN_IN, ip=client_ip(request), user=None)
-        except RateLimited as limited:
-            return too_many_requests(limited)
+        if limited := await over_limit(request, LimitedAction.SIGN_IN, None):
+            return limited
         next_path = safe_next_path(request.session.pop(NEXT_KEY, "/"))
         if oauth is None:
             return _login_error("not_configured", next_path)
@@ -130,13 +125,9 @@ def build_auth_app(settings: Settings) -> Starlette:
             email = str(form.get("email") or "")[:320]
             next_path = safe_next_path(str(form.get("next") or "/"))
             supplied_token = str(form.get("csrf_token") or "")
-        try:
-            # Counted before any other check, so refused attempts count too.
-            await hit_rate_limit(
-                LimitedAction.SIGN_IN, ip=client_ip(request), user=email.strip().lower()
-            )
-        except RateLimited as limited:
-            return too_many_requests(limited)
+        # Counted before any other check, so refused attempts count too.
+        if limited := await over_limit(request, LimitedAction.SIGN_IN, email.strip().lower()):
+            return limited
         if not _from_our_page(request) or not csrf_token_is_valid(
             token=supplied_token,
             purpose=SIGN_IN,

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adremix.api.current_user import user_from_request
-from adremix.api.limits import client_ip, too_many_requests
+from adremix.api.limits import over_limit
 from adremix.blocking import call
 from adremix.enums import ImageKind, LimitedAction
 from adremix.services.generation import (
@@ -19,7 +19,6 @@ from adremix.services.generation import (
     owns_image,
     placements_zip,
 )
-from adremix.services.rate_limits import RateLimited, hit_rate_limit
 from adremix.services.storage import LocalStorage
 from adremix.settings import Settings
 from adremix.urls import DOWNLOAD_FORMATS, FILES_PREFIX
@@ -77,13 +76,7 @@ def file_routes(settings: Settings) -> list[Route]:
     async def export_limited(request: Request) -> Response | None:
         """Exports cost real work: counted per IP and per user before anything else."""
         user = await user_from_request(request)
-        try:
-            await hit_rate_limit(
-                LimitedAction.EXPORT, ip=client_ip(request), user=user.id if user else None
-            )
-        except RateLimited as limited:
-            return too_many_requests(limited)
-        return None
+        return await over_limit(request, LimitedAction.EXPORT, user.id if user else None)
 
     async def placement(request: Request) -> Response:
         if limited := await export_limited(request):

@@ -51,7 +51,7 @@ def render_receipt(receipt: Receipt) -> str:
 <title>Receipt {escape(receipt.receipt_number)} · AdRemix</title><style>{STYLE}</style></head>
 <body><div class="actions"><a class="btn" href="/credits">Back to credits</a>
 <a class="btn" href="?download=1">Download</a>
-<button onclick="window.print()">Print</button></div>
+<button id="print-receipt" type="button">Print</button></div>
 <main class="sheet" id="receipt"><div class="head"><div><h1>Receipt</h1>
 <div class="muted">{escape(receipt.receipt_number)}</div></div>
 <div style="text-align:right"><strong>{seller}</strong>{gstin}
@@ -63,4 +63,4 @@ def render_receipt(receipt: Receipt) -> str:
 {_row("Taxable value", format_inr(receipt.taxable_paise, always_paise=True))}
 {_row(f"GST @ {receipt.gst_percent}%", format_inr(receipt.tax_paise, always_paise=True))}
 {_row("Total paid", format_inr(receipt.amount_paise, always_paise=True), "row total")}
-{test_note}</main></body></html>"""
+{test_note}</main><script src="/receipt_print.js" defer></script></body></html>"""

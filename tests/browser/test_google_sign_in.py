@@ -33,6 +33,7 @@ def prod_app(
         "RAZORPAY_KEY_ID": "rzp_test_unused",
         "RAZORPAY_KEY_SECRET": "unused",
         "RAZORPAY_WEBHOOK_SECRET": "unused",
+        "OPENAI_API_KEY": "sk-unused-by-these-tests",
     }
     with run_app(port=app_port, workdir=tmp_path_factory.mktemp("prod-app"), env=env) as app:
         yield app

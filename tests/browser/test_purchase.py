@@ -39,6 +39,10 @@ def test_test_mode_purchase_adds_credits_and_shows_receipt(page: Page, dev_app: 
     expect(receipt).to_contain_text("GST @ 18%")
     expect(receipt).to_contain_text("₹121.88")  # 799 incl. 18% GST: 677.12 + 121.88
     expect(receipt).to_contain_text("buyer@example.com")
+    # Print works under the CSP (a script file, no inline handler).
+    page.evaluate("window.print = () => { window.printed = true; }")
+    page.get_by_role("button", name="Print").click()
+    assert page.evaluate("window.printed === true")
 
     # The receipt is the buyer's alone: a signed-out request gets 404.
     assert httpx.get(dev_app.base_url + receipt_href).status_code == 404
