@@ -10,6 +10,7 @@ import io
 import zipfile
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlmodel import select
@@ -46,6 +47,7 @@ from adremix.services.storage import LocalStorage
 from adremix.settings import get_settings
 from tests.conftest import BASE_URL, configure_app
 from tests.factories import balance, jpeg, make_user
+from tests.fakes.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeOidcProvider
 
 # --- headers ----------------------------------------------------------------------------
 
@@ -334,3 +336,21 @@ def test_the_placements_zip_is_built_once(storage: LocalStorage) -> None:
     # A second request reads the file instead of encoding every placement again.
     cached.write_bytes(b"served from the cache")
     assert generation.placements_zip(result, storage) == b"served from the cache"
+
+
+def test_google_is_sent_back_to_the_public_url(
+    oidc_provider: FakeOidcProvider, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Behind a proxy the request's own host may be internal: the registered redirect URI
+    # is on the public URL.
+    settings = configure_app(
+        monkeypatch,
+        ADREMIX_PUBLIC_URL="https://ads.example.com",
+        GOOGLE_CLIENT_ID=CLIENT_ID,
+        GOOGLE_CLIENT_SECRET=CLIENT_SECRET,
+        OIDC_ISSUER=oidc_provider.issuer,
+    )
+    client = TestClient(build_api_app(settings), base_url=BASE_URL, follow_redirects=False)
+    location = client.get("/auth/google/login").headers["location"]
+    (redirect_uri,) = parse_qs(urlsplit(location).query)["redirect_uri"]
+    assert redirect_uri == "https://ads.example.com/auth/google/callback"

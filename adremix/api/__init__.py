@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from adremix.api.account_routes import account_routes
-from adremix.api.auth_routes import build_auth_app
+from adremix.api.auth_routes import MOUNT, build_auth_app
 from adremix.api.file_routes import file_routes
 from adremix.settings import Settings
 
@@ -15,7 +15,7 @@ def build_api_app(settings: Settings) -> Starlette:
     """The Starlette app Reflex mounts its own routes under."""
     return Starlette(
         routes=[
-            Mount("/auth", app=build_auth_app(settings)),
+            Mount(MOUNT, app=build_auth_app(settings)),
             *account_routes(settings),
             *file_routes(settings),
         ]

@@ -31,6 +31,8 @@ from adremix.services.accounts import (
 from adremix.settings import Settings
 
 NEXT_KEY = "adremix_next"
+MOUNT = "/auth"  # where api/__init__.py mounts this app
+CALLBACK_PATH = MOUNT + "/google/callback"
 CSRF_REFUSED = (
     "<!doctype html><title>Not signed out</title><p>This request did not come from "
     'AdRemix\'s own page, so nothing was changed. <a href="/">Back to AdRemix</a></p>'
@@ -78,7 +80,13 @@ def build_auth_app(settings: Settings) -> Starlette:
         if oauth is None:
             return _login_error("not_configured", next_path)
         request.session[NEXT_KEY] = next_path
-        redirect_uri = request.url_for("google_callback")
+        # The registered redirect URI: on the public URL when one is set (behind a proxy the
+        # request's own host may be an internal one), else on the host that was asked.
+        # (Not url_for: the app is mounted inside the header wrappers, which have no routes.)
+        if settings.public_url:
+            redirect_uri = settings.public_url.rstrip("/") + CALLBACK_PATH
+        else:
+            redirect_uri = str(request.url.replace(path=CALLBACK_PATH, query=""))
         try:
             return await oauth.google.authorize_redirect(request, redirect_uri)
         except Exception:
@@ -159,7 +167,7 @@ def build_auth_app(settings: Settings) -> Starlette:
 
     routes = [
         Route("/google/login", google_login, methods=["GET"]),
-        Route("/google/callback", google_callback, methods=["GET"], name="google_callback"),
+        Route(CALLBACK_PATH.removeprefix(MOUNT), google_callback, methods=["GET"]),
         Route("/logout", logout, methods=["POST"]),
     ]
     if settings.dev_sign_in_enabled:
