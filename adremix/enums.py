@@ -117,6 +117,11 @@ class PaymentOutcome(StrEnum):
     # Signed by Razorpay but not shaped as documented: recorded, acknowledged, logged.
     MALFORMED = "malformed"
     DUPLICATE_EVENT = "duplicate"  # the same webhook event, delivered again
+    SUBSCRIPTION_UPDATED = "subscription_updated"
+    STALE_EVENT = "stale"  # older than what the subscription already shows: changes nothing
+    UNKNOWN_SUBSCRIPTION = "unknown_subscription"
+    UNKNOWN_PAYMENT_LINK = "unknown_payment_link"
+    QUOTE_CLOSED = "quote_closed"  # a payment link expired or was cancelled: nothing granted
 
 
 class ImageKind(StrEnum):
@@ -144,3 +149,66 @@ class LimitedAction(StrEnum):
     GENERATION = "generation"
     UPLOAD = "upload"
     EXPORT = "export"
+
+
+class OrderKind(StrEnum):
+    """What an order sells: a one-time pack, one cycle of a subscription, or a quote."""
+
+    PACK = "pack"
+    SUBSCRIPTION = "subscription"
+    QUOTE = "quote"
+
+
+class SubscriptionStatus(StrEnum):
+    """Razorpay's subscription states (docs: "Subscriptions States")."""
+
+    CREATED = "created"
+    AUTHENTICATED = "authenticated"
+    ACTIVE = "active"
+    PENDING = "pending"  # a renewal charge failed; Razorpay retries
+    HALTED = "halted"  # every retry failed
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    EXPIRED = "expired"  # never authenticated before its expire_by
+
+
+# A subscription in one of these never changes again.
+FINAL_SUBSCRIPTION_STATUSES = (
+    SubscriptionStatus.CANCELLED,
+    SubscriptionStatus.COMPLETED,
+    SubscriptionStatus.EXPIRED,
+)
+# The buyer has a subscription (paid for, or being paid for): they cannot start another.
+LIVE_SUBSCRIPTION_STATUSES = (
+    SubscriptionStatus.AUTHENTICATED,
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.PENDING,
+    SubscriptionStatus.HALTED,
+    SubscriptionStatus.PAUSED,
+)
+
+
+class QuoteStatus(StrEnum):
+    """An enterprise quote's Razorpay Payment Link, as far as it matters to us."""
+
+    CREATED = "created"
+    PAID = "paid"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class DocumentKind(StrEnum):
+    """GST documents: a tax invoice for a payment, a credit note for a refund of one."""
+
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
+class DeliveryStatus(StrEnum):
+    """Where e-mailing a document stands (sent to SMTP, or written to the outbox)."""
+
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by one sender; reclaimed if it stays here too long
+    SENT = "sent"
+    FAILED = "failed"  # retried by `python -m adremix invoices send-pending`

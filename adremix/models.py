@@ -11,11 +11,16 @@ from sqlmodel import Field, SQLModel
 from adremix.enums import (
     CheckoutMode,
     CreditKind,
+    DeliveryStatus,
+    DocumentKind,
     GenerationStatus,
+    OrderKind,
     OrderStatus,
     PaymentStatus,
+    QuoteStatus,
     RefundOrigin,
     RefundStatus,
+    SubscriptionStatus,
 )
 
 
@@ -106,7 +111,10 @@ class PaymentOrder(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     receipt_number: str = Field(max_length=40, unique=True)
     user_id: int = Field(foreign_key="user.id")
+    # A pack, one charged cycle of a subscription (its plan's code), or a quote.
+    kind: str = Field(default=OrderKind.PACK, max_length=20)
     package_code: str = Field(max_length=40)
+    subscription_id: int | None = Field(default=None, foreign_key="subscription.id", index=True)
     credits: int
     amount_paise: int
     tax_paise: int = 0
@@ -286,4 +294,167 @@ class UserTemplate(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", index=True)
     name: str = Field(max_length=80)
     options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GatewayPlan(SQLModel, table=True):
+    """A subscription plan as created at Razorpay: one per API key and set of terms, since
+    Razorpay plans cannot be edited and test and live keys see different plans."""
+
+    __tablename__ = "gateway_plan"
+    __table_args__ = (
+        UniqueConstraint(
+            "key_id", "plan_code", "price_paise", "period", "interval", name="uq_gateway_plan_terms"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_id: str = Field(max_length=64)
+    plan_code: str = Field(max_length=40)
+    price_paise: int
+    period: str = Field(max_length=10)
+    interval: int
+    provider_plan_id: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Subscription(SQLModel, table=True):
+    """A buyer's Razorpay subscription; each charged cycle is a `PaymentOrder` of its own.
+
+    `status` moves only forward in time: `status_at` is the Razorpay time (Unix seconds) of
+    the newest event or answer it was taken from, so a late, older event changes nothing,
+    and cancelled, completed and expired are final.
+    """
+
+    __tablename__ = "subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    plan_code: str = Field(max_length=40)
+    # A plan change scheduled for the end of the current cycle.
+    next_plan_code: str | None = Field(default=None, max_length=40)
+    provider: str = Field(default=CheckoutMode.RAZORPAY, max_length=20)
+    provider_subscription_id: str = Field(max_length=64, unique=True)
+    status: str = Field(default=SubscriptionStatus.CREATED, max_length=20)
+    status_at: int = 0
+    # "<user id>" while this is the buyer's current subscription (one at a time).
+    holder_key: str | None = Field(default=None, max_length=40, unique=True)
+    paid_count: int = 0
+    current_end: datetime | None = None
+    cancel_at_cycle_end: bool = False
+    short_url: str = Field(default="", max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Quote(SQLModel, table=True):
+    """An enterprise quote: credits for an agreed amount, paid through a Razorpay Payment
+    Link. Its order (kind "quote") is fulfilled like any other once the link is paid."""
+
+    __tablename__ = "quote"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="payment_order.id", unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    # The buyer's GSTIN for this quote's invoice (else their billing profile's).
+    gstin: str | None = Field(default=None, max_length=15)
+    reference_id: str = Field(max_length=40, unique=True)
+    provider_link_id: str | None = Field(default=None, max_length=64, unique=True)
+    short_url: str = Field(default="", max_length=255)
+    status: str = Field(default=QuoteStatus.CREATED, max_length=20)
+    expire_by: datetime
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class BillingProfile(SQLModel, table=True):
+    """Who a buyer's tax invoices are made out to; read when each document is issued."""
+
+    __tablename__ = "billing_profile"
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    legal_name: str = Field(max_length=200)
+    address_line1: str = Field(max_length=200)
+    address_line2: str = Field(default="", max_length=200)
+    city: str = Field(max_length=100)
+    pin_code: str = Field(max_length=6)
+    state_code: str = Field(max_length=2)  # GST State code, e.g. "29"
+    gstin: str | None = Field(default=None, max_length=15)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DocumentCounter(SQLModel, table=True):
+    """The last number given in a series (invoices or credit notes) in one financial year.
+
+    Numbers are taken under this row's lock in the transaction that records the payment or
+    refund, so a rolled-back transaction gives its number back: no gaps, no repeats.
+    """
+
+    __tablename__ = "document_counter"
+
+    kind: str = Field(max_length=20, primary_key=True)
+    financial_year: str = Field(max_length=7, primary_key=True)  # "2026-27"
+    last_number: int = 0
+
+
+class TaxDocument(SQLModel, table=True):
+    """A GST tax invoice (for a payment) or credit note (for a refund of an invoiced one).
+
+    Everything printed is kept here as issued (supplier, buyer, place of supply, amounts),
+    so a document reads the same whatever changes later. Amounts in paise; the tax lines
+    add up to the total exactly (checked by `python -m adremix invoices verify`).
+    """
+
+    __tablename__ = "tax_document"
+    __table_args__ = (
+        UniqueConstraint("kind", "financial_year", "sequence", name="uq_tax_document_sequence"),
+        CheckConstraint(
+            "kind IN (" + ", ".join(f"'{kind}'" for kind in DocumentKind) + ")",
+            name="ck_tax_document_kind",
+        ),
+        CheckConstraint(
+            "taxable_paise >= 0 AND cgst_paise >= 0 AND sgst_paise >= 0 AND igst_paise >= 0 "
+            "AND taxable_paise + cgst_paise + sgst_paise + igst_paise = total_paise",
+            name="ck_tax_document_amounts",
+        ),
+        Index("ix_tax_document_user_issued", "user_id", "issued_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    number: str = Field(max_length=16, unique=True)
+    financial_year: str = Field(max_length=7)
+    sequence: int
+    issued_at: datetime
+    # "payment:<id>" for an invoice, "refund:<id>" for a credit note: one document each.
+    source_key: str = Field(max_length=40, unique=True)
+    user_id: int = Field(foreign_key="user.id")
+    payment_id: int = Field(foreign_key="payment.id", index=True)
+    refund_id: int | None = Field(default=None, foreign_key="payment_refund.id")
+    # A credit note's invoice, and its number and date as printed on the note.
+    original_id: int | None = Field(default=None, foreign_key="tax_document.id")
+    order_receipt: str = Field(max_length=40)
+    description: str = Field(max_length=200)
+    credits: int
+    supplier_name: str = Field(max_length=200)
+    supplier_address: str = Field(sa_column=Column(Text, nullable=False))
+    supplier_gstin: str = Field(max_length=15)
+    supplier_state: str = Field(max_length=2)
+    buyer_name: str = Field(max_length=200)
+    buyer_email: str = Field(max_length=320)
+    buyer_address: str = Field(sa_column=Column(Text, nullable=False))
+    buyer_state: str = Field(max_length=2)
+    buyer_gstin: str | None = Field(default=None, max_length=15)
+    place_of_supply: str = Field(max_length=2)
+    sac: str = Field(max_length=8)
+    rate_percent: int
+    taxable_paise: int
+    cgst_paise: int
+    sgst_paise: int
+    igst_paise: int
+    total_paise: int
+    delivery_status: str = Field(default=DeliveryStatus.PENDING, max_length=20)
+    delivery_claimed_at: datetime | None = None
+    delivered_at: datetime | None = None
+    delivery_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)

@@ -37,6 +37,25 @@ class CreditPackage(BaseModel):
     price_paise: PositiveInt
 
 
+class SubscriptionPlan(BaseModel):
+    """A plan sold by subscription: `credits` every cycle for `price_paise` (GST included
+    when prices include it). Created at Razorpay on demand; a changed price is a new plan
+    there (Razorpay plans cannot be edited)."""
+
+    code: str
+    name: str
+    credits: PositiveInt
+    price_paise: int = Field(ge=100)  # Razorpay's minimum charge is ₹1
+    period: Literal["daily", "weekly", "monthly", "yearly"] = "monthly"
+    interval: PositiveInt = 1
+
+
+DEFAULT_SUBSCRIPTION_PLANS = [
+    SubscriptionPlan(code="starter-monthly", name="Starter", credits=40, price_paise=59_900),
+    SubscriptionPlan(code="pro-monthly", name="Pro", credits=200, price_paise=199_900),
+]
+
+
 DEFAULT_PACKAGES = [
     CreditPackage(code="starter", name="Starter", credits=10, price_paise=19_900),
     CreditPackage(code="growth", name="Growth", credits=50, price_paise=79_900),
@@ -103,6 +122,40 @@ class Settings(BaseSettings):
     low_credit_threshold: int = Field(2, ge=0, validation_alias="ADREMIX_LOW_CREDIT_THRESHOLD")
     seller_name: str = Field("AdRemix", validation_alias="ADREMIX_SELLER_NAME")
     seller_gstin: str = Field("", validation_alias="ADREMIX_SELLER_GSTIN")
+    # The supplier's address and GST State code (two digits, e.g. 29 for Karnataka), printed
+    # on tax invoices; the State also decides CGST+SGST (same State) or IGST (another).
+    seller_address: str = Field("", validation_alias="ADREMIX_SELLER_ADDRESS")
+    seller_state: str = Field("29", pattern=r"^\d{2}$", validation_alias="ADREMIX_SELLER_STATE")
+    # SAC of what is sold: 998439, "other on-line contents n.e.c." (group 99843).
+    sac_code: str = Field("998439", pattern=r"^\d{4,8}$", validation_alias="ADREMIX_SAC")
+    # Series prefixes: numbers read PREFIX/26-27/000001 (at most 16 characters, Rule 46).
+    invoice_prefix: str = Field(
+        "AR", pattern=r"^[A-Z0-9]{1,3}$", validation_alias="ADREMIX_INVOICE_PREFIX"
+    )
+    credit_note_prefix: str = Field(
+        "CN", pattern=r"^[A-Z0-9]{1,3}$", validation_alias="ADREMIX_CREDIT_NOTE_PREFIX"
+    )
+    # JSON list of {code, name, credits, price_paise, period, interval}; see .env.example.
+    subscription_plans: list[SubscriptionPlan] = Field(
+        default_factory=lambda: list(DEFAULT_SUBSCRIPTION_PLANS),
+        validation_alias="ADREMIX_SUBSCRIPTION_PLANS",
+    )
+    # Billing cycles a subscription runs for before it completes (Razorpay's total_count).
+    subscription_cycles: int = Field(
+        120, ge=1, le=1200, validation_alias="ADREMIX_SUBSCRIPTION_CYCLES"
+    )
+    # Days an enterprise quote's payment link stays payable (Razorpay allows up to 6 months).
+    quote_expiry_days: int = Field(30, ge=1, le=180, validation_alias="ADREMIX_QUOTE_EXPIRY_DAYS")
+    # Outgoing mail for invoices and credit notes. No host: written as .eml to the outbox.
+    smtp_host: str = Field("", validation_alias="ADREMIX_SMTP_HOST")
+    smtp_port: int = Field(587, ge=1, le=65535, validation_alias="ADREMIX_SMTP_PORT")
+    smtp_username: str = Field("", validation_alias="ADREMIX_SMTP_USERNAME")
+    smtp_password: str = Field("", validation_alias="ADREMIX_SMTP_PASSWORD")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", validation_alias="ADREMIX_SMTP_SECURITY"
+    )
+    mail_from: str = Field("AdRemix <billing@localhost>", validation_alias="ADREMIX_MAIL_FROM")
+    outbox_dir: str = Field("data/outbox", validation_alias="ADREMIX_OUTBOX_DIR")
 
     @property
     def is_production(self) -> bool:

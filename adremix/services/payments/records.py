@@ -11,11 +11,13 @@ import logging
 
 from sqlmodel import Session, select
 
-from adremix.enums import CreditKind, OrderStatus, PaymentOutcome, PaymentStatus
-from adremix.models import Payment, PaymentOrder, utcnow
-from adremix.services import credits
+from adremix.enums import CreditKind, OrderKind, OrderStatus, PaymentOutcome, PaymentStatus
+from adremix.models import Payment, PaymentOrder, Quote, utcnow
+from adremix.services import billing, credits
+from adremix.services.credits import find_package
 from adremix.services.payments.gateways import GatewayPayment
 from adremix.services.payments.refunds import settle
+from adremix.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +144,38 @@ def fulfil(session: Session, order: PaymentOrder, payment: GatewayPayment) -> Pa
     order.paid_at = order.paid_at or utcnow()
     order.failure_reason = None
     session.add(order)
+    session.flush()
+    # The tax invoice, numbered in this same transaction: a payment is never recorded
+    # without its invoice, and a rolled-back one leaves no gap in the numbering.
+    quote_gstin = (
+        session.exec(select(Quote.gstin).where(Quote.order_id == order.id)).first()
+        if order.kind == OrderKind.QUOTE
+        else None
+    )
+    billing.issue_invoice(
+        session,
+        payment=row,
+        order=order,
+        description=order_description(order),
+        buyer_gstin=quote_gstin,
+    )
     # Refunds Razorpay reported before the capture reached us are settled now.
     settle(session, payment=row, order=order)
     return PaymentOutcome.ALREADY_GRANTED if entry.replayed else PaymentOutcome.GRANTED
+
+
+def order_description(order: PaymentOrder) -> str:
+    """What an order sold, as its tax invoice describes the supply."""
+    settings = get_settings()
+    if order.kind == OrderKind.SUBSCRIPTION:
+        plan = next((p for p in settings.subscription_plans if p.code == order.package_code), None)
+        name = plan.name if plan else order.package_code
+        return f"{name} subscription: {order.credits} AdRemix credits for one billing cycle"
+    if order.kind == OrderKind.QUOTE:
+        return f"AdRemix credits as quoted ({order.receipt_number}): {order.credits} credits"
+    package = find_package(settings.credit_packages, order.package_code)
+    name = package.name if package else order.package_code
+    return f"{name} credit pack: {order.credits} AdRemix credits (1 credit = 1 image)"
 
 
 def record_failure(session: Session, order: PaymentOrder, row: Payment, reason: str) -> None:

@@ -25,7 +25,7 @@ from sqlmodel import Session, func, select
 from adremix.db import session_scope
 from adremix.enums import CreditKind, OrderStatus, PaymentStatus, RefundOrigin, RefundStatus
 from adremix.models import CreditTransaction, Payment, PaymentOrder, PaymentRefund, utcnow
-from adremix.services import credits
+from adremix.services import billing, credits
 from adremix.services.credits import BalanceMismatch, find_mismatches, format_inr
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,9 @@ def settle(session: Session, *, payment: Payment, order: PaymentOrder) -> None:
     session.add(payment)
     session.flush()
     _refresh_order_status(session, order)
+    # Every processed refund of an invoiced payment gets its credit note, in this same
+    # transaction, whichever path recorded the refund (webhook, duplicate refund, console).
+    billing.issue_credit_notes(session, payment=payment)
 
 
 def _claw_back(session: Session, *, payment: Payment, order: PaymentOrder) -> None:

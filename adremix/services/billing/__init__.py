@@ -1,0 +1,74 @@
+"""Billing: GST tax invoices and credit notes, their numbering, PDFs and e-mail, the
+buyer's billing profile, and the register's audit and GSTR-1 export.
+
+Documents are issued inside the caller's transaction (the one that records a payment or
+a refund), so payments and documents commit or roll back together; the payments
+package calls `issue_invoice` and `issue_credit_notes`. Nothing here imports payments.
+"""
+
+from adremix.services.billing.delivery import DeliveryReport, deliver_documents, deliver_soon
+from adremix.services.billing.documents import (
+    Buyer,
+    DocumentLine,
+    documents_for_user,
+    invoice_for_payment,
+    issue_credit_notes,
+    issue_invoice,
+)
+from adremix.services.billing.gst import (
+    IST,
+    STATES,
+    TaxSplit,
+    financial_year,
+    gstin_problem,
+    split_inclusive,
+    state_name,
+)
+from adremix.services.billing.numbering import format_number, take_number
+from adremix.services.billing.profile import (
+    BillingDetails,
+    InvalidBillingProfile,
+    billing_details,
+    save_billing_details,
+)
+from adremix.services.billing.register import (
+    GSTR1_COLUMNS,
+    RegisterAudit,
+    audit_register,
+    gstr1_csv,
+    verify_register,
+)
+from adremix.services.billing.rendering import DocumentFile, document_pdf, pdf_for
+
+__all__ = [
+    "GSTR1_COLUMNS",
+    "IST",
+    "STATES",
+    "BillingDetails",
+    "Buyer",
+    "DeliveryReport",
+    "DocumentFile",
+    "DocumentLine",
+    "InvalidBillingProfile",
+    "RegisterAudit",
+    "TaxSplit",
+    "audit_register",
+    "billing_details",
+    "deliver_documents",
+    "deliver_soon",
+    "document_pdf",
+    "documents_for_user",
+    "financial_year",
+    "format_number",
+    "gstin_problem",
+    "gstr1_csv",
+    "invoice_for_payment",
+    "issue_credit_notes",
+    "issue_invoice",
+    "pdf_for",
+    "save_billing_details",
+    "split_inclusive",
+    "state_name",
+    "take_number",
+    "verify_register",
+]
