@@ -1,13 +1,19 @@
 """Operator commands: `python -m adremix ledger verify`, `python -m adremix credits grant ...`,
-`python -m adremix payments refund-duplicates`, `python -m adremix config check`."""
+`python -m adremix payments refund-duplicates`, `python -m adremix config check`,
+`python -m adremix invoices verify|export|send-pending`, `python -m adremix quote create ...`
+and, in test mode, `python -m adremix subscriptions simulate renewal|failure ID` and
+`python -m adremix quote simulate-payment REF`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import uuid
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
-from adremix.services import credits, payments
+from adremix.services import billing, credits, payments
+from adremix.services.errors import UserFacingError
 from adremix.settings import get_settings
 
 
@@ -78,6 +84,101 @@ def _grant(args: argparse.Namespace) -> int:
     return 0
 
 
+def _invoices_verify(_: argparse.Namespace) -> int:
+    audit = billing.verify_register()
+    for warning in audit.warnings[:20]:
+        print(f"  warning: {warning}")
+    if audit.problems:
+        print(f"invoices verify: {len(audit.problems)} problem(s):", file=sys.stderr)
+        for problem in audit.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print(
+        f"invoices verify: {audit.documents} document(s); numbering consecutive and unique per "
+        "financial year, one invoice per paid payment, one credit note per refund, totals add up."
+    )
+    return 0
+
+
+def _invoices_export(args: argparse.Namespace) -> int:
+    try:
+        text = billing.gstr1_csv(fy=args.fy)
+    except ValueError as exc:
+        print(f"invoices export: {exc}", file=sys.stderr)
+        return 2
+    if args.out == "-":
+        sys.stdout.write(text)
+        return 0
+    path = Path(args.out or f"gstr1-{args.fy}.csv")
+    path.write_text(text, encoding="utf-8")
+    print(f"invoices export: wrote {path} ({text.count(chr(10)) - 1} row(s)).")
+    return 0
+
+
+def _invoices_send(_: argparse.Namespace) -> int:
+    report = billing.deliver_documents(retry_failed=True)
+    print(f"invoices send-pending: {report.sent} sent, {report.failed} failed.")
+    return 1 if report.failed else 0
+
+
+def _rupees_to_paise(text: str) -> int:
+    try:
+        amount = Decimal(text.replace(",", ""))
+    except InvalidOperation as exc:
+        raise argparse.ArgumentTypeError(f"not an amount in rupees: {text!r}") from exc
+    paise = amount * 100
+    if paise != paise.to_integral_value() or amount <= 0:
+        raise argparse.ArgumentTypeError("give rupees with at most two decimals, e.g. 24999.50")
+    return int(paise)
+
+
+def _quote_create(args: argparse.Namespace) -> int:
+    try:
+        quote = payments.create_quote(
+            email=args.email,
+            credits=args.credits,
+            amount_paise=args.amount_inr,
+            gstin=args.gstin,
+        )
+    except UserFacingError as exc:
+        print(f"quote create: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"quote create: {quote.reference_id} for {quote.email}: {quote.credits} credits, "
+        f"{credits.format_inr(quote.amount_paise, always_paise=True)} (GST included), payable "
+        f"until {quote.expire_by:%d %b %Y}."
+    )
+    if quote.short_url:
+        print(f"  payment link: {quote.short_url}")
+    else:
+        print(f"  test mode: python -m adremix quote simulate-payment {quote.reference_id}")
+    return 0
+
+
+def _quote_simulate(args: argparse.Namespace) -> int:
+    try:
+        simulated = payments.simulate_link_payment(reference_id=args.reference)
+    except UserFacingError as exc:
+        print(f"quote simulate-payment: {exc}", file=sys.stderr)
+        return 1
+    for event, outcome in simulated.events:
+        print(f"quote simulate-payment: {event} -> {outcome}")
+    return 0
+
+
+def _subscriptions_simulate(args: argparse.Namespace) -> int:
+    try:
+        simulated = payments.simulate_renewal(
+            subscription_id=args.subscription_id, succeed=args.what == "renewal"
+        )
+    except UserFacingError as exc:
+        print(f"subscriptions simulate: {exc}", file=sys.stderr)
+        return 1
+    for event, outcome in simulated.events:
+        print(f"subscriptions simulate: {event} -> {outcome}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m adremix")
     areas = parser.add_subparsers(dest="area", required=True)
@@ -111,6 +212,44 @@ def build_parser() -> argparse.ArgumentParser:
     grant.add_argument("--reason", required=True)
     grant.add_argument("--key", help="idempotency key, so a repeated command applies once")
     grant.set_defaults(run=_grant)
+
+    invoices_parser = areas.add_parser("invoices", help="GST tax invoices and credit notes")
+    invoice_actions = invoices_parser.add_subparsers(dest="action", required=True)
+    invoice_actions.add_parser(
+        "verify", help="check numbering, one invoice per payment, one note per refund, totals"
+    ).set_defaults(run=_invoices_verify)
+    export = invoice_actions.add_parser("export", help="a GSTR-1 CSV of one financial year")
+    export.add_argument("--fy", required=True, help="financial year, e.g. 2026-27")
+    export.add_argument("--out", help="file to write (default gstr1-FY.csv; - for stdout)")
+    export.set_defaults(run=_invoices_export)
+    invoice_actions.add_parser(
+        "send-pending", help="e-mail documents not sent yet, and retry those that failed"
+    ).set_defaults(run=_invoices_send)
+
+    quote_parser = areas.add_parser("quote", help="enterprise quotes paid by payment link")
+    quote_actions = quote_parser.add_subparsers(dest="action", required=True)
+    create = quote_actions.add_parser("create", help="create a Razorpay Payment Link for credits")
+    create.add_argument("--email", required=True, help="the buyer's AdRemix account")
+    create.add_argument("--credits", required=True, type=int)
+    create.add_argument(
+        "--amount-inr", required=True, type=_rupees_to_paise, help="total in rupees, GST included"
+    )
+    create.add_argument("--gstin", help="the buyer's GSTIN for the invoice")
+    create.set_defaults(run=_quote_create)
+    simulate_link = quote_actions.add_parser(
+        "simulate-payment", help="test mode: the buyer pays the quote's link"
+    )
+    simulate_link.add_argument("reference")
+    simulate_link.set_defaults(run=_quote_simulate)
+
+    subscriptions_parser = areas.add_parser("subscriptions", help="subscription tools")
+    subscription_actions = subscriptions_parser.add_subparsers(dest="action", required=True)
+    simulate = subscription_actions.add_parser(
+        "simulate", help="test mode: Razorpay renews the subscription, or the renewal fails"
+    )
+    simulate.add_argument("what", choices=["renewal", "failure"])
+    simulate.add_argument("subscription_id")
+    simulate.set_defaults(run=_subscriptions_simulate)
     return parser
 
 

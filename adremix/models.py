@@ -314,6 +314,7 @@ class GatewayPlan(SQLModel, table=True):
     price_paise: int
     period: str = Field(max_length=10)
     interval: int
+    credits: int  # what a cycle grants (kept for charges of a plan since withdrawn)
     provider_plan_id: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("price_paise", sa.Integer(), nullable=False),
         sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("interval", sa.Integer(), nullable=False),
+        sa.Column("credits", sa.Integer(), nullable=False),
         sa.Column("provider_plan_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),

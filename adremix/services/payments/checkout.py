@@ -38,7 +38,7 @@ class Checkout:
     package_name: str
 
 
-def _new_receipt_number(now: datetime) -> str:
+def new_receipt_number(now: datetime) -> str:
     return f"AR-{now:%Y%m%d}-{secrets.token_hex(3).upper()}"
 
 
@@ -155,7 +155,7 @@ def _claim_open_order(
                 inclusive=settings.prices_include_gst,
             )
             order = PaymentOrder(
-                receipt_number=_new_receipt_number(now),
+                receipt_number=new_receipt_number(now),
                 user_id=user_id,
                 package_code=package.code,
                 credits=package.credits,

@@ -62,3 +62,23 @@ class GatewayUnavailable(PaymentError):
 
 class GatewayRefused(PaymentError):
     """The payment provider refused the request (its message is safe to show)."""
+
+
+class UnknownPlan(PaymentError):
+    """A subscription plan that is not (or no longer) on sale."""
+
+
+class AlreadySubscribed(PaymentError):
+    """The buyer has a subscription already: they change its plan instead."""
+
+
+class NoSubscription(PaymentError):
+    """The buyer has no subscription to act on."""
+
+
+class SubscriptionActionRefused(PaymentError):
+    """The subscription's state does not allow that (e.g. pausing one that is not active)."""
+
+
+class QuoteError(PaymentError):
+    """A quote cannot be created as asked (unknown buyer, bad amount or GSTIN)."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import threading
+import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Protocol
@@ -69,6 +71,47 @@ class GatewayRefund:
         )
 
 
+@dataclass(frozen=True)
+class GatewaySubscription:
+    """A Razorpay subscription entity, as much of it as we keep."""
+
+    id: str
+    plan_id: str
+    status: str  # a SubscriptionStatus
+    paid_count: int = 0
+    current_end: int | None = None  # Unix seconds: when the current cycle ends
+    short_url: str = ""
+
+    @classmethod
+    def from_entity(cls, entity: dict) -> GatewaySubscription:
+        current_end = entity.get("current_end")
+        return cls(
+            id=str(entity["id"]),
+            plan_id=str(entity.get("plan_id") or ""),
+            status=str(entity.get("status") or ""),
+            paid_count=int(entity.get("paid_count") or 0),
+            current_end=int(current_end) if current_end else None,
+            short_url=str(entity.get("short_url") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class GatewayPaymentLink:
+    id: str
+    reference_id: str
+    status: str
+    short_url: str
+
+    @classmethod
+    def from_entity(cls, entity: dict) -> GatewayPaymentLink:
+        return cls(
+            id=str(entity["id"]),
+            reference_id=str(entity.get("reference_id") or ""),
+            status=str(entity.get("status") or ""),
+            short_url=str(entity.get("short_url") or ""),
+        )
+
+
 class PaymentGateway(Protocol):
     mode: CheckoutMode
     key_id: str
@@ -87,6 +130,58 @@ class PaymentGateway(Protocol):
         """Refund `amount_paise` of a captured payment; a repeat with the same key and
         amount returns the first refund instead of refunding again."""
         ...
+
+    # --- subscriptions and payment links ---------------------------------------------
+
+    def create_plan(
+        self, *, name: str, amount_paise: int, period: str, interval: int, notes: dict[str, str]
+    ) -> str: ...
+
+    def create_subscription(
+        self, *, plan_id: str, total_count: int, expire_by: int, notes: dict[str, str]
+    ) -> GatewaySubscription: ...
+
+    def subscription_signature_is_valid(
+        self, *, subscription_id: str, payment_id: str, signature: str
+    ) -> bool: ...
+
+    def fetch_subscription(self, subscription_id: str) -> GatewaySubscription: ...
+
+    def cancel_subscription(
+        self, subscription_id: str, *, at_cycle_end: bool
+    ) -> GatewaySubscription: ...
+
+    def pause_subscription(self, subscription_id: str) -> GatewaySubscription: ...
+
+    def resume_subscription(self, subscription_id: str) -> GatewaySubscription: ...
+
+    def change_subscription_plan(
+        self, subscription_id: str, *, plan_id: str
+    ) -> GatewaySubscription:
+        """Move the subscription to another plan from its next cycle on."""
+        ...
+
+    def create_payment_link(
+        self,
+        *,
+        amount_paise: int,
+        reference_id: str,
+        description: str,
+        customer: dict[str, str],
+        expire_by: int,
+        callback_url: str,
+        notes: dict[str, str],
+    ) -> GatewayPaymentLink: ...
+
+    def payment_link_signature_is_valid(
+        self,
+        *,
+        payment_link_id: str,
+        reference_id: str,
+        status: str,
+        payment_id: str,
+        signature: str,
+    ) -> bool: ...
 
 
 def _sdk_call(call, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -116,6 +211,14 @@ def _checkout_signature_is_valid(
     except razorpay.errors.SignatureVerificationError:
         return False
     return True
+
+
+def _signature_holds(check, parameters: dict[str, str]) -> bool:  # type: ignore[no-untyped-def]
+    """An SDK signature helper's verdict (they raise rather than return False)."""
+    try:
+        return bool(check(parameters))
+    except razorpay.errors.SignatureVerificationError:
+        return False
 
 
 class RazorpayGateway:
@@ -158,6 +261,132 @@ class RazorpayGateway:
         )
         return GatewayRefund.from_entity(entity)
 
+    def create_plan(
+        self, *, name: str, amount_paise: int, period: str, interval: int, notes: dict[str, str]
+    ) -> str:
+        plan = _sdk_call(
+            self._client.plan.create,
+            {
+                "period": period,
+                "interval": interval,
+                "item": {"name": name, "amount": amount_paise, "currency": "INR"},
+                "notes": notes,
+            },
+        )
+        return str(plan["id"])
+
+    def create_subscription(
+        self, *, plan_id: str, total_count: int, expire_by: int, notes: dict[str, str]
+    ) -> GatewaySubscription:
+        entity = _sdk_call(
+            self._client.subscription.create,
+            {
+                "plan_id": plan_id,
+                "total_count": total_count,
+                "quantity": 1,
+                "customer_notify": True,
+                "expire_by": expire_by,
+                "notes": notes,
+            },
+        )
+        return GatewaySubscription.from_entity(entity)
+
+    def subscription_signature_is_valid(
+        self, *, subscription_id: str, payment_id: str, signature: str
+    ) -> bool:
+        # HMAC-SHA256 of `payment_id|subscription_id` (payment first, unlike orders).
+        return _signature_holds(
+            self._client.utility.verify_subscription_payment_signature,
+            {
+                "razorpay_subscription_id": subscription_id,
+                "razorpay_payment_id": payment_id,
+                "razorpay_signature": signature,
+            },
+        )
+
+    def fetch_subscription(self, subscription_id: str) -> GatewaySubscription:
+        entity = _sdk_call(self._client.subscription.fetch, subscription_id)
+        return GatewaySubscription.from_entity(entity)
+
+    def cancel_subscription(
+        self, subscription_id: str, *, at_cycle_end: bool
+    ) -> GatewaySubscription:
+        entity = _sdk_call(
+            self._client.subscription.cancel,
+            subscription_id,
+            {"cancel_at_cycle_end": at_cycle_end},
+        )
+        return GatewaySubscription.from_entity(entity)
+
+    def pause_subscription(self, subscription_id: str) -> GatewaySubscription:
+        entity = _sdk_call(self._client.subscription.pause, subscription_id, {"pause_at": "now"})
+        return GatewaySubscription.from_entity(entity)
+
+    def resume_subscription(self, subscription_id: str) -> GatewaySubscription:
+        entity = _sdk_call(self._client.subscription.resume, subscription_id, {"resume_at": "now"})
+        return GatewaySubscription.from_entity(entity)
+
+    def change_subscription_plan(
+        self, subscription_id: str, *, plan_id: str
+    ) -> GatewaySubscription:
+        entity = _sdk_call(
+            self._client.subscription.edit,
+            subscription_id,
+            {"plan_id": plan_id, "schedule_change_at": "cycle_end", "customer_notify": True},
+        )
+        return GatewaySubscription.from_entity(entity)
+
+    def create_payment_link(
+        self,
+        *,
+        amount_paise: int,
+        reference_id: str,
+        description: str,
+        customer: dict[str, str],
+        expire_by: int,
+        callback_url: str,
+        notes: dict[str, str],
+    ) -> GatewayPaymentLink:
+        entity = _sdk_call(
+            self._client.payment_link.create,
+            {
+                "amount": amount_paise,
+                "currency": "INR",
+                "accept_partial": False,
+                "reference_id": reference_id,
+                "description": description,
+                "customer": customer,
+                "notify": {"email": True, "sms": False},
+                "reminder_enable": True,
+                "expire_by": expire_by,
+                "callback_url": callback_url,
+                "callback_method": "get",
+                "notes": notes,
+            },
+        )
+        return GatewayPaymentLink.from_entity(entity)
+
+    def payment_link_signature_is_valid(
+        self,
+        *,
+        payment_link_id: str,
+        reference_id: str,
+        status: str,
+        payment_id: str,
+        signature: str,
+    ) -> bool:
+        # HMAC-SHA256 of `link id|reference id|status|payment id` with the key secret.
+        return _signature_holds(
+            self._client.utility.verify_payment_link_signature,
+            {
+                "payment_link_id": payment_link_id,
+                "payment_link_reference_id": reference_id,
+                "payment_link_status": status,
+                "razorpay_payment_id": payment_id,
+                "razorpay_signature": signature,
+            },
+        )
+
 
 class TestCheckoutGateway:
     """The offline stand-in for Razorpay: orders and payments live in this process.
@@ -172,10 +401,15 @@ class TestCheckoutGateway:
 
     def __init__(self, *, signing_key: str) -> None:
         self._secret = hmac.new(signing_key.encode(), b"test-checkout", hashlib.sha256).hexdigest()
+        # What its simulated webhooks are signed with (`signed_event`), as Razorpay signs.
+        self.webhook_secret = hmac.new(
+            signing_key.encode(), b"test-webhooks", hashlib.sha256
+        ).hexdigest()
         self._verifier = razorpay.Client(auth=(TEST_KEY_ID, self._secret))
         self._orders: dict[str, int] = {}
         self._payments: dict[str, GatewayPayment] = {}
         self._refunds: dict[str, GatewayRefund] = {}  # by idempotency key
+        self._subscriptions: dict[str, GatewaySubscription] = {}
         self._lock = threading.Lock()
 
     def create_order(self, *, amount_paise: int, receipt: str, notes: dict[str, str]) -> str:
@@ -246,6 +480,154 @@ class TestCheckoutGateway:
             if amount_paise >= payment.amount:
                 self._payments[payment_id] = replace(payment, status=PaymentStatus.REFUNDED)
             return refund
+
+    # --- subscriptions and payment links: answers shaped like Razorpay's -----------------
+    # Nothing here outlives the process but what the database keeps: the simulated
+    # renewals and link payments (`signed_event`) are built from our own records.
+
+    def create_plan(
+        self, *, name: str, amount_paise: int, period: str, interval: int, notes: dict[str, str]
+    ) -> str:
+        return "plan_test_" + secrets.token_hex(7)
+
+    def create_subscription(
+        self, *, plan_id: str, total_count: int, expire_by: int, notes: dict[str, str]
+    ) -> GatewaySubscription:
+        subscription = GatewaySubscription(
+            id="sub_test_" + secrets.token_hex(7), plan_id=plan_id, status="created"
+        )
+        with self._lock:
+            self._subscriptions[subscription.id] = subscription
+        return subscription
+
+    def pay_subscription(
+        self, subscription_id: str, *, amount_paise: int, succeed: bool
+    ) -> dict[str, str]:
+        """The test checkout's Pay / Fail for a subscription: its first charge, and the
+        handler payload Checkout returns (signed `payment_id|subscription_id`)."""
+        payment = GatewayPayment(
+            id="pay_test_" + secrets.token_hex(7),
+            order_id="order_test_" + secrets.token_hex(7),
+            status=PaymentStatus.CAPTURED if succeed else PaymentStatus.FAILED,
+            amount=amount_paise,
+            currency="INR",
+            error_description=None if succeed else "Test mode: the card was declined.",
+            captured=succeed,
+        )
+        with self._lock:
+            self._payments[payment.id] = payment
+            known = self._subscriptions.get(subscription_id)
+            if succeed and known is not None:
+                self._subscriptions[subscription_id] = replace(
+                    known, status="active", paid_count=known.paid_count + 1
+                )
+        signature = hmac.new(
+            self._secret.encode(), f"{payment.id}|{subscription_id}".encode(), hashlib.sha256
+        ).hexdigest()
+        return {
+            "razorpay_payment_id": payment.id,
+            "razorpay_subscription_id": subscription_id,
+            "razorpay_signature": signature,
+        }
+
+    def subscription_signature_is_valid(
+        self, *, subscription_id: str, payment_id: str, signature: str
+    ) -> bool:
+        return _signature_holds(
+            self._verifier.utility.verify_subscription_payment_signature,
+            {
+                "razorpay_subscription_id": subscription_id,
+                "razorpay_payment_id": payment_id,
+                "razorpay_signature": signature,
+            },
+        )
+
+    def fetch_subscription(self, subscription_id: str) -> GatewaySubscription:
+        with self._lock:
+            known = self._subscriptions.get(subscription_id)
+        if known is None:
+            raise GatewayRefused("The id provided does not exist")
+        return known
+
+    def _answer(self, subscription_id: str, status: str, plan_id: str = "") -> GatewaySubscription:
+        # The service checks the state allows the action; this answers as Razorpay would.
+        with self._lock:
+            known = self._subscriptions.get(subscription_id) or GatewaySubscription(
+                id=subscription_id, plan_id=plan_id, status=status
+            )
+            answer = replace(known, status=status)
+            self._subscriptions[subscription_id] = answer
+        return answer
+
+    def cancel_subscription(
+        self, subscription_id: str, *, at_cycle_end: bool
+    ) -> GatewaySubscription:
+        return self._answer(subscription_id, "active" if at_cycle_end else "cancelled")
+
+    def pause_subscription(self, subscription_id: str) -> GatewaySubscription:
+        return self._answer(subscription_id, "paused")
+
+    def resume_subscription(self, subscription_id: str) -> GatewaySubscription:
+        return self._answer(subscription_id, "active")
+
+    def change_subscription_plan(
+        self, subscription_id: str, *, plan_id: str
+    ) -> GatewaySubscription:
+        return self._answer(subscription_id, "active")
+
+    def create_payment_link(
+        self,
+        *,
+        amount_paise: int,
+        reference_id: str,
+        description: str,
+        customer: dict[str, str],
+        expire_by: int,
+        callback_url: str,
+        notes: dict[str, str],
+    ) -> GatewayPaymentLink:
+        return GatewayPaymentLink(
+            id="plink_test_" + secrets.token_hex(7),
+            reference_id=reference_id,
+            status="created",
+            short_url="",
+        )
+
+    def payment_link_signature_is_valid(
+        self,
+        *,
+        payment_link_id: str,
+        reference_id: str,
+        status: str,
+        payment_id: str,
+        signature: str,
+    ) -> bool:
+        return _signature_holds(
+            self._verifier.utility.verify_payment_link_signature,
+            {
+                "payment_link_id": payment_link_id,
+                "payment_link_reference_id": reference_id,
+                "payment_link_status": status,
+                "razorpay_payment_id": payment_id,
+                "razorpay_signature": signature,
+            },
+        )
+
+    def signed_event(
+        self, event: str, entities: dict[str, dict], *, created_at: int | None = None
+    ) -> tuple[bytes, str, str]:
+        """A webhook as Razorpay would POST it: (raw body, X-Razorpay-Signature, event id)."""
+        envelope = {
+            "entity": "event",
+            "account_id": "acc_test_offline",
+            "event": event,
+            "contains": list(entities),
+            "payload": {name: {"entity": entity} for name, entity in entities.items()},
+            "created_at": created_at or int(time.time()),
+        }
+        body = json.dumps(envelope, separators=(",", ":")).encode()
+        signature = hmac.new(self.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
+        return body, signature, "evt_test_" + secrets.token_hex(7)
 
 
 @lru_cache(maxsize=4)

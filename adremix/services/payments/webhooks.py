@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from adremix.db import session_scope
 from adremix.enums import PaymentOutcome, PaymentStatus, RefundOrigin, RefundStatus
 from adremix.models import PaymentOrder, WebhookEvent
+from adremix.services import billing
 from adremix.services.payments.duplicates import refund_duplicate_payments
 from adremix.services.payments.errors import GatewayRefused, GatewayUnavailable
 from adremix.services.payments.gateways import (
@@ -24,6 +25,7 @@ from adremix.services.payments.gateways import (
     PaymentGateway,
     webhook_signature_is_valid,
 )
+from adremix.services.payments.quotes import apply_payment_link_event
 from adremix.services.payments.records import (
     fulfil,
     order_by_provider_id,
@@ -32,6 +34,7 @@ from adremix.services.payments.records import (
     record_payment,
 )
 from adremix.services.payments.refunds import record_refund, settle
+from adremix.services.payments.subscriptions import apply_subscription_event
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,7 @@ def handle_webhook(
         log.warning("Rejected a webhook with a bad signature")
         raise WebhookRejected("bad signature")
     event_key = _event_key(event_id, body)
-    event_type, payload = _parse(body)
+    event_type, payload, event_at = _parse(body)
     if payload is None:
         # Signed by Razorpay, so not an attack; answering non-2xx would only make Razorpay
         # retry it for a day and then disable the webhook.
@@ -85,7 +88,7 @@ def handle_webhook(
                 record = WebhookEvent(event_id=event_key, event_type=event_type)
                 session.add(record)
                 session.flush()
-                record.outcome = _apply_event(session, event_type, payload)
+                record.outcome = _apply_event(session, event_type, payload, event_at)
                 session.add(record)
                 outcome = record.outcome
     except IntegrityError:
@@ -100,6 +103,7 @@ def handle_webhook(
     except SQLAlchemyError as exc:
         log.error("Webhook %s could not be applied now: %s", event_key, exc)
         raise WebhookRetryLater("database unavailable") from exc
+    billing.deliver_soon()  # e-mail any invoice or credit note the event just issued
     payment_id = str((_entity(payload, "payment") or {}).get("id") or "")
     if gateway is not None and payment_id:
         # Also on a replay: this is how a refund that failed last time is retried.
@@ -118,18 +122,21 @@ def _event_key(event_id: str | None, body: bytes) -> str:
     return "sha256:" + hashlib.sha256((event_id or "").encode() + b"|" + body).hexdigest()
 
 
-def _parse(body: bytes) -> tuple[str, dict | None]:
-    """(event type, payload) of a webhook body; payload None when it is not an event."""
+def _parse(body: bytes) -> tuple[str, dict | None, int]:
+    """(event type, payload, Razorpay's time of the event in Unix seconds) of a webhook
+    body; payload None when it is not an event."""
     try:
         event = json.loads(body)
     except ValueError:
-        return "malformed", None
+        return "malformed", None, 0
     if not isinstance(event, dict) or not isinstance(event.get("event"), str):
-        return "malformed", None
+        return "malformed", None, 0
     payload = event.get("payload") or {}
+    created_at = event.get("created_at")
+    at = created_at if isinstance(created_at, int) and not isinstance(created_at, bool) else 0
     if not isinstance(payload, dict):
-        return event["event"][:EVENT_TYPE_MAX], None
-    return event["event"][:EVENT_TYPE_MAX], payload
+        return event["event"][:EVENT_TYPE_MAX], None, at
+    return event["event"][:EVENT_TYPE_MAX], payload, at
 
 
 def _record_only(event_key: str, event_type: str, outcome: PaymentOutcome) -> PaymentOutcome:
@@ -158,7 +165,11 @@ def _entity(payload: dict, name: str) -> dict | None:
 REFUND_EVENTS = ("refund.created", "refund.processed", "refund.failed")
 
 
-def _apply_event(session: Session, event_type: str, payload: dict) -> PaymentOutcome:
+def _apply_event(session: Session, event_type: str, payload: dict, event_at: int) -> PaymentOutcome:
+    if event_type.startswith("subscription."):
+        return apply_subscription_event(session, event_type, payload, event_at=event_at)
+    if event_type.startswith("payment_link."):
+        return apply_payment_link_event(session, event_type, payload)
     if event_type in ("payment.captured", "order.paid"):
         entity = _entity(payload, "payment")
         if not entity:
