@@ -45,3 +45,11 @@ def placement_url(sha: Text, placement: str = "") -> Text:
 
 def receipt_url(receipt_number: Text) -> Text:
     return f"{RECEIPTS_PREFIX}/" + receipt_number  # type: ignore[operator,return-value]
+
+
+DOCUMENTS_PREFIX = "/api/billing/documents"
+
+
+def document_url(document_id: Text) -> Text:
+    """A tax invoice or credit note of the signed-in user's, as a PDF."""
+    return f"{DOCUMENTS_PREFIX}/" + document_id + ".pdf"  # type: ignore[operator,return-value]

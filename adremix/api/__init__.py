@@ -7,6 +7,7 @@ from starlette.routing import Mount
 
 from adremix.api.account_routes import account_routes
 from adremix.api.auth_routes import MOUNT, build_auth_app
+from adremix.api.billing_routes import billing_routes
 from adremix.api.file_routes import file_routes
 from adremix.settings import Settings
 
@@ -18,5 +19,6 @@ def build_api_app(settings: Settings) -> Starlette:
             Mount(MOUNT, app=build_auth_app(settings)),
             *account_routes(settings),
             *file_routes(settings),
+            *billing_routes(settings),
         ]
     )

@@ -8,7 +8,9 @@ from adremix.components.shell import protected_page
 from adremix.services.generation import MAX_VARIATIONS, PLACEMENTS, QUALITIES, STYLES
 from adremix.services.library import MAX_LOW_CREDIT_THRESHOLD
 from adremix.state.account import AccountState, SessionRow, TemplateRow
+from adremix.state.billing import BillingProfileState
 from adremix.state.session import SessionState
+from adremix.views.billing_profile import billing_profile
 
 
 def card_section(title: str, *children: rx.Component, **props) -> rx.Component:  # type: ignore[no-untyped-def]
@@ -242,8 +244,17 @@ def data() -> rx.Component:
     )
 
 
-@protected_page(route="/account", title="Account", on_load=[AccountState.load])
+@protected_page(
+    route="/account", title="Account", on_load=[AccountState.load, BillingProfileState.load]
+)
 def account() -> rx.Component:
     return rx.vstack(
-        profile(), preferences(), templates(), sessions(), data(), spacing="4", width="100%"
+        profile(),
+        billing_profile(),
+        preferences(),
+        templates(),
+        sessions(),
+        data(),
+        spacing="4",
+        width="100%",
     )

@@ -9,6 +9,8 @@ from adremix.components.shell import protected_page
 from adremix.state.credits import CreditsState
 from adremix.state.session import SessionState
 from adremix.urls import receipt_url
+from adremix.views.billing_documents import documents_table
+from adremix.views.subscription_panel import payment_update_banner, subscription_section
 
 
 def receipt_link(receipt: rx.Var) -> rx.Component:
@@ -313,9 +315,11 @@ def ledger_table() -> rx.Component:
 def credits() -> rx.Component:
     return rx.vstack(
         balance_card(),
+        payment_update_banner(),
         confirmation(),
         pending_payments(),
-        rx.heading("Buy credits", size="5"),
+        subscription_section(),
+        rx.heading("Buy credits once", size="5"),
         rx.grid(
             rx.foreach(CreditsState.packages, package_card),
             columns=rx.breakpoints(initial="1", sm="2", md="3"),
@@ -329,6 +333,7 @@ def credits() -> rx.Component:
             color_scheme="gray",
         ),
         payments_table(),
+        documents_table(),
         ledger_table(),
         test_checkout_dialog(),
         spacing="5",

@@ -11,16 +11,19 @@ from adremix.enums import (
     CheckoutMode,
     CheckoutResult,
     CreditKind,
+    DocumentKind,
     LimitedAction,
     OrderStatus,
     PaymentStatus,
+    SubscriptionStatus,
 )
-from adremix.services import payments
+from adremix.services import billing, payments
 from adremix.services.credits import StatementLine, format_inr, offers
 from adremix.settings import get_settings
 from adremix.state.errors import error_toast, request_id, user_message
 from adremix.state.limits import RateLimited, count_attempt
 from adremix.state.session import SessionState, current_user_id
+from adremix.urls import document_url
 
 PAGE_SIZE = 20
 KIND_LABELS = {
@@ -80,6 +83,71 @@ def _payment_row(line: payments.PaymentLine) -> dict[str, str]:
     }
 
 
+SUBSCRIPTION_STATUS_LABELS = {
+    SubscriptionStatus.AUTHENTICATED: "Starting",
+    SubscriptionStatus.ACTIVE: "Active",
+    SubscriptionStatus.PENDING: "Payment failed: retrying",
+    SubscriptionStatus.HALTED: "Halted: payment failed",
+    SubscriptionStatus.PAUSED: "Paused",
+}
+
+
+def _plan_card(plan: payments.PlanOffer) -> dict[str, str]:
+    return {
+        "code": plan.code,
+        "name": plan.name,
+        "credits": str(plan.credits),
+        "price": format_inr(plan.price_paise),
+        "period": plan.period,
+        "per_credit": format_inr(plan.per_credit_paise, always_paise=True),
+    }
+
+
+def _subscription_card(view: payments.SubscriptionView | None) -> dict[str, str]:
+    """The buyer's subscription in words ("" values when there is none)."""
+    if view is None:
+        return {}
+    end = view.current_end.strftime("%d %b %Y") if view.current_end else ""
+    if view.cancel_at_cycle_end:
+        renewal = f"Ends on {end}; no further charges." if end else "Ends at the end of this cycle."
+    elif view.status == SubscriptionStatus.PAUSED:
+        renewal = "Paused: no charges and no new credits until you resume."
+    elif end:
+        renewal = f"Renews on {end} for {format_inr(view.price_paise)}."
+    else:
+        renewal = "Renews every cycle."
+    if view.next_plan_name and not view.cancel_at_cycle_end:
+        renewal += f" Switches to {view.next_plan_name} at that renewal."
+    return {
+        "id": view.provider_subscription_id,
+        "plan_code": view.plan_code,
+        "plan": view.plan_name,
+        "credits": str(view.credits),
+        "price": format_inr(view.price_paise),
+        "status": SUBSCRIPTION_STATUS_LABELS.get(view.status, view.status),
+        "status_key": view.status,
+        "renewal": renewal,
+        "update_url": view.update_url,
+        "needs_update": "yes" if view.needs_payment_update else "",
+        "can_pause": "yes" if view.can_pause else "",
+        "can_resume": "yes" if view.can_resume else "",
+        "can_cancel": "yes" if view.can_cancel else "",
+        "can_change": "yes" if view.can_change_plan else "",
+        "test_mode": "yes" if view.test_mode else "",
+    }
+
+
+def _document_row(line: billing.DocumentLine) -> dict[str, str]:
+    return {
+        "number": line.number,
+        "kind": "Tax invoice" if line.kind == DocumentKind.INVOICE else "Credit note",
+        "date": line.date.strftime("%d %b %Y"),
+        "amount": format_inr(line.total_paise, always_paise=True),
+        "description": line.description,
+        "url": document_url(str(line.id)),
+    }
+
+
 CHECKOUT_JS = """
 (async () => {
   if (!window.Razorpay) {
@@ -128,6 +196,9 @@ class CreditsState(rx.State):
     pending: list[dict[str, str]] = []
     payment_lines: list[dict[str, str]] = []
     checking: str = ""
+    plans: list[dict[str, str]] = []
+    subscription: dict[str, str] = {}
+    documents: list[dict[str, str]] = []
 
     @rx.var
     def page_count(self) -> int:
@@ -171,8 +242,16 @@ class CreditsState(rx.State):
             for order in overview.pending
         ]
         self.payment_lines = [_payment_row(line) for line in overview.payments]
+        self.plans = [_plan_card(plan) for plan in overview.plans]
+        self.subscription = _subscription_card(overview.subscription)
+        self.documents = [_document_row(line) for line in overview.documents]
         self.total_entries = overview.statement.total
         self.entries = [_ledger_row(line) for line in overview.statement.lines]
+
+    @rx.event
+    async def refresh(self) -> None:
+        """Reload the lists after something changed elsewhere (a subscription action)."""
+        await self._load_entries()
 
     @rx.event
     async def next_page(self) -> None:

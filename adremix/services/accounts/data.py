@@ -16,6 +16,7 @@ from adremix.db import session_scope
 from adremix.enums import ImageKind
 from adremix.models import (
     AuthSession,
+    BillingProfile,
     Collection,
     CollectionItem,
     CreditTransaction,
@@ -193,6 +194,9 @@ def _delete_account(
     session.execute(delete(CollectionItem).where(CollectionItem.collection_id.in_(collection_ids)))  # type: ignore[attr-defined]
     session.execute(delete(Collection).where(Collection.user_id == user_id))
     session.execute(delete(UserTemplate).where(UserTemplate.user_id == user_id))
+    # Tax documents already issued keep the buyer as invoiced (GST records are kept for
+    # six years); the profile that would name them on new ones goes.
+    session.execute(delete(BillingProfile).where(BillingProfile.user_id == user_id))
     session.execute(
         update(Generation)
         .where(Generation.user_id == user_id)

@@ -45,6 +45,7 @@ from adremix.services.payments.gateways import (
     webhook_signature_is_valid,
 )
 from adremix.services.payments.quotes import (
+    PAYMENT_LINK_CALLBACK_PATH,
     QuoteLink,
     QuoteResult,
     confirm_payment_link,
@@ -89,6 +90,7 @@ from adremix.services.payments.subscriptions import (
 from adremix.services.payments.webhooks import WebhookRejected, WebhookRetryLater, handle_webhook
 
 __all__ = [
+    "PAYMENT_LINK_CALLBACK_PATH",
     "AlreadySubscribed",
     "Checkout",
     "CheckoutDeclined",

@@ -34,7 +34,7 @@ from adremix.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-CALLBACK_PATH = "/api/razorpay/payment-link/callback"
+PAYMENT_LINK_CALLBACK_PATH = "/api/razorpay/payment-link/callback"
 DEV_PUBLIC_URL = "http://localhost:8000"
 
 
@@ -113,7 +113,7 @@ def create_quote(
             description=f"{credits} AdRemix credits (quote {quote.reference_id}), GST included",
             customer={"email": address, **({"name": name} if name else {})},
             expire_by=int(expire_by.timestamp()),
-            callback_url=public + CALLBACK_PATH,
+            callback_url=public + PAYMENT_LINK_CALLBACK_PATH,
             notes={"quote": quote.reference_id, "user_id": str(user_id)},
         )
     except (GatewayUnavailable, GatewayRefused) as exc:

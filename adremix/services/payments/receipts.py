@@ -10,8 +10,15 @@ from sqlmodel import select
 from adremix.db import session_scope
 from adremix.enums import CheckoutMode, OrderStatus, PaymentStatus
 from adremix.models import Payment, PaymentOrder, User
+from adremix.services import billing
 from adremix.services.credits import StatementPage, find_package, statement_page
 from adremix.services.payments.records import granting_payment
+from adremix.services.payments.subscriptions import (
+    PlanOffer,
+    SubscriptionView,
+    current_subscription,
+    plan_offers,
+)
 from adremix.settings import Settings, get_settings
 
 
@@ -32,6 +39,8 @@ class Receipt:
     status: OrderStatus
     seller_name: str
     seller_gstin: str
+    invoice_id: int | None  # its tax invoice (PDF), once issued
+    invoice_number: str
 
 
 RECEIPTED = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
@@ -52,6 +61,11 @@ def receipt_for(
             return None
         order, user = row
         granting = granting_payment(session, order.id)
+        invoice = (
+            billing.invoice_for_payment(session, granting.id)
+            if granting is not None and granting.id is not None
+            else None
+        )
     if order.status not in RECEIPTED or order.paid_at is None or granting is None:
         return None
     package = find_package(settings.credit_packages, order.package_code)
@@ -71,6 +85,8 @@ def receipt_for(
         status=OrderStatus(order.status),
         seller_name=settings.seller_name,
         seller_gstin=settings.seller_gstin,
+        invoice_id=invoice.id if invoice else None,
+        invoice_number=invoice.number if invoice else "",
     )
 
 
@@ -146,17 +162,24 @@ def payment_history(*, user_id: int, limit: int = 20) -> list[PaymentLine]:
 
 @dataclass(frozen=True)
 class CreditsOverview:
-    """Everything the Credits page lists: unconfirmed orders, payments, one ledger page."""
+    """Everything the Credits page lists: plans and the buyer's subscription, unconfirmed
+    orders, payments, tax documents, one ledger page."""
 
+    plans: list[PlanOffer]
+    subscription: SubscriptionView | None
     pending: list[PendingOrder]
     payments: list[PaymentLine]
+    documents: list[billing.DocumentLine]
     statement: StatementPage
 
 
 def credits_overview(*, user_id: int, page: int, page_size: int) -> CreditsOverview:
     """The Credits page's lists; `page` (from 0) of the ledger."""
     return CreditsOverview(
+        plans=plan_offers(),
+        subscription=current_subscription(user_id=user_id),
         pending=pending_orders(user_id=user_id),
         payments=payment_history(user_id=user_id),
+        documents=billing.documents_for_user(user_id=user_id),
         statement=statement_page(user_id=user_id, page=page, page_size=page_size),
     )
