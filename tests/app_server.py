@@ -58,6 +58,7 @@ def run_app(*, port: int, workdir: Path, env: dict[str, str]) -> Iterator[Runnin
         "ADREMIX_ENV": "dev",
         "ADREMIX_PUBLIC_URL": base_url,
         "ADREMIX_STORAGE_DIR": str(workdir / "files"),
+        "ADREMIX_OUTBOX_DIR": str(workdir / "outbox"),
         **env,
         "DATABASE_URL": database_url,
         "REFLEX_USE_SYSTEM_BUN": "1",

@@ -51,6 +51,7 @@ def configure_app(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
     """
     defaults = {
         "ADREMIX_ENV": "dev",
+        "ADREMIX_SMTP_HOST": "",
         "ADREMIX_SECRET_KEY": "",
         "GOOGLE_CLIENT_ID": "",
         "GOOGLE_CLIENT_SECRET": "",
@@ -73,7 +74,12 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     test, through DATABASE_URL and ADREMIX_STORAGE_DIR as in production."""
     url = f"sqlite:///{tmp_path / 'adremix.db'}"
     migrate(url)
-    configure_app(monkeypatch, DATABASE_URL=url, ADREMIX_STORAGE_DIR=str(tmp_path / "files"))
+    configure_app(
+        monkeypatch,
+        DATABASE_URL=url,
+        ADREMIX_STORAGE_DIR=str(tmp_path / "files"),
+        ADREMIX_OUTBOX_DIR=str(tmp_path / "outbox"),
+    )
     yield url
     get_settings.cache_clear()
     engine_for(url).dispose()
@@ -110,7 +116,12 @@ def postgres_url(
     name = "t_" + "".join(ch for ch in request.node.name.lower() if ch.isalnum())[:40]
     url = postgres_server.create_database(name)
     migrate(url)
-    configure_app(monkeypatch, DATABASE_URL=url, ADREMIX_STORAGE_DIR=str(tmp_path / "files"))
+    configure_app(
+        monkeypatch,
+        DATABASE_URL=url,
+        ADREMIX_STORAGE_DIR=str(tmp_path / "files"),
+        ADREMIX_OUTBOX_DIR=str(tmp_path / "outbox"),
+    )
     yield url
     get_settings.cache_clear()
     engine_for(url).dispose()

@@ -23,8 +23,10 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+from urllib.parse import parse_qsl
 
 from tests.fakes.http_server import LoopbackServer
+from tests.fakes.razorpay_billing import RecurringApi
 
 KEY_ID = "rzp_test_fake0000000001"
 KEY_SECRET = "fake_key_secret_for_tests"
@@ -74,11 +76,15 @@ def _missing() -> tuple[int, dict[str, Any]]:
     return _bad_request("The id provided does not exist")
 
 
-class FakeRazorpay:
-    """Razorpay's orders/payments/refunds API, in memory, behind a loopback HTTP server."""
+class FakeRazorpay(RecurringApi):
+    """Razorpay's orders, payments, refunds, plans, subscriptions, invoices and payment
+    links, in memory, behind a loopback HTTP server."""
+
+    _rid = staticmethod(_rid)
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._init_recurring()
         self.orders: dict[str, dict[str, Any]] = {}
         self.payments: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
@@ -112,6 +118,7 @@ class FakeRazorpay:
             self.requests.clear()
             self._failures.clear()
             self._delays.clear()
+            self._reset_recurring()
 
     # --- scripting (test side, not HTTP) -----------------------------------------------
     def fail_next(
@@ -297,7 +304,11 @@ class FakeRazorpay:
         if body is None:
             return _bad_request("The request body must be a JSON object")
         parts = [p for p in path.split("?")[0].split("/") if p]
+        query = dict(parse_qsl(path.partition("?")[2]))
         with self._lock:
+            recurring = self._recurring(method, parts, body, query)
+            if recurring is not None:
+                return recurring
             if method == "POST" and parts == ["v1", "orders"]:
                 return self._create_order(body)
             if method == "GET" and len(parts) == 3 and parts[:2] == ["v1", "orders"]:
@@ -466,13 +477,26 @@ def webhook_body(
     payment: dict[str, Any] | None = None,
     order: dict[str, Any] | None = None,
     refund: dict[str, Any] | None = None,
+    subscription: dict[str, Any] | None = None,
+    payment_link: dict[str, Any] | None = None,
     event_id: str | None = None,
+    created_at: int | None = None,
 ) -> tuple[bytes, str]:
-    """A webhook envelope as Razorpay sends it, and its event id (the x-razorpay-event-id)."""
+    """A webhook envelope as Razorpay sends it, and its event id (the x-razorpay-event-id).
+
+    `created_at` (Unix seconds) dates the event; Razorpay's webhooks carry their time there.
+    """
     payload: dict[str, Any] = {}
     # Razorpay lists a refund event's entities as ["refund", "payment"], an order.paid
-    # event's as ["payment", "order"].
-    for name, entity in (("refund", refund), ("payment", payment), ("order", order)):
+    # event's as ["payment", "order"], a subscription event's as ["subscription",
+    # "payment"] and payment_link.paid's as ["payment_link", "order", "payment"].
+    if subscription is not None:
+        order_of_entities = (("subscription", subscription), ("payment", payment))
+    elif payment_link is not None:
+        order_of_entities = (("payment_link", payment_link), ("order", order), ("payment", payment))
+    else:
+        order_of_entities = (("refund", refund), ("payment", payment), ("order", order))
+    for name, entity in order_of_entities:
         if entity is not None:
             payload[name] = {"entity": entity}
     envelope = {
@@ -481,7 +505,7 @@ def webhook_body(
         "event": event,
         "contains": list(payload),
         "payload": payload,
-        "created_at": int(time.time()),
+        "created_at": created_at or int(time.time()),
     }
     return json.dumps(envelope, separators=(",", ":")).encode(), event_id or _rid("evt_")
 

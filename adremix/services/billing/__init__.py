@@ -21,6 +21,7 @@ from adremix.services.billing.gst import (
     TaxSplit,
     financial_year,
     gstin_problem,
+    ist_date,
     split_inclusive,
     state_name,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "invoice_for_payment",
     "issue_credit_notes",
     "issue_invoice",
+    "ist_date",
     "pdf_for",
     "save_billing_details",
     "split_inclusive",

@@ -109,13 +109,6 @@ def render_pdf(
         [Paragraph(f"{title} No.", s["muted"]), Paragraph(escape(document.number), s["head"])],
         [Paragraph("Date", s["muted"]), Paragraph(issued, s["base"])],
     ]
-    if original is not None:
-        numbers.append(
-            [
-                Paragraph("Against invoice", s["muted"]),
-                Paragraph(f"{escape(original.number)} dated {original.issued_at_date}", s["base"]),
-            ]
-        )
     numbers.append(
         [Paragraph("Order", s["muted"]), Paragraph(escape(document.order_receipt), s["base"])]
     )
@@ -217,8 +210,21 @@ def render_pdf(
     ]
     if test_mode:
         footer.append("Test mode: no real payment was made.")
+    reference = (
+        [
+            Spacer(1, 4 * mm),
+            Paragraph(
+                f"Issued against tax invoice <b>{escape(original.number)}</b> dated "
+                f"{original.issued_at_date}",
+                s["base"],
+            ),
+        ]
+        if original is not None
+        else []
+    )
     story = [
         header,
+        *reference,
         Spacer(1, 8 * mm),
         parties,
         Spacer(1, 8 * mm),
