@@ -145,15 +145,15 @@ def simulate_renewal(*, subscription_id: str, succeed: bool) -> Simulated:
             ("payment.failed", {"payment": payment}),
             (later, {"subscription": entity, "payment": payment}),
         ]
-    return Simulated(_post(gateway, events))
+    return Simulated(_post(gateway, events, created_at=now))
 
 
 def _post(
-    gateway: TestCheckoutGateway, events: list[tuple[str, dict]]
+    gateway: TestCheckoutGateway, events: list[tuple[str, dict]], *, created_at: int | None = None
 ) -> list[tuple[str, PaymentOutcome]]:
     outcomes = []
     for event, entities in events:
-        body, signature, event_id = gateway.signed_event(event, entities)
+        body, signature, event_id = gateway.signed_event(event, entities, created_at=created_at)
         outcomes.append(
             (
                 event,
