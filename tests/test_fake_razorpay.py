@@ -243,3 +243,184 @@ def test_webhook_body_is_razorpays_envelope(sdk: razorpay.Client, fake: FakeRazo
     assert webhook_body("refund.processed", refund={"id": "rfnd_1"}, event_id="evt_1")[1] == (
         "evt_1"
     )
+
+
+# --- plans, subscriptions, invoices, payment links --------------------------------------
+
+FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures" / "razorpay"
+
+
+def sample_keys(name: str) -> set[str]:
+    return set(json.loads((FIXTURES / name).read_text()))
+
+
+def new_plan(sdk: razorpay.Client, amount: int = 59_900) -> dict[str, Any]:
+    return sdk.plan.create(
+        {
+            "period": "monthly",
+            "interval": 1,
+            "item": {"name": "Starter", "amount": amount, "currency": "INR"},
+        },
+        **TIMEOUT,
+    )
+
+
+def test_plans_answer_like_the_published_sample(sdk: razorpay.Client) -> None:
+    plan = new_plan(sdk)
+    assert sample_keys("fake_plan.json") <= set(plan)
+    sample_item = json.loads((FIXTURES / "fake_plan.json").read_text())["item"]
+    assert set(sample_item) <= set(plan["item"])
+    assert sdk.plan.fetch(plan["id"], **TIMEOUT) == plan
+    with pytest.raises(BadRequestError, match="period"):
+        sdk.plan.create(
+            {
+                "period": "fortnightly",
+                "interval": 1,
+                "item": {"name": "x", "amount": 100, "currency": "INR"},
+            },
+            **TIMEOUT,
+        )
+    with pytest.raises(BadRequestError, match="daily plan must be at least 7"):
+        sdk.plan.create(
+            {
+                "period": "daily",
+                "interval": 1,
+                "item": {"name": "x", "amount": 100, "currency": "INR"},
+            },
+            **TIMEOUT,
+        )
+    with pytest.raises(BadRequestError, match=r"atleast INR 1\.00"):
+        new_plan(sdk, amount=99)
+    with pytest.raises(BadRequestError, match="does not exist"):
+        sdk.plan.fetch("plan_Missing000000001", **TIMEOUT)
+
+
+def test_a_subscription_lives_through_checkout_renewals_and_its_actions(
+    sdk: razorpay.Client, fake: FakeRazorpay
+) -> None:
+    plan = new_plan(sdk)
+    with pytest.raises(BadRequestError, match="total count field is required"):
+        sdk.subscription.create({"plan_id": plan["id"]}, **TIMEOUT)
+    with pytest.raises(BadRequestError, match="is/are not required"):
+        sdk.subscription.create(
+            {"plan_id": plan["id"], "total_count": 6, "colour": "red"}, **TIMEOUT
+        )
+    subscription = sdk.subscription.create({"plan_id": plan["id"], "total_count": 6}, **TIMEOUT)
+    assert sample_keys("fake_subscription_paused.json") - {"pause_initiated_by"} <= set(
+        subscription
+    )
+    assert (subscription["status"], subscription["paid_count"], subscription["short_url"][:16]) == (
+        "created",
+        0,
+        "https://rzp.io/i",
+    )
+    handler = fake.subscription_checkout(subscription["id"])
+    # Checkout signs `payment_id|subscription_id`; the SDK's helper agrees.
+    assert sdk.utility.verify_subscription_payment_signature(dict(handler))
+    active = sdk.subscription.fetch(subscription["id"], **TIMEOUT)
+    assert (active["status"], active["paid_count"], active["remaining_count"]) == ("active", 1, 5)
+    [invoice] = sdk.invoice.all({"subscription_id": subscription["id"]}, **TIMEOUT)["items"]
+    assert sample_keys("fake_invoice.json") <= set(invoice)
+    assert (invoice["status"], invoice["payment_id"]) == ("paid", handler["razorpay_payment_id"])
+
+    paused = sdk.subscription.pause(subscription["id"], {"pause_at": "now"}, **TIMEOUT)
+    assert paused["status"] == "paused"
+    with pytest.raises(BadRequestError, match="cannot be paused in paused status"):
+        sdk.subscription.pause(subscription["id"], {"pause_at": "now"}, **TIMEOUT)
+    assert (
+        sdk.subscription.resume(subscription["id"], {"resume_at": "now"}, **TIMEOUT)["status"]
+        == "active"
+    )
+    other = new_plan(sdk, amount=199_900)
+    edited = sdk.subscription.edit(
+        subscription["id"], {"plan_id": other["id"], "schedule_change_at": "cycle_end"}, **TIMEOUT
+    )
+    assert (edited["plan_id"], edited["has_scheduled_changes"]) == (plan["id"], True)
+    payment, renewed = fake.renew(subscription["id"])
+    assert (renewed["plan_id"], payment["amount"], renewed["paid_count"]) == (
+        other["id"],
+        199_900,
+        2,
+    )
+    cancelled = sdk.subscription.cancel(
+        subscription["id"], {"cancel_at_cycle_end": False}, **TIMEOUT
+    )
+    assert cancelled["status"] == "cancelled" and cancelled["ended_at"]
+    with pytest.raises(
+        BadRequestError, match=r"Subscription is not cancellable in cancelled status\."
+    ):
+        sdk.subscription.cancel(subscription["id"], {"cancel_at_cycle_end": False}, **TIMEOUT)
+
+
+def test_pausing_an_authenticated_subscription_cancels_it(
+    sdk: razorpay.Client, fake: FakeRazorpay
+) -> None:
+    # Razorpay's docs: "If you pause a Subscription in the authenticated state, it goes to
+    # the cancelled state."
+    subscription = sdk.subscription.create(
+        {"plan_id": new_plan(sdk)["id"], "total_count": 6}, **TIMEOUT
+    )
+    fake.subscriptions[subscription["id"]]["status"] = "authenticated"
+    assert (
+        sdk.subscription.pause(subscription["id"], {"pause_at": "now"}, **TIMEOUT)["status"]
+        == "cancelled"
+    )
+
+
+def test_failed_renewals_go_pending_then_halted(sdk: razorpay.Client, fake: FakeRazorpay) -> None:
+    subscription = sdk.subscription.create(
+        {"plan_id": new_plan(sdk)["id"], "total_count": 6}, **TIMEOUT
+    )
+    fake.subscription_checkout(subscription["id"])
+    statuses = [fake.renew(subscription["id"], succeed=False)[1]["status"] for _ in range(4)]
+    assert statuses == ["pending", "pending", "pending", "halted"]
+    with pytest.raises(ValueError, match="does not charge a halted"):
+        fake.renew(subscription["id"])
+
+
+def test_payment_links_answer_like_the_published_sample(
+    sdk: razorpay.Client, fake: FakeRazorpay
+) -> None:
+    soon = int(__import__("time").time())
+    body = {
+        "amount": 25_000_000,
+        "currency": "INR",
+        "reference_id": "AR-QUOTE-1",
+        "description": "5000 credits",
+        "customer": {"email": "cfo@bigco.example"},
+        "expire_by": soon + 30 * 86_400,
+        "callback_url": "https://adremix.example/callback",
+        "callback_method": "get",
+    }
+    link = sdk.payment_link.create(body, **TIMEOUT)
+    assert (link["status"], link["amount_paid"], link["reference_id"]) == (
+        "created",
+        0,
+        "AR-QUOTE-1",
+    )
+    with pytest.raises(BadRequestError, match="already exists"):
+        sdk.payment_link.create(body, **TIMEOUT)
+    with pytest.raises(
+        BadRequestError, match="expire_by: timestamp must be atleast 15 minutes in future"
+    ):
+        sdk.payment_link.create(
+            {**body, "reference_id": "AR-QUOTE-2", "expire_by": soon + 60}, **TIMEOUT
+        )
+    with pytest.raises(BadRequestError, match="callback_method"):
+        sdk.payment_link.create(
+            {**body, "reference_id": "AR-QUOTE-3", "callback_method": "post"}, **TIMEOUT
+        )
+    params, paid, order, payment = fake.pay_link(link["id"])
+    assert sample_keys("fake_payment_link.json") <= set(paid)
+    assert paid["order_id"] == order["id"] == payment["order_id"]
+    assert sdk.utility.verify_payment_link_signature(
+        {
+            "payment_link_id": params["razorpay_payment_link_id"],
+            "payment_link_reference_id": params["razorpay_payment_link_reference_id"],
+            "payment_link_status": params["razorpay_payment_link_status"],
+            "razorpay_payment_id": params["razorpay_payment_id"],
+            "razorpay_signature": params["razorpay_signature"],
+        }
+    )
+    with pytest.raises(BadRequestError, match="cannot be cancelled in paid status"):
+        sdk.payment_link.cancel(link["id"], **TIMEOUT)
