@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -247,7 +249,7 @@ def test_webhook_body_is_razorpays_envelope(sdk: razorpay.Client, fake: FakeRazo
 
 # --- plans, subscriptions, invoices, payment links --------------------------------------
 
-FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures" / "razorpay"
+FIXTURES = Path(__file__).parent / "fixtures" / "razorpay"
 
 
 def sample_keys(name: str) -> set[str]:
@@ -381,7 +383,7 @@ def test_failed_renewals_go_pending_then_halted(sdk: razorpay.Client, fake: Fake
 def test_payment_links_answer_like_the_published_sample(
     sdk: razorpay.Client, fake: FakeRazorpay
 ) -> None:
-    soon = int(__import__("time").time())
+    soon = int(time.time())
     body = {
         "amount": 25_000_000,
         "currency": "INR",
