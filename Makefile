@@ -38,7 +38,7 @@ format: $(BIN)/.test-deps
 
 .PHONY: system-packages
 system-packages:
-	@scripts/ensure-system-packages.sh postgresql
+	@scripts/ensure-system-packages.sh postgresql poppler-utils
 
 $(BIN)/.deps: requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,7 @@ $(BUN):
 bench: $(BIN)/.test-deps system-packages
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/generation.py
+	$(BIN)/python bench/invoices.py
 
 clean:
 	rm -rf .web data test-artifacts

@@ -6,7 +6,12 @@ a refund), so payments and documents commit or roll back together; the payments
 package calls `issue_invoice` and `issue_credit_notes`. Nothing here imports payments.
 """
 
-from adremix.services.billing.delivery import DeliveryReport, deliver_documents, deliver_soon
+from adremix.services.billing.delivery import (
+    DeliveryReport,
+    deliver_documents,
+    deliver_soon,
+    wait_for_background_sends,
+)
 from adremix.services.billing.documents import (
     Buyer,
     DocumentLine,
@@ -73,4 +78,5 @@ __all__ = [
     "state_name",
     "take_number",
     "verify_register",
+    "wait_for_background_sends",
 ]

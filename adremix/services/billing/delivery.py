@@ -176,3 +176,8 @@ def deliver_soon(settings: Settings | None = None) -> None:
     """Send the documents just issued, on a background thread, once the caller's
     transaction has committed (call it after). A crash loses only the attempt."""
     _sender.submit(_deliver_in_background, settings or get_settings())
+
+
+def wait_for_background_sends(timeout: float = 60.0) -> None:
+    """Block until what `deliver_soon` queued so far has been tried (e.g. before shutdown)."""
+    _sender.submit(lambda: None).result(timeout=timeout)

@@ -144,9 +144,11 @@ def fulfil(session: Session, order: PaymentOrder, payment: GatewayPayment) -> Pa
     order.paid_at = order.paid_at or utcnow()
     order.failure_reason = None
     session.add(order)
-    session.flush()
+    # Refunds Razorpay reported before the capture reached us are settled now.
+    settle(session, payment=row, order=order)
     # The tax invoice, numbered in this same transaction: a payment is never recorded
-    # without its invoice, and a rolled-back one leaves no gap in the numbering.
+    # without its invoice, and a rolled-back one leaves no gap in the numbering. Last,
+    # so that the series' counter row stays locked for as short a time as possible.
     quote_gstin = (
         session.exec(select(Quote.gstin).where(Quote.order_id == order.id)).first()
         if order.kind == OrderKind.QUOTE
@@ -159,8 +161,8 @@ def fulfil(session: Session, order: PaymentOrder, payment: GatewayPayment) -> Pa
         description=order_description(order),
         buyer_gstin=quote_gstin,
     )
-    # Refunds Razorpay reported before the capture reached us are settled now.
-    settle(session, payment=row, order=order)
+    if row.refunded_paise:
+        billing.issue_credit_notes(session, payment=row)
     return PaymentOutcome.ALREADY_GRANTED if entry.replayed else PaymentOutcome.GRANTED
 
 

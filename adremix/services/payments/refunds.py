@@ -96,7 +96,8 @@ def settle(session: Session, *, payment: Payment, order: PaymentOrder) -> None:
     _refresh_order_status(session, order)
     # Every processed refund of an invoiced payment gets its credit note, in this same
     # transaction, whichever path recorded the refund (webhook, duplicate refund, console).
-    billing.issue_credit_notes(session, payment=payment)
+    if payment.refunded_paise:
+        billing.issue_credit_notes(session, payment=payment)
 
 
 def _claw_back(session: Session, *, payment: Payment, order: PaymentOrder) -> None:
