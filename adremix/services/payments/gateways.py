@@ -501,7 +501,7 @@ class TestCheckoutGateway:
         return subscription
 
     def pay_subscription(
-        self, subscription_id: str, *, amount_paise: int, succeed: bool
+        self, subscription_id: str, *, amount_paise: int, cycle_seconds: int, succeed: bool
     ) -> dict[str, str]:
         """The test checkout's Pay / Fail for a subscription: its first charge, and the
         handler payload Checkout returns (signed `payment_id|subscription_id`)."""
@@ -519,7 +519,10 @@ class TestCheckoutGateway:
             known = self._subscriptions.get(subscription_id)
             if succeed and known is not None:
                 self._subscriptions[subscription_id] = replace(
-                    known, status="active", paid_count=known.paid_count + 1
+                    known,
+                    status="active",
+                    paid_count=known.paid_count + 1,
+                    current_end=int(time.time()) + cycle_seconds,
                 )
         signature = hmac.new(
             self._secret.encode(), f"{payment.id}|{subscription_id}".encode(), hashlib.sha256

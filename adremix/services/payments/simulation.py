@@ -21,7 +21,7 @@ from adremix.enums import CheckoutMode, PaymentOutcome, QuoteStatus, Subscriptio
 from adremix.models import GatewayPlan, PaymentOrder, Quote, Subscription
 from adremix.services.payments.errors import NoSubscription, OrderNotFound, PaymentsUnavailable
 from adremix.services.payments.gateways import TestCheckoutGateway, gateway_for
-from adremix.services.payments.subscriptions import find_plan, plan_charge
+from adremix.services.payments.subscriptions import cycle_seconds, find_plan, plan_charge
 from adremix.services.payments.webhooks import handle_webhook
 from adremix.settings import get_settings
 
@@ -122,8 +122,8 @@ def simulate_renewal(*, subscription_id: str, succeed: bool) -> Simulated:
         if succeed
         else ("halted" if status != SubscriptionStatus.ACTIVE else "pending"),
         "current_start": start,
-        "current_end": start + CYCLE_SECONDS[plan.period] * plan.interval,
-        "charge_at": start + CYCLE_SECONDS[plan.period] * plan.interval,
+        "current_end": start + cycle_seconds(plan),
+        "charge_at": start + cycle_seconds(plan),
         "paid_count": paid_count + (1 if succeed else 0),
         "total_count": settings.subscription_cycles,
         "remaining_count": max(settings.subscription_cycles - paid_count - 1, 0),

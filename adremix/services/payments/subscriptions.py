@@ -78,6 +78,13 @@ _SAME_SECOND_ORDER = {
     SubscriptionStatus.COMPLETED: 6,
     SubscriptionStatus.EXPIRED: 6,
 }
+# Test mode's stand-in for Razorpay's calendar: a cycle of this many seconds.
+_PERIOD_SECONDS = {
+    "daily": 86_400,
+    "weekly": 7 * 86_400,
+    "monthly": 30 * 86_400,
+    "yearly": 365 * 86_400,
+}
 PERIOD_LABELS = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year"}
 
 
@@ -86,6 +93,10 @@ PERIOD_LABELS = {"daily": "day", "weekly": "week", "monthly": "month", "yearly":
 
 def find_plan(settings: Settings, code: str) -> SubscriptionPlan | None:
     return next((p for p in settings.subscription_plans if p.code == code), None)
+
+
+def cycle_seconds(plan: SubscriptionPlan) -> int:
+    return _PERIOD_SECONDS[plan.period] * plan.interval
 
 
 def plan_charge(plan: SubscriptionPlan, settings: Settings) -> tuple[int, int]:
@@ -588,7 +599,10 @@ def pay_test_subscription(*, user_id: int, subscription_id: str, succeed: bool) 
     if plan is None:
         raise UnknownPlan("That plan is not on sale.")
     signed = gateway.pay_subscription(
-        subscription_id, amount_paise=plan_charge(plan, settings)[0], succeed=succeed
+        subscription_id,
+        amount_paise=plan_charge(plan, settings)[0],
+        cycle_seconds=cycle_seconds(plan),
+        succeed=succeed,
     )
     return confirm_subscription_checkout(
         user_id=user_id,
