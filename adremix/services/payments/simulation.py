@@ -25,13 +25,6 @@ from adremix.services.payments.subscriptions import cycle_seconds, find_plan, pl
 from adremix.services.payments.webhooks import handle_webhook
 from adremix.settings import get_settings
 
-CYCLE_SECONDS = {
-    "daily": 86_400,
-    "weekly": 7 * 86_400,
-    "monthly": 30 * 86_400,
-    "yearly": 365 * 86_400,
-}
-
 
 def _test_gateway() -> TestCheckoutGateway:
     gateway = gateway_for(get_settings())
