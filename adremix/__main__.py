@@ -111,7 +111,15 @@ def _invoices_export(args: argparse.Namespace) -> int:
         return 0
     path = Path(args.out or f"gstr1-{args.fy}.csv")
     path.write_text(text, encoding="utf-8")
+    totals = billing.gst_totals(fy=args.fy)
     print(f"invoices export: wrote {path} ({text.count(chr(10)) - 1} row(s)).")
+    print(
+        f"  {args.fy}: {totals.invoices} invoice(s), {totals.credit_notes} credit note(s); "
+        f"taxable {credits.format_inr(totals.taxable, always_paise=True)}, "
+        f"CGST {credits.format_inr(totals.cgst, always_paise=True)}, "
+        f"SGST {credits.format_inr(totals.sgst, always_paise=True)}, "
+        f"IGST {credits.format_inr(totals.igst, always_paise=True)}"
+    )
     return 0
 
 

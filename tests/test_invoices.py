@@ -258,6 +258,10 @@ def test_gstr1_export_lists_b2b_invoices_b2c_by_state_and_credit_notes(
     out = tmp_path / "gstr1.csv"
 
     assert main(["invoices", "export", "--fy", fy, "--out", str(out)]) == 0
+    totals = billing.gst_totals(fy=fy)
+    # 799 + 3 x 199 paid, 100 refunded: IGST only on the Maharashtra buyer's pack.
+    assert (totals.invoices, totals.credit_notes, totals.igst) == (4, 1, 3_036)
+    assert totals.taxable + totals.cgst + totals.sgst + totals.igst == 79_900 + 3 * 19_900 - 10_000
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert rows and list(rows[0]) == billing.GSTR1_COLUMNS
     by_section: dict[str, list[dict[str, str]]] = {}

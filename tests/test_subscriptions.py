@@ -399,3 +399,17 @@ def test_test_mode_subscribes_and_simulates_renewals_and_failures(
     assert len(invoices()) == 3
     assert main(["subscriptions", "simulate", "renewal", "sub_nope"]) == 1
     assert billing.verify_register().problems == []
+
+
+def test_test_mode_cancel_at_cycle_end_ends_at_the_next_renewal(database_url: str) -> None:
+    buyer = make_user()
+    checkout = payments.start_subscription(user_id=buyer, plan_code="pro-monthly")
+    payments.pay_test_subscription(
+        user_id=buyer, subscription_id=checkout.subscription_id, succeed=True
+    )
+    view = payments.cancel_subscription(user_id=buyer, at_cycle_end=True)
+    assert view.cancel_at_cycle_end and view.status == SubscriptionStatus.ACTIVE
+    simulated = payments.simulate_renewal(subscription_id=checkout.subscription_id, succeed=True)
+    assert [event for event, _ in simulated.events] == ["subscription.cancelled"]
+    assert stored(checkout.subscription_id).status == SubscriptionStatus.CANCELLED
+    assert balance(buyer) == PRO_CREDITS  # nothing charged, nothing taken

@@ -39,8 +39,10 @@ from adremix.services.billing.profile import (
 )
 from adremix.services.billing.register import (
     GSTR1_COLUMNS,
+    GstTotals,
     RegisterAudit,
     audit_register,
+    gst_totals,
     gstr1_csv,
     verify_register,
 )
@@ -55,6 +57,7 @@ __all__ = [
     "DeliveryReport",
     "DocumentFile",
     "DocumentLine",
+    "GstTotals",
     "InvalidBillingProfile",
     "RegisterAudit",
     "TaxSplit",
@@ -66,6 +69,7 @@ __all__ = [
     "documents_for_user",
     "financial_year",
     "format_number",
+    "gst_totals",
     "gstin_problem",
     "gstr1_csv",
     "invoice_for_payment",

@@ -168,6 +168,41 @@ def verify_register() -> RegisterAudit:
         return audit_register(session)
 
 
+@dataclass(frozen=True)
+class GstTotals:
+    """A financial year's tax, invoices less credit notes, in paise."""
+
+    taxable: int
+    cgst: int
+    sgst: int
+    igst: int
+    invoices: int
+    credit_notes: int
+
+
+def gst_totals(*, fy: str) -> GstTotals:
+    """What the register says was collected in a financial year (e.g. for an admin view)."""
+    start, end = financial_year_bounds(fy)
+    sums = [0, 0, 0, 0]
+    counts = {DocumentKind.INVOICE: 0, DocumentKind.CREDIT_NOTE: 0}
+    with session_scope() as session:
+        for document in session.exec(
+            select(TaxDocument).where(TaxDocument.issued_at >= start, TaxDocument.issued_at < end)
+        ):
+            sign = 1 if document.kind == DocumentKind.INVOICE else -1
+            counts[DocumentKind(document.kind)] += 1
+            for index, paise in enumerate(
+                (
+                    document.taxable_paise,
+                    document.cgst_paise,
+                    document.sgst_paise,
+                    document.igst_paise,
+                )
+            ):
+                sums[index] += sign * paise
+    return GstTotals(*sums, counts[DocumentKind.INVOICE], counts[DocumentKind.CREDIT_NOTE])
+
+
 # --- GSTR-1 -----------------------------------------------------------------------------
 
 GSTR1_COLUMNS = [

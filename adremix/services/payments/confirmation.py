@@ -11,6 +11,7 @@ from sqlmodel import select
 from adremix.db import session_scope
 from adremix.enums import OrderStatus, PaymentOutcome, PaymentStatus
 from adremix.models import Payment, PaymentOrder
+from adremix.services import billing
 from adremix.services.credits import format_inr
 from adremix.services.payments.duplicates import refund_duplicate_payments
 from adremix.services.payments.errors import (
@@ -193,6 +194,7 @@ def _settle_payment(
         except (GatewayUnavailable, GatewayRefused):
             log.exception("Refunding duplicate payment %s failed; it will be retried", payment.id)
         raise DuplicatePayment(DUPLICATE_REFUNDED.format(amount=format_inr(payment.amount)))
+    billing.deliver_soon()  # e-mail the invoice the payment was just given
     return _confirmed(locked)
 
 

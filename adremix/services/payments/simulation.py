@@ -69,7 +69,8 @@ def _payment_entity(amount: int, *, captured: bool) -> dict:
 
 
 def simulate_renewal(*, subscription_id: str, succeed: bool) -> Simulated:
-    """The subscription's next cycle is charged (`succeed`) or the charge fails.
+    """The subscription's next cycle is charged (`succeed`) or the charge fails (or, when
+    it was cancelled at the end of its cycle, it ends).
 
     Success sends `subscription.charged` (after `subscription.activated` when it recovers
     from pending or halted). Failure sends `payment.failed` and `subscription.pending`, or
@@ -101,6 +102,7 @@ def simulate_renewal(*, subscription_id: str, succeed: bool) -> Simulated:
             )
         ).first()
         status, paid_count = SubscriptionStatus(subscription.status), subscription.paid_count
+        ends_now = subscription.cancel_at_cycle_end
         end = subscription.current_end
         # Razorpay's events are seconds (a day, really) apart; a simulation may come within
         # the second of the last event, so it is dated just after it.
@@ -126,7 +128,11 @@ def simulate_renewal(*, subscription_id: str, succeed: bool) -> Simulated:
         "short_url": "",
         "created_at": now,
     }
-    if succeed:
+    if ends_now:
+        # Cancelled at the end of this cycle: Razorpay charges nothing and cancels it.
+        entity.update(status="cancelled", ended_at=now, charge_at=None, paid_count=paid_count)
+        events = [("subscription.cancelled", {"subscription": entity})]
+    elif succeed:
         events = [("subscription.charged", {"subscription": entity, "payment": payment})]
         if status != SubscriptionStatus.ACTIVE:
             events.insert(

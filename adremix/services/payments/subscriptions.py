@@ -188,7 +188,7 @@ def plan_offers(settings: Settings | None = None) -> list[PlanOffer]:
                 credits=plan.credits,
                 price_paise=amount,
                 period=period if plan.interval == 1 else f"{plan.interval} {period}s",
-                per_credit_paise=round(amount / plan.credits),
+                per_credit_paise=(amount + plan.credits // 2) // plan.credits,
             )
         )
     return offers
