@@ -114,7 +114,10 @@ class PaymentOrder(SQLModel, table=True):
     # A pack, one charged cycle of a subscription (its plan's code), or a quote.
     kind: str = Field(default=OrderKind.PACK, max_length=20)
     package_code: str = Field(max_length=40)
-    subscription_id: int | None = Field(default=None, foreign_key="subscription.id", index=True)
+    # The subscription whose cycle this order is (subscription rows are never deleted). No
+    # foreign key: adding one to payment_order would make SQLite rebuild the table that
+    # payment rows reference.
+    subscription_id: int | None = Field(default=None, index=True)
     credits: int
     amount_paise: int
     tax_paise: int = 0

@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, PositiveInt
+from pydantic import BaseModel, Field, PositiveInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis"})
@@ -156,6 +156,12 @@ class Settings(BaseSettings):
     )
     mail_from: str = Field("AdRemix <billing@localhost>", validation_alias="ADREMIX_MAIL_FROM")
     outbox_dir: str = Field("data/outbox", validation_alias="ADREMIX_OUTBOX_DIR")
+
+    @field_validator("seller_address")
+    @classmethod
+    def _address_lines(cls, value: str) -> str:
+        # An environment variable is one line: a literal "\n" separates the address's lines.
+        return value.replace("\\n", "\n")
 
     @property
     def is_production(self) -> bool:

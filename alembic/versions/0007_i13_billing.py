@@ -193,31 +193,27 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_tax_document_user_issued", ["user_id", "issued_at"], unique=False)
 
-    with op.batch_alter_table("payment_order", schema=None) as batch_op:
-        # Every order so far sold a pack.
-        batch_op.add_column(
-            sa.Column(
-                "kind",
-                sqlmodel.sql.sqltypes.AutoString(length=20),
-                nullable=False,
-                server_default="pack",
-            )
-        )
-        batch_op.add_column(sa.Column("subscription_id", sa.Integer(), nullable=True))
-        batch_op.create_index(
-            batch_op.f("ix_payment_order_subscription_id"), ["subscription_id"], unique=False
-        )
-        batch_op.create_foreign_key(
-            "fk_payment_order_subscription_id", "subscription", ["subscription_id"], ["id"]
-        )
+    # Plain ALTER TABLE ... ADD COLUMN, which SQLite does in place: a batch rebuild would
+    # drop payment_order, which payment rows reference. Every order so far sold a pack.
+    op.add_column(
+        "payment_order",
+        sa.Column(
+            "kind",
+            sqlmodel.sql.sqltypes.AutoString(length=20),
+            nullable=False,
+            server_default="pack",
+        ),
+    )
+    op.add_column("payment_order", sa.Column("subscription_id", sa.Integer(), nullable=True))
+    op.create_index(
+        "ix_payment_order_subscription_id", "payment_order", ["subscription_id"], unique=False
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("payment_order", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_payment_order_subscription_id", type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_payment_order_subscription_id"))
-        batch_op.drop_column("subscription_id")
-        batch_op.drop_column("kind")
+    op.drop_index("ix_payment_order_subscription_id", table_name="payment_order")
+    op.drop_column("payment_order", "subscription_id")
+    op.drop_column("payment_order", "kind")
 
     with op.batch_alter_table("tax_document", schema=None) as batch_op:
         batch_op.drop_index("ix_tax_document_user_issued")
