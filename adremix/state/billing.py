@@ -47,10 +47,11 @@ class BillingProfileState(rx.State):
     async def save(self, form: dict):  # type: ignore[no-untyped-def]
         user_id = await current_user_id(self)
         if user_id is None:
-            return None
+            return
         values = {field: str(form.get(field, getattr(self, field)) or "") for field in FIELDS}
         values["state_code"] = self.state_code  # the Select is not a native form field
         self.saving = True
+        yield  # the button shows it is saving
         try:
             saved = await call(
                 billing.save_billing_details,
@@ -60,12 +61,14 @@ class BillingProfileState(rx.State):
         except billing.InvalidBillingProfile as exc:
             self._show(billing.BillingDetails(**values))
             self.problems = exc.problems
-            return rx.toast.error("Please correct the billing details marked below.")
+            yield rx.toast.error("Please correct the billing details marked below.")
+            return
         except Exception as exc:
-            return error_toast(self, exc)
+            yield error_toast(self, exc)
+            return
         finally:
             self.saving = False
         self._show(saved)
         self.problems = {}
         self.saved = True
-        return rx.toast.success("Billing details saved: your next invoices use them.")
+        yield rx.toast.success("Billing details saved: your next invoices use them.")

@@ -41,7 +41,16 @@ def billing_profile() -> rx.Component:
     state_problem = BillingProfileState.problems.get("state_code", "")
     return rx.card(
         rx.vstack(
-            rx.heading("Billing details", size="4"),
+            rx.hstack(
+                rx.heading("Billing details", size="4"),
+                rx.cond(
+                    BillingProfileState.saved,
+                    rx.badge("On your invoices", color_scheme="grass"),
+                    rx.badge("Not set yet", color_scheme="gray"),
+                ),
+                align="center",
+                spacing="3",
+            ),
             rx.text(
                 "Printed on your GST tax invoices. Add your GSTIN to claim input tax credit; "
                 "documents already issued keep the details they were issued with.",
