@@ -20,6 +20,7 @@ SECRET_SETTINGS = frozenset(
         "OPENAI_API_KEY",
         "RAZORPAY_KEY_SECRET",
         "RAZORPAY_WEBHOOK_SECRET",
+        "ADREMIX_SMTP_PASSWORD",
     }
 )
 

@@ -9,7 +9,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from adremix.api.current_user import user_from_request
+from adremix.api.limits import over_limit
 from adremix.blocking import call
+from adremix.enums import LimitedAction
 from adremix.services import billing, payments
 from adremix.services.errors import UserFacingError
 from adremix.settings import Settings
@@ -22,6 +24,8 @@ NOT_FOUND = HTMLResponse("Not found", status_code=404)
 def billing_routes(settings: Settings) -> list[Route]:
     async def document(request: Request) -> Response:
         user = await user_from_request(request)
+        if limited := await over_limit(request, LimitedAction.EXPORT, user.id if user else None):
+            return limited
         raw = str(request.path_params["document_id"])
         if user is None or not raw.isdigit():
             return NOT_FOUND  # someone else's document looks exactly like no document

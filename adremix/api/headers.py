@@ -33,7 +33,7 @@ HASHED_ASSET = re.compile(r"^/assets/[^/]+-[A-Za-z0-9_-]{8}\.[a-z0-9]+(?:\.(?:gz
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_STORE = "no-store"
 # Receipts, exports and the Account page carry personal data: never kept by a cache.
-NO_STORE_PREFIXES = ("/receipts/", "/api/account/", "/api/credits/", "/account")
+NO_STORE_PREFIXES = ("/receipts/", "/api/account/", "/api/credits/", "/api/billing/", "/account")
 HSTS = "max-age=63072000; includeSubDomains"
 PERMISSIONS_POLICY = (
     "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "

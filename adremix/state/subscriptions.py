@@ -9,11 +9,12 @@ import json
 import reflex as rx
 
 from adremix.blocking import call
-from adremix.enums import CheckoutMode, CheckoutResult
+from adremix.enums import CheckoutMode, CheckoutResult, LimitedAction
 from adremix.services import payments
 from adremix.services.credits import format_inr
 from adremix.state.credits import CHECKOUT_JS, CreditsState
 from adremix.state.errors import error_toast, user_message
+from adremix.state.limits import RateLimited, count_attempt
 from adremix.state.session import SessionState, current_user_id
 
 
@@ -33,10 +34,20 @@ class SubscriptionState(rx.State):
     @rx.event(background=True)
     async def subscribe(self, plan_code: str):  # type: ignore[no-untyped-def]
         async with self:
+            user_id = await current_user_id(self)
+        try:
+            # A subscription is an order at Razorpay: counted with Buy's presses, first.
+            await count_attempt(self, LimitedAction.ORDER, user_id)
+        except RateLimited as exc:
+            async with self:
+                self.subscribe_ack += 1
+                toast = error_toast(self, exc)
+            yield toast
+            return
+        async with self:
             if self.subscribing_code or self.paying:
                 return
             self.subscribing_code = plan_code
-            user_id = await current_user_id(self)
             session_state = await self.get_state(SessionState)
             name, email = session_state.user_name, session_state.user_email
         try:

@@ -35,7 +35,6 @@ from adremix.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 PAYMENT_LINK_CALLBACK_PATH = "/api/razorpay/payment-link/callback"
-DEV_PUBLIC_URL = "http://localhost:8000"
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,7 @@ def create_quote(
         )
         session.add(quote)
         name, user_id = user.name, user.id
-    public = (settings.public_url or DEV_PUBLIC_URL).rstrip("/")
+    public = settings.effective_public_url  # required in production; localhost in dev
     try:
         link = gateway.create_payment_link(
             amount_paise=amount_paise,

@@ -5,8 +5,8 @@ links), `billing_profile`, `document_counter` (one row per series and financial 
 locked while a number is taken) and `tax_document` (tax invoices and credit notes).
 `payment_order` gains `kind` (existing orders are packs) and `subscription_id`.
 
-Revision ID: 0007_i13_billing
-Revises: 0006
+Revision ID: 0008_i13_billing
+Revises: 0007_i10_sessions
 Create Date: 2026-11-25 16:47:48.750979
 """
 
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0007_i13_billing"
-down_revision: str | None = "0006"
+revision: str = "0008_i13_billing"
+down_revision: str | None = "0007_i10_sessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
