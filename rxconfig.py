@@ -13,6 +13,9 @@ config = rx.Config(
     cors_allowed_origins=get_settings().allowed_origins or ["null-origin.invalid"],
     show_built_with_reflex=False,
     telemetry_enabled=False,
+    # One Redis for the app (ADREMIX_REDIS_URL): with it Reflex keeps page state in Redis,
+    # so several web workers can serve one user (REFLEX_REDIS_URL still overrides it).
+    redis_url=get_settings().redis_url or None,
     # The database belongs to our own engine (adremix/db.py) and Alembic, not rx.Model.
     plugins=[
         rx.plugins.RadixThemesPlugin(

@@ -2,17 +2,19 @@
 `python -m adremix payments refund-duplicates`, `python -m adremix config check`,
 `python -m adremix invoices verify|export|send-pending`, `python -m adremix quote create ...`
 and, in test mode, `python -m adremix subscriptions simulate renewal|failure ID` and
-`python -m adremix quote simulate-payment REF`."""
+`python -m adremix quote simulate-payment REF`; `python -m adremix worker` runs a job
+worker process for the Redis queue."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import uuid
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from adremix.services import billing, credits, payments
+from adremix.services import billing, credits, generation, payments
 from adremix.services.errors import UserFacingError
 from adremix.settings import get_settings
 
@@ -187,6 +189,16 @@ def _subscriptions_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(_: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s [worker %(process)d] %(message)s"
+    )
+    settings = get_settings()
+    settings.ensure_startable()
+    generation.run_worker(settings)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m adremix")
     areas = parser.add_subparsers(dest="area", required=True)
@@ -258,6 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("what", choices=["renewal", "failure"])
     simulate.add_argument("subscription_id")
     simulate.set_defaults(run=_subscriptions_simulate)
+    areas.add_parser(
+        "worker",
+        help="run generation jobs from the Redis queue until SIGTERM (ADREMIX_JOB_QUEUE=redis)",
+    ).set_defaults(run=_worker)
     return parser
 
 

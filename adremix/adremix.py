@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 
 import reflex as rx
 from reflex.utils.prerequisites import get_web_dir
@@ -16,7 +15,7 @@ from adremix.blocking import call
 from adremix.components.shell import PAGES
 from adremix.pages.login import login
 from adremix.services.accounts import purge_ended_sessions
-from adremix.services.generation import recover_interrupted
+from adremix.services.generation import serve_in_process
 from adremix.settings import get_settings
 from adremix.state.errors import backend_error_toast
 from adremix.state.guard import EventGuard
@@ -55,11 +54,11 @@ for component, route, title, on_load in PAGES:
 
 
 @app.register_lifespan_task
-async def fail_interrupted_generations() -> None:
-    """Generations a crashed process left running are failed and refunded at start-up."""
-    count = await call(recover_interrupted, started_before=datetime.now(UTC))
-    if count:
-        logging.getLogger(__name__).warning("Refunded %s interrupted generation(s)", count)
+async def run_generation_jobs() -> None:
+    """With the default in-process queue this process runs the generation jobs: it first
+    resumes what a previous run left unfinished, then keeps leases alive and sweeps.
+    With the Redis queue, `python -m adremix worker` processes do that instead."""
+    await serve_in_process()
 
 
 SESSION_PURGE_INTERVAL_S = 3600

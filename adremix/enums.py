@@ -18,7 +18,7 @@ class GenerationStatus(StrEnum):
     FAILED = "failed"
 
 
-# Still being worked on: a crash leaves these behind to fail and refund at start-up.
+# Still being worked on: a crashed worker leaves these behind for another to resume.
 ACTIVE_GENERATION_STATUSES = (GenerationStatus.PENDING, GenerationStatus.RUNNING)
 # Settled: counted by the dashboard's success rate.
 FINISHED_GENERATION_STATUSES = (
@@ -31,10 +31,8 @@ FINISHED_GENERATION_STATUSES = (
 class GenerationStage(StrEnum):
     """Where a running generation is, for the progress shown on New Ad."""
 
-    QUEUED = "queued"
-    PREPARING = "preparing"
-    GENERATING = "generating"
-    FINISHING = "finishing"
+    QUEUED = "queued"  # waiting on the queue for a worker
+    GENERATING = "generating"  # a worker holds its lease
 
 
 class CreditKind(StrEnum):

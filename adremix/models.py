@@ -194,6 +194,8 @@ class Generation(SQLModel, table=True):
         Index("ix_generation_user_created", "user_id", "created_at"),
         Index("ix_generation_user_status_created", "user_id", "status", "created_at"),
         Index("ix_generation_cache_key", "user_id", "cache_key"),
+        # The sweep looks for running generations whose lease has lapsed.
+        Index("ix_generation_status_lease", "status", "lease_expires_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -219,6 +221,47 @@ class Generation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     completed_at: datetime | None = None
     deleted_at: datetime | None = None
+    # The durable job: a running generation is worked on by whoever holds its lease,
+    # renewed by that worker's heartbeat; a lapsed lease lets another worker resume it.
+    attempts: int = 0
+    lease_owner: str | None = Field(default=None, max_length=120)
+    # The owner's liveness key on PostgreSQL (a session advisory lock it holds while alive).
+    lease_key: int | None = None
+    lease_expires_at: datetime | None = None
+    enqueued_at: datetime | None = None
+
+
+class GenerationOutput(SQLModel, table=True):
+    """What became of one variation of a generation: an image, or a final failure.
+
+    One row per (generation, index), so a variation retried after a crash, or run twice
+    by a duplicate delivery, is stored (and charged) once.
+    """
+
+    __tablename__ = "generation_output"
+    __table_args__ = (
+        UniqueConstraint("generation_id", "index", name="uq_generation_output_index"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    generation_id: int = Field(foreign_key="generation.id")
+    index: int
+    sha256: str | None = Field(default=None, max_length=64)  # None: this variation failed
+    error_code: str | None = Field(default=None, max_length=40)
+    error_message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    attempt: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AdDraft(SQLModel, table=True):
+    """The New Ad form a user is filling in, so a reload or a restart does not lose it."""
+
+    __tablename__ = "ad_draft"
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    source_sha256: str = Field(default="", max_length=64)
+    options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class WebhookEvent(SQLModel, table=True):

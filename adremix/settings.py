@@ -21,6 +21,7 @@ SECRET_SETTINGS = frozenset(
         "RAZORPAY_KEY_SECRET",
         "RAZORPAY_WEBHOOK_SECRET",
         "ADREMIX_SMTP_PASSWORD",
+        "ADREMIX_METRICS_TOKEN",
     }
 )
 
@@ -104,9 +105,29 @@ class Settings(BaseSettings):
     session_days: int = Field(30, ge=1, validation_alias="ADREMIX_SESSION_DAYS")
     # A session unused for this long ends even before its absolute lifetime.
     session_idle_hours: int = Field(72, ge=1, validation_alias="ADREMIX_SESSION_IDLE_HOURS")
-    # Rate-limit counters: in process memory unless a Redis URL is given (needed as soon
-    # as more than one worker serves the app).
+    # One Redis for everything several workers share: rate-limit counters (in process
+    # memory without it), the job queue and Reflex's page state (rxconfig.py).
     redis_url: str = Field("", validation_alias="ADREMIX_REDIS_URL")
+    # S3-compatible object storage instead of the local directory when a bucket is named.
+    # Credentials come from boto3's usual chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
+    # a profile, an instance role).
+    s3_bucket: str = Field("", validation_alias="ADREMIX_S3_BUCKET")
+    s3_endpoint_url: str = Field("", validation_alias="ADREMIX_S3_ENDPOINT_URL")
+    s3_region: str = Field("", validation_alias="ADREMIX_S3_REGION")
+    s3_prefix: str = Field("", validation_alias="ADREMIX_S3_PREFIX")
+    # Where generation jobs run: in the web process (no extra service), or in separate
+    # `python -m adremix worker` processes fed through Redis.
+    job_queue: Literal["inprocess", "redis"] = Field(
+        "inprocess", validation_alias="ADREMIX_JOB_QUEUE"
+    )
+    job_lease_s: float = Field(30.0, gt=0, validation_alias="ADREMIX_JOB_LEASE_S")
+    job_max_attempts: int = Field(3, ge=1, validation_alias="ADREMIX_JOB_MAX_ATTEMPTS")
+    job_sweep_interval_s: float = Field(2.0, gt=0, validation_alias="ADREMIX_JOB_SWEEP_S")
+    job_requeue_after_s: float = Field(60.0, gt=0, validation_alias="ADREMIX_JOB_REQUEUE_S")
+    worker_concurrency: int = Field(100, ge=1, validation_alias="ADREMIX_WORKER_CONCURRENCY")
+    worker_shutdown_s: float = Field(30.0, ge=0, validation_alias="ADREMIX_WORKER_SHUTDOWN_S")
+    # Bearer token for GET /metrics (Prometheus); unset: /metrics answers 404.
+    metrics_token: str = Field("", validation_alias="ADREMIX_METRICS_TOKEN")
     signup_bonus: int = Field(3, ge=0, validation_alias="ADREMIX_SIGNUP_BONUS")
     # JSON list of {code, name, credits, price_paise}; see .env.example.
     credit_packages: list[CreditPackage] = Field(
@@ -264,6 +285,10 @@ class Settings(BaseSettings):
 
     def ensure_startable(self) -> None:
         """Stop start-up with a message naming every missing required setting."""
+        if self.job_queue == "redis" and not self.redis_url:
+            raise ConfigurationError(
+                "ADREMIX_JOB_QUEUE=redis needs ADREMIX_REDIS_URL (see .env.example)."
+            )
         missing = self.missing_for_production()
         if missing:
             raise ConfigurationError(

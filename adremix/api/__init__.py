@@ -9,6 +9,7 @@ from adremix.api.account_routes import account_routes
 from adremix.api.auth_routes import MOUNT, build_auth_app
 from adremix.api.billing_routes import billing_routes
 from adremix.api.file_routes import file_routes
+from adremix.api.health_routes import health_routes
 from adremix.settings import Settings
 
 
@@ -20,5 +21,6 @@ def build_api_app(settings: Settings) -> Starlette:
             *account_routes(settings),
             *file_routes(settings),
             *billing_routes(settings),
+            *health_routes(settings),
         ]
     )

@@ -19,7 +19,7 @@ from adremix.services.generation import (
     owns_image,
     placements_zip,
 )
-from adremix.services.storage import LocalStorage
+from adremix.services.storage import storage_for
 from adremix.settings import Settings
 from adremix.urls import DOWNLOAD_FORMATS, FILES_PREFIX
 
@@ -31,7 +31,7 @@ PRIVATE = {"Cache-Control": "private, max-age=31536000, immutable"}
 
 
 def file_routes(settings: Settings) -> list[Route]:
-    storage = LocalStorage(settings.storage_dir)
+    storage = storage_for(settings)
 
     async def _owned(request: Request, kind: ImageKind | None) -> str | None:
         sha = request.path_params["sha"]

@@ -34,7 +34,13 @@ def optional_text(
     """A free-text option of the form."""
     return section(
         f"{label} (optional)",
-        rx.input(value=value, on_change=on_change, placeholder=placeholder, **props),
+        rx.input(
+            value=value,
+            on_change=on_change,
+            on_blur=NewAdState.remember_form,
+            placeholder=placeholder,
+            **props,
+        ),
     )
 
 
@@ -133,6 +139,7 @@ def options_panel() -> rx.Component:
                 placeholder="e.g. Make it a Diwali offer: warm lights, 30% off, keep the bottle",
                 value=NewAdState.instructions,
                 on_change=NewAdState.set_instructions,
+                on_blur=NewAdState.remember_form,
                 max_length=MAX_INSTRUCTIONS,
                 rows="4",
                 width="100%",

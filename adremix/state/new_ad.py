@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import time
 import uuid
 from typing import Any
 
@@ -34,11 +36,13 @@ from adremix.urls import file_url
 
 UPLOAD_ID = "source-upload"
 STAGE_LABELS = {
-    GenerationStage.QUEUED: "Starting…",
-    GenerationStage.PREPARING: "Preparing your image…",
+    GenerationStage.QUEUED: "Waiting for a worker…",
     GenerationStage.GENERATING: "Generating…",
-    GenerationStage.FINISHING: "Finishing…",
 }
+# How often the page reads running jobs' progress from the database.
+PROGRESS_POLL_S = 0.75
+# A watcher that has not reported for this long died with its web worker.
+WATCHER_STALE_S = 5.0
 
 
 def _new_request_id() -> str:
@@ -93,6 +97,9 @@ class NewAdState(rx.State):
     jobs: list[JobView] = []
     saved_templates: list[SavedTemplate] = []
     saved_template_id: str = ""
+    # The progress watcher now running for this page (backend only) and its last beat.
+    _watcher: str = ""
+    _watcher_beat: float = 0.0
 
     @rx.var
     def source_url(self) -> str:
@@ -107,7 +114,7 @@ class NewAdState(rx.State):
         return len(self.instructions)
 
     @rx.event
-    async def load(self) -> rx.event.EventSpec | None:
+    async def load(self) -> list[rx.event.EventSpec] | None:
         settings = get_settings()
         self.engine_label = (
             f"OpenAI {settings.openai_image_model}" if settings.openai_api_key else "Offline engine"
@@ -124,10 +131,48 @@ class NewAdState(rx.State):
             self.saved_templates = [
                 SavedTemplate(id=str(t.id), name=t.name) for t in defaults.saved_templates
             ]
+        if user_id is None:
+            return None
+        follow_ups: list[rx.event.EventSpec] = []
+        if not self.jobs and not self.source_sha:
+            # A fresh page state (new tab, or a restart lost it): bring back the form
+            # and the jobs from the database.
+            follow_ups.append(NewAdState.restore)
         remix = self.router.url.query_parameters.get("remix", "")
-        if remix and user_id is not None:
-            return NewAdState.use_result(remix)
-        return None
+        if remix:
+            follow_ups.append(NewAdState.use_result(remix))
+        # Every (re)connect runs load: a watcher that died with its web worker restarts.
+        follow_ups.append(NewAdState.watch_jobs)
+        return follow_ups
+
+    @rx.event
+    async def restore(self) -> rx.event.EventSpec | None:
+        """The form and the jobs as the user left them (reload, reconnect, restart)."""
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return None
+        restored = await call(generation.restore_new_ad, user_id=user_id)
+        if restored.source is not None and not self.source_sha:
+            self.source_sha = restored.source.sha256
+            self.source_size = f"{restored.source.width} x {restored.source.height} px"
+        for name, value in restored.options.items():
+            setattr(self, name, value)
+        known = {job.id for job in self.jobs}
+        self.jobs = [*self.jobs, *(_job_from(s) for s in restored.jobs if s.id not in known)]
+        return NewAdState.watch_jobs if any(_active(job) for job in self.jobs) else None
+
+    @rx.event
+    async def remember_form(self) -> None:
+        """Keep the form as a draft, so a reload or a restart does not lose it."""
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return
+        await call(
+            generation.save_draft,
+            user_id=user_id,
+            source_sha256=self.source_sha,
+            options=dataclasses.asdict(self._options()) | {"fresh": self.fresh},
+        )
 
     @rx.event
     async def use_saved_template(self, template_id: str):  # type: ignore[no-untyped-def]
@@ -153,17 +198,18 @@ class NewAdState(rx.State):
         return rx.toast.info("Template applied.")
 
     @rx.event
-    async def use_result(self, sha: str) -> None:
+    async def use_result(self, sha: str) -> rx.event.EventSpec | None:
         """ "Remix this": an earlier result becomes the source (silently ignored if gone)."""
         user_id = await current_user_id(self)
         if user_id is None:
-            return
+            return None
         try:
             upload = await call(generation.use_result_as_source, user_id=user_id, sha256=sha)
         except (generation.InvalidRequest, generation.InvalidImage, OSError):
-            return
+            return None
         self._show_source(upload)
         self.source_note = "Remixing an earlier result."
+        return NewAdState.remember_form  # type: ignore[return-value]
 
     def _show_source(self, upload: generation.SourceUpload) -> None:
         self.source_sha = upload.sha256
@@ -189,33 +235,43 @@ class NewAdState(rx.State):
             return
         self.uploading = False
         self._show_source(upload)
+        yield NewAdState.remember_form
         if upload.notes:
             yield rx.toast.info(" ".join(upload.notes))
 
     @rx.event
-    def clear_source(self) -> None:
+    def clear_source(self) -> rx.event.EventSpec:
         self.source_sha = ""
         self.source_note = ""
         self.source_size = ""
+        return NewAdState.remember_form
 
+    # Choices are kept at once; free text when its field loses focus (on_blur).
     @rx.event
-    def set_template(self, code: str) -> None:
+    def set_template(self, code: str) -> rx.event.EventSpec | None:
         if code in STYLES:
             self.template = code
+            return NewAdState.remember_form
+        return None
 
     @rx.event
-    def set_placement(self, value: str | list[str]) -> None:
+    def set_placement(self, value: str | list[str]) -> rx.event.EventSpec | None:
         if isinstance(value, str) and value in PLACEMENTS:
             self.placement = value
+            return NewAdState.remember_form
+        return None
 
     @rx.event
-    def set_quality(self, value: str | list[str]) -> None:
+    def set_quality(self, value: str | list[str]) -> rx.event.EventSpec | None:
         if isinstance(value, str) and value in QUALITIES:
             self.quality = value
+            return NewAdState.remember_form
+        return None
 
     @rx.event
-    def set_variations(self, value: str) -> None:
+    def set_variations(self, value: str) -> rx.event.EventSpec:
         self.variations = max(1, min(MAX_VARIATIONS, int(value or 1)))
+        return NewAdState.remember_form
 
     @rx.event
     def set_instructions(self, value: str) -> None:
@@ -234,12 +290,14 @@ class NewAdState(rx.State):
         self.brand_colors = value
 
     @rx.event
-    def set_keep_product(self, value: bool) -> None:
+    def set_keep_product(self, value: bool) -> rx.event.EventSpec:
         self.keep_product = value
+        return NewAdState.remember_form
 
     @rx.event
-    def set_fresh(self, value: bool) -> None:
+    def set_fresh(self, value: bool) -> rx.event.EventSpec:
         self.fresh = value
+        return NewAdState.remember_form
 
     def _options(self) -> RemixOptions:
         return RemixOptions(
@@ -280,6 +338,7 @@ class NewAdState(rx.State):
         copy of this press (a double click, a replayed or re-sent websocket event, a second
         worker) carries the same key, and the service turns repeats into the job that
         already exists, free. The key is rotated only once a job has been accepted for it.
+        The job itself runs on the queue; the page follows it from the database.
         """
         async with self:
             user_id = await current_user_id(self)
@@ -290,8 +349,7 @@ class NewAdState(rx.State):
             await count_attempt(self, LimitedAction.GENERATION, user_id)
             if user_id is None:
                 raise generation.InvalidRequest("Please sign in again.")
-            started = await call(
-                generation.start_generation,
+            started = await generation.submit_generation(
                 user_id=user_id,
                 client_request_id=request_key if isinstance(request_key, str) else "",
                 source_sha256=source_sha,
@@ -315,61 +373,106 @@ class NewAdState(rx.State):
                 # The card appears at once, whichever copy of the press got here first.
                 self.jobs = [_job_from(started.summary), *self.jobs]
         if started.repeated:
-            return  # a copy of a press already accepted: its own task runs the job
+            return  # a copy of a press already accepted: its job exists already
         yield SessionState.refresh_balance
+        yield NewAdState.remember_form
         if started.cached:
             yield rx.toast.success("Identical request: served from your earlier result, free.")
             return
+        yield NewAdState.watch_jobs
 
-        async def progress(stage: GenerationStage, done: int) -> None:
-            async with self:
-                self._update_job(
-                    started.generation_id,
-                    stage=STAGE_LABELS.get(stage, stage),
-                    done=done,
-                    pending=list(range(max(0, options.variations - done))),
-                )
+    @rx.event(background=True)
+    async def watch_jobs(self):  # type: ignore[no-untyped-def]
+        """Follow running jobs from the database until none is left running.
 
-        # Async all the way: the provider's HTTP calls are awaited, and the service hands
-        # its own database and Pillow work to threads.
-        result = await generation.run_generation(
-            generation_id=started.generation_id, progress=progress
-        )
+        Whichever web worker holds the page's websocket runs this; if that worker dies,
+        the reconnect's `load` starts a new watcher. One watcher per page: a newer one
+        replaces an older one, and one that stopped beating is replaced.
+        """
+        me = uuid.uuid4().hex
         async with self:
-            self._update_job(
-                started.generation_id,
-                status=result.status,
-                stage="",
-                images=result.delivered,
-                pending=[],
-                error=result.error_message or "",
-            )
-        yield SessionState.refresh_balance
-        if result.status == GenerationStatus.SUCCEEDED:
-            yield rx.toast.success(f"{len(result.delivered)} new creative(s) ready.")
-        elif result.status == GenerationStatus.PARTIAL:
-            yield rx.toast.warning(
-                f"{len(result.delivered)} of {options.variations} images were made; "
-                f"{result.failed} credit(s) refunded. {result.error_message or ''}"
-            )
-        else:
-            yield rx.toast.error(
-                f"{result.error_message or 'Generation failed.'} Your credits were refunded."
-            )
+            alive = self._watcher and time.time() - self._watcher_beat < WATCHER_STALE_S
+            if alive or not any(_active(job) for job in self.jobs):
+                return
+            self._watcher, self._watcher_beat = me, time.time()
+            user_id = await current_user_id(self)
+        if user_id is None:
+            return
+        while True:
+            await asyncio.sleep(PROGRESS_POLL_S)
+            async with self:
+                if self._watcher != me:
+                    return
+                self._watcher_beat = time.time()
+                watched = [job.id for job in self.jobs if _active(job)]
+                if not watched:
+                    self._watcher = ""
+                    return
+            try:
+                progress = await call(
+                    generation.job_progress, user_id=user_id, generation_ids=watched
+                )
+            except Exception:  # the database is briefly unreachable: try again
+                continue
+            async with self:
+                finished = self._apply_progress(progress)
+            if finished:
+                yield SessionState.refresh_balance
+                for summary in finished:
+                    yield _finished_toast(summary)
+
+    def _apply_progress(
+        self, progress: list[generation.GenerationSummary]
+    ) -> list[generation.GenerationSummary]:
+        """Show the jobs' progress; returns those that finished since the last look."""
+        by_id = {summary.id: summary for summary in progress}
+        finished = [
+            by_id[job.id]
+            for job in self.jobs
+            if _active(job) and job.id in by_id and not _running(by_id[job.id])
+        ]
+        self.jobs = [
+            _job_from(by_id[job.id], cached=job.cached) if job.id in by_id else job
+            for job in self.jobs
+        ]
+        return finished
 
 
-def _job_from(summary: generation.GenerationSummary) -> JobView:
-    running = summary.status in ACTIVE_GENERATION_STATUSES
-    done = len(summary.output_hashes)
+def _running(summary: generation.GenerationSummary) -> bool:
+    return summary.status in ACTIVE_GENERATION_STATUSES
+
+
+def _active(job: JobView) -> bool:
+    return job.status in ACTIVE_GENERATION_STATUSES
+
+
+def _finished_toast(summary: generation.GenerationSummary) -> rx.event.EventSpec:
+    delivered = len(summary.output_hashes)
+    if summary.status == GenerationStatus.SUCCEEDED:
+        return rx.toast.success(f"{delivered} new creative(s) ready.")
+    if summary.status == GenerationStatus.PARTIAL:
+        return rx.toast.warning(
+            f"{delivered} of {summary.variations} images were made; "
+            f"{summary.failed} credit(s) refunded. {summary.error_message or ''}"
+        )
+    return rx.toast.error(
+        f"{summary.error_message or 'Generation failed.'} Your credits were refunded."
+    )
+
+
+def _job_from(summary: generation.GenerationSummary, *, cached: bool = False) -> JobView:
+    running = _running(summary)
+    done = len(summary.output_hashes) + summary.failed
+    stage = GenerationStage.QUEUED if summary.queued else GenerationStage.GENERATING
     return JobView(
         id=summary.id,
         status=summary.status,
-        stage=STAGE_LABELS[GenerationStage.QUEUED] if running else "",
+        stage=STAGE_LABELS[stage] if running else "",
         done=done,
         total=summary.variations,
         pending=list(range(summary.variations - done)) if running else [],
         images=summary.output_hashes,
         error=summary.error_message or "",
         instructions=summary.instructions[:120],
-        cached=summary.cached,
+        cached=summary.cached or cached,
     )

@@ -31,7 +31,7 @@ from adremix.services.accounts.users import forget_identity
 from adremix.services.errors import UserFacingError
 from adremix.services.generation import forget_images, media_type_of
 from adremix.services.library import SavedTemplate, list_templates, read_preferences
-from adremix.services.storage import LocalStorage, default_storage
+from adremix.services.storage import Storage, default_storage
 from adremix.settings import get_settings
 
 
@@ -92,13 +92,13 @@ def account_overview(*, user_id: int, current_token_hash: str | None) -> Account
         )
 
 
-def export_archive(*, user_id: int, storage: LocalStorage | None = None) -> bytes:
+def export_archive(*, user_id: int, storage: Storage | None = None) -> bytes:
     """A zip of the user's images plus a JSON of their generations and ledger entries."""
     with session_scope() as session:
         return _archive(session, user_id, storage or default_storage())
 
 
-def _archive(session: Session, user_id: int, storage: LocalStorage) -> bytes:
+def _archive(session: Session, user_id: int, storage: Storage) -> bytes:
     user = session.get(User, user_id)
     if user is None:
         raise AccountError("Unknown user.")
@@ -165,17 +165,13 @@ def _archive(session: Session, user_id: int, storage: LocalStorage) -> bytes:
     return buffer.getvalue()
 
 
-def delete_account(
-    *, user_id: int, confirm_email: str, storage: LocalStorage | None = None
-) -> None:
+def delete_account(*, user_id: int, confirm_email: str, storage: Storage | None = None) -> None:
     """Delete images and personal data; keep anonymised ledger and payment rows (accounting)."""
     with session_scope() as session:
         _delete_account(session, user_id, confirm_email, storage or default_storage())
 
 
-def _delete_account(
-    session: Session, user_id: int, confirm_email: str, storage: LocalStorage
-) -> None:
+def _delete_account(session: Session, user_id: int, confirm_email: str, storage: Storage) -> None:
     user = session.get(User, user_id)
     if user is None or user.deleted_at is not None:
         raise AccountError("Unknown user.")

@@ -1,5 +1,6 @@
-"""Generation: take in an ad, validate a remix request, reserve credits, run the image
-provider (OpenAI or the offline engine), store what came back, export placements."""
+"""Generation: take in an ad, validate a remix request, reserve credits, queue the job,
+run the image provider (OpenAI or the offline engine) as a durable job, store what came
+back, show progress, export placements."""
 
 from adremix.services.generation.images import (
     MAX_UPLOAD_BYTES,
@@ -9,11 +10,25 @@ from adremix.services.generation.images import (
     open_untrusted,
 )
 from adremix.services.generation.ingest import SourceUpload, ingest_source, use_result_as_source
+from adremix.services.generation.jobs import (
+    GenerationResult,
+    JobWorker,
+    requeue_lapsed,
+    result_of,
+    run_generation,
+)
 from adremix.services.generation.offline_engine import OfflineEngine
 from adremix.services.generation.placements import (
     PLACEMENT_EXPORTS,
     export_placement,
     placements_zip,
+)
+from adremix.services.generation.progress import (
+    DraftSource,
+    NewAdSession,
+    job_progress,
+    restore_new_ad,
+    save_draft,
 )
 from adremix.services.generation.prompt import build_prompt
 from adremix.services.generation.providers import (
@@ -27,6 +42,13 @@ from adremix.services.generation.providers import (
     ProviderUnavailable,
     provider_for,
 )
+from adremix.services.generation.queue import (
+    JobQueue,
+    job_queue,
+    run_worker,
+    serve_in_process,
+    submit_generation,
+)
 from adremix.services.generation.remix_options import (
     DEFAULT_OPTIONS,
     MAX_INSTRUCTIONS,
@@ -38,11 +60,6 @@ from adremix.services.generation.remix_options import (
     InvalidRequest,
     RemixOptions,
     Style,
-)
-from adremix.services.generation.runner import (
-    GenerationResult,
-    recover_interrupted,
-    run_generation,
 )
 from adremix.services.generation.start import (
     GenerationSummary,
@@ -62,11 +79,15 @@ __all__ = [
     "PLACEMENT_EXPORTS",
     "QUALITIES",
     "STYLES",
+    "DraftSource",
     "GenerationResult",
     "GenerationSummary",
     "ImageProvider",
     "InvalidImage",
     "InvalidRequest",
+    "JobQueue",
+    "JobWorker",
+    "NewAdSession",
     "OfflineEngine",
     "OpenAIImageProvider",
     "ProviderBadOutput",
@@ -85,13 +106,21 @@ __all__ = [
     "export_placement",
     "forget_images",
     "ingest_source",
+    "job_progress",
+    "job_queue",
     "media_type_of",
     "open_untrusted",
     "owns_image",
     "placements_zip",
     "provider_for",
-    "recover_interrupted",
+    "requeue_lapsed",
+    "restore_new_ad",
+    "result_of",
     "run_generation",
+    "run_worker",
+    "save_draft",
+    "serve_in_process",
     "start_generation",
+    "submit_generation",
     "use_result_as_source",
 ]

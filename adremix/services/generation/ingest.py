@@ -9,7 +9,7 @@ from adremix.enums import ImageKind
 from adremix.services.generation.images import downscale, encode_png, encode_source, open_untrusted
 from adremix.services.generation.remix_options import InvalidRequest
 from adremix.services.generation.stored_images import owns_image, record_image, store_image
-from adremix.services.storage import LocalStorage, default_storage
+from adremix.services.storage import Storage, default_storage
 
 
 @dataclass(frozen=True)
@@ -20,9 +20,7 @@ class SourceUpload:
     notes: list[str]
 
 
-def ingest_source(
-    *, user_id: int, data: bytes, storage: LocalStorage | None = None
-) -> SourceUpload:
+def ingest_source(*, user_id: int, data: bytes, storage: Storage | None = None) -> SourceUpload:
     """Validate an upload and store it (upright, metadata stripped) once by content hash,
     with the downscaled copy the provider will receive."""
     storage = storage or default_storage()
@@ -42,7 +40,7 @@ def ingest_source(
 
 
 def use_result_as_source(
-    *, user_id: int, sha256: str, storage: LocalStorage | None = None
+    *, user_id: int, sha256: str, storage: Storage | None = None
 ) -> SourceUpload:
     """ "Remix this": an earlier result of the user's becomes a new source image."""
     storage = storage or default_storage()

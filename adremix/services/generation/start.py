@@ -33,9 +33,11 @@ class GenerationSummary:
     status: GenerationStatus
     instructions: str
     variations: int
-    output_hashes: list[str]
+    output_hashes: list[str]  # delivered so far, in variation order
     error_message: str | None
     cached: bool
+    failed: int = 0  # variations that will not be delivered (refunded)
+    queued: bool = False  # running, but no worker has taken it up yet
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ def start_generation(
                 credits_reserved=0 if cached else credits_for(options),
                 latency_ms=0 if cached else None,
                 completed_at=utcnow() if cached else None,
+                # The sweep counts a job's wait in the queue from here.
+                enqueued_at=None if cached else utcnow(),
             )
             session.add(generation)
             session.flush()
@@ -151,6 +155,7 @@ def _started(row: Generation, *, repeated: bool) -> StartedGeneration:
             output_hashes=list(row.output_hashes),
             error_message=row.error_message,
             cached=cached,
+            queued=row.status == GenerationStatus.RUNNING and row.lease_owner is None,
         ),
     )
 

@@ -17,7 +17,7 @@ from adremix.enums import ImageKind
 from adremix.models import StoredImage
 from adremix.services.generation.images import NormalisedImage, sha256_hex, thumbnail_webp
 from adremix.services.generation.placements import placements_zip_path
-from adremix.services.storage import LocalStorage
+from adremix.services.storage import Storage
 
 
 def record_image(
@@ -35,7 +35,7 @@ def record_image(
         )
 
 
-def store_image(storage: LocalStorage, kind: ImageKind, image: NormalisedImage, data: bytes) -> str:
+def store_image(storage: Storage, kind: ImageKind, image: NormalisedImage, data: bytes) -> str:
     """Write the file and its thumbnail; returns the content hash that names both."""
     sha = sha256_hex(data)
     storage.put(kind, sha, data)
@@ -59,7 +59,7 @@ def forget_images(
     *,
     user_id: int,
     images: Iterable[tuple[ImageKind, str]],
-    storage: LocalStorage,
+    storage: Storage,
 ) -> None:
     """Drop the user's claims on these (kind, hash) images, and delete each file (with its
     thumbnail and prepared copy) once nobody has a claim on its hash any more.

@@ -10,7 +10,7 @@ from adremix.enums import ImageKind
 from adremix.models import CollectionItem, Generation, utcnow
 from adremix.services.generation import forget_images
 from adremix.services.library.history import own_generation_ids
-from adremix.services.storage import LocalStorage, default_storage
+from adremix.services.storage import Storage, default_storage
 
 
 def set_favourite(*, user_id: int, generation_ids: list[int], value: bool) -> int:
@@ -25,7 +25,7 @@ def set_favourite(*, user_id: int, generation_ids: list[int], value: bool) -> in
 
 
 def delete_generations(
-    *, user_id: int, generation_ids: list[int], storage: LocalStorage | None = None
+    *, user_id: int, generation_ids: list[int], storage: Storage | None = None
 ) -> int:
     """Delete generations and their images; the ledger entries that paid for them stay."""
     storage = storage or default_storage()

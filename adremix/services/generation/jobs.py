@@ -1,0 +1,628 @@
+"""Running a generation as a durable job: leased, resumable, settled once.
+
+The generation row is the job. A worker claims it by taking its lease (owner + expiry)
+and renews the lease with a heartbeat while it works. Each variation's outcome is a
+`generation_output` row, unique per (generation, index), written as soon as it is known,
+so a variation is stored (and paid for) once however often it is tried. When a worker
+dies its lease lapses — on PostgreSQL at once, because the advisory lock its connection
+held goes with it — and the sweep queues the job again; the next worker resumes only the
+variations that have no outcome yet.
+
+A job is settled when every variation has an outcome, or after
+`ADREMIX_JOB_MAX_ATTEMPTS` claims (what is still missing then counts as failed): in one
+transaction the failed variations are refunded (once, keyed by the generation, with the
+reason) and the generation gets its final status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, and_, or_, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from adremix.blocking import call
+from adremix.db import get_engine, session_scope
+from adremix.enums import GenerationStatus, ImageKind
+from adremix.models import Generation, GenerationOutput, UsageEvent, utcnow
+from adremix.services import credits
+from adremix.services.generation.images import InvalidImage, encode_png, open_untrusted
+from adremix.services.generation.providers import (
+    ImageProvider,
+    ProviderBadOutput,
+    ProviderError,
+    provider_for,
+)
+from adremix.services.generation.remix_options import InvalidRequest, RemixOptions
+from adremix.services.generation.stored_images import record_image, store_image
+from adremix.services.storage import Storage, storage_for
+from adremix.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+Enqueue = Callable[[int], Awaitable[None]]
+# First key of the advisory lock a worker holds on PostgreSQL while it is alive.
+PRESENCE_LOCK_SPACE = 0x41_44_52_58 & 0x7FFF_FFFF  # "ADRX"
+GAVE_UP = ProviderError(
+    "This image could not be made: the job was interrupted too many times. "
+    "The credit was refunded.",
+    code="interrupted",
+)
+SOURCE_GONE = ProviderError(
+    "The source image is no longer available. The credits were refunded.", code="source_missing"
+)
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    generation_id: int
+    status: GenerationStatus
+    delivered: list[str]
+    failed: int
+    error_message: str | None
+
+
+@dataclass(frozen=True)
+class _Claim:
+    generation_id: int
+    user_id: int
+    attempt: int
+    exhausted: bool  # claimed more often than allowed: settle what is there
+    source_sha256: str
+    options: RemixOptions
+    missing: list[int]  # variation indexes without an outcome yet
+
+
+class JobWorker:
+    """Works on generation jobs in this process: claim, heartbeat, resume, hand back.
+
+    `enqueue` puts a generation (back) on the queue; the sweep and a graceful hand-back
+    use it. `provider` and `storage` default to the configured ones.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        provider: ImageProvider | None = None,
+        storage: Storage | None = None,
+        enqueue: Enqueue | None = None,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.provider = provider or provider_for(self.settings)
+        self.storage = storage or storage_for(self.settings)
+        self._enqueue = enqueue
+        self.key = secrets.randbelow(2**31 - 2) + 1
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{self.key}"[:120]
+        self._jobs: dict[int, asyncio.Task[Any]] = {}
+        self._lost: set[int] = set()
+        self._requeue_on_cancel = True
+        self._presence: Connection | None = None
+
+    @property
+    def running(self) -> list[int]:
+        """Generations this worker is working on right now."""
+        return sorted(self._jobs)
+
+    async def start(self) -> None:
+        """Announce this worker as alive, so a crash is noticed without waiting for its
+        leases to lapse (PostgreSQL only: an advisory lock held by a connection)."""
+        if self._presence is None:
+            self._presence = await call(_hold_presence, self.key)
+
+    async def stop(self) -> None:
+        presence, self._presence = self._presence, None
+        if presence is not None:
+            with contextlib.suppress(Exception):
+                await call(presence.close)
+
+    async def run(self, generation_id: int) -> GenerationResult:
+        """Work on a generation unless another worker holds it: make its missing
+        variations, then settle it. Safe to call for any id, any number of times."""
+        if generation_id in self._jobs:  # delivered twice to this very worker
+            return await call(result_of, generation_id)
+        claim = await call(
+            _claim,
+            generation_id,
+            owner=self.owner,
+            key=self.key if self._presence is not None else None,
+            lease_s=self.settings.job_lease_s,
+            max_attempts=self.settings.job_max_attempts,
+        )
+        if claim is None:  # settled, or another live worker has it
+            return await call(result_of, generation_id)
+        task = asyncio.current_task()
+        assert task is not None
+        self._jobs[generation_id] = task
+        try:
+            return await self._work(claim)
+        except asyncio.CancelledError:
+            if generation_id not in self._lost:
+                await self._give_back(generation_id)
+            raise
+        finally:
+            self._jobs.pop(generation_id, None)
+            self._lost.discard(generation_id)
+
+    async def _work(self, claim: _Claim) -> GenerationResult:
+        if claim.exhausted:
+            log.warning(
+                "Generation %s gave up after %s attempts", claim.generation_id, claim.attempt
+            )
+            return await call(_settle, claim.generation_id, give_up=True)
+        try:
+            source = await call(_provider_input, self.storage, claim.source_sha256)
+        except FileNotFoundError:
+            for index in claim.missing:
+                await call(_record_outcome, claim, index, None, SOURCE_GONE)
+            return await call(_settle, claim.generation_id, give_up=False)
+        outcomes = await asyncio.gather(
+            *(self._variation(claim, index, source) for index in claim.missing),
+            return_exceptions=True,
+        )
+        unexpected = [o for o in outcomes if isinstance(o, BaseException)]
+        for outcome in unexpected:
+            if not isinstance(outcome, Exception):
+                raise outcome
+        if unexpected:
+            # Not the provider's answer but our side (database, storage): leave the lease
+            # to lapse, and the job is resumed from what is missing on a later attempt.
+            log.error(
+                "Generation %s attempt %s: %s variation(s) will be retried",
+                claim.generation_id,
+                claim.attempt,
+                len(unexpected),
+                exc_info=unexpected[0],
+            )
+            return await call(result_of, claim.generation_id)
+        return await call(_settle, claim.generation_id, give_up=False)
+
+    async def _variation(self, claim: _Claim, index: int, source: bytes) -> None:
+        try:
+            image = await self.provider.generate_one(
+                source_png=source, options=claim.options, index=index
+            )
+            stored = await call(_store_result, self.storage, image)
+        except ProviderError as exc:  # the provider's final word on this variation
+            await call(_record_outcome, claim, index, None, exc)
+            return
+        await call(_record_outcome, claim, index, stored, None)
+
+    async def _give_back(self, generation_id: int) -> None:
+        """Release the lease so another worker can take the job over at once."""
+        released = await call(_release, generation_id, owner=self.owner)
+        if released and self._requeue_on_cancel and self._enqueue is not None:
+            try:
+                await self._enqueue(generation_id)
+            except Exception:  # the sweep queues it again
+                log.exception("Could not re-queue generation %s", generation_id)
+
+    async def hand_back(self, *, requeue: bool, timeout_s: float = 10.0) -> list[int]:
+        """Stop every job this worker runs now: each releases its lease (and, with
+        `requeue`, goes back on the queue). Outcomes already recorded stay."""
+        self._requeue_on_cancel = requeue
+        handed = list(self._jobs)
+        tasks = list(self._jobs.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout_s)
+        return handed
+
+    async def heartbeat(self) -> None:
+        """Renew the leases of running jobs; stop any job whose lease another worker took."""
+        if self._presence is not None and not await call(_still_present, self._presence):
+            await self.stop()
+            await self.start()
+        ids = list(self._jobs)
+        if not ids:
+            return
+        kept = await call(_renew_leases, ids, owner=self.owner, lease_s=self.settings.job_lease_s)
+        for generation_id in set(ids) - kept:
+            task = self._jobs.get(generation_id)
+            if task is not None and not task.done():
+                log.warning("Lost the lease of generation %s; stopping it", generation_id)
+                self._lost.add(generation_id)
+                task.cancel()
+
+    async def sweep(self, *, everything_unclaimed: bool = False) -> list[int]:
+        """Queue again the jobs whose worker died (lapsed lease) and those nobody took up
+        within `ADREMIX_JOB_REQUEUE_S` (a lost message); `everything_unclaimed` when
+        this process's own queue was just emptied (a restart of the in-process queue)."""
+        ids = await call(
+            requeue_lapsed,
+            requeue_after_s=self.settings.job_requeue_after_s,
+            everything_unclaimed=everything_unclaimed,
+        )
+        if self._enqueue is not None:
+            for generation_id in ids:
+                await self._enqueue(generation_id)
+        if ids:
+            log.info("Re-queued %s generation job(s): %s", len(ids), ids)
+        return ids
+
+    async def maintain(self) -> None:
+        """Heartbeat and sweep until cancelled."""
+        beat = min(self.settings.job_lease_s / 3, self.settings.job_sweep_interval_s)
+        last_sweep = 0.0
+        while True:
+            try:
+                await self.heartbeat()
+                if time.monotonic() - last_sweep >= self.settings.job_sweep_interval_s:
+                    last_sweep = time.monotonic()
+                    await self.sweep()
+            except Exception:  # the database or the queue is down: try again next beat
+                log.exception("Job maintenance failed")
+            await asyncio.sleep(beat)
+
+
+# --- the database side, each function one transaction (run in worker threads) ----------
+
+
+def _claim(
+    generation_id: int, *, owner: str, key: int | None, lease_s: float, max_attempts: int
+) -> _Claim | None:
+    now = utcnow()
+    with session_scope() as session:
+        taken = session.execute(
+            update(Generation)
+            .where(
+                Generation.id == generation_id,
+                Generation.status == GenerationStatus.RUNNING,
+                or_(
+                    Generation.lease_owner.is_(None),  # type: ignore[union-attr]
+                    Generation.lease_expires_at < now,  # type: ignore[operator]
+                ),
+            )
+            .values(
+                lease_owner=owner,
+                lease_key=key,
+                lease_expires_at=now + timedelta(seconds=lease_s),
+                attempts=Generation.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        row = session.get(Generation, generation_id)
+        assert row is not None
+        done = set(
+            session.exec(
+                select(GenerationOutput.index).where(
+                    GenerationOutput.generation_id == generation_id
+                )
+            ).all()
+        )
+        return _Claim(
+            generation_id=generation_id,
+            user_id=row.user_id,
+            attempt=row.attempts,
+            exhausted=row.attempts > max_attempts,
+            source_sha256=row.source_image_hash,
+            options=_options_of(row),
+            missing=[i for i in range(row.variations) if i not in done],
+        )
+
+
+def _options_of(row: Generation) -> RemixOptions:
+    fields = {f.name for f in dataclasses.fields(RemixOptions)}
+    return RemixOptions(**{k: v for k, v in (row.options or {}).items() if k in fields})
+
+
+def _provider_input(storage: Storage, source_sha256: str) -> bytes:
+    try:
+        return storage.read(ImageKind.PREPARED, source_sha256)
+    except FileNotFoundError:  # stored before prepared copies existed
+        from adremix.services.generation.images import downscale
+
+        source = open_untrusted(storage.read(ImageKind.SOURCE, source_sha256))
+        return encode_png(downscale(source.image), compress_level=1)
+
+
+def _store_result(storage: Storage, image_bytes: bytes) -> tuple[str, tuple[int, int]]:
+    try:
+        normalised = open_untrusted(image_bytes)
+    except InvalidImage as exc:
+        raise ProviderBadOutput("The image service returned an unreadable image.") from exc
+    # A provider's PNG is kept byte for byte (re-encoding costs ~0.2 s of CPU per image);
+    # anything else is normalised to PNG.
+    is_png = image_bytes.startswith(b"\x89PNG") and normalised.source_format == "PNG"
+    data = image_bytes if is_png else encode_png(normalised.image)
+    sha = store_image(storage, ImageKind.RESULT, normalised, data)
+    return sha, normalised.image.size
+
+
+def _insert_once(session: Session) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for generation outputs, in the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    table = GenerationOutput.__table__  # type: ignore[attr-defined]
+    return (
+        module.insert(table)
+        .on_conflict_do_nothing(index_elements=["generation_id", "index"])
+        .returning(table.c.id)
+    )
+
+
+def _record_outcome(
+    claim: _Claim,
+    index: int,
+    stored: tuple[str, tuple[int, int]] | None,
+    error: ProviderError | None,
+) -> None:
+    """Keep what became of one variation; a second outcome for it is ignored."""
+    with session_scope() as session:
+        _insert_outcome(session, claim.generation_id, index, claim.attempt, stored, error)
+        if stored is not None:
+            sha, size = stored
+            record_image(
+                session, user_id=claim.user_id, sha256=sha, kind=ImageKind.RESULT, size=size
+            )
+
+
+def _insert_outcome(
+    session: Session,
+    generation_id: int,
+    index: int,
+    attempt: int,
+    stored: tuple[str, tuple[int, int]] | None,
+    error: ProviderError | None,
+) -> bool:
+    inserted = session.execute(
+        _insert_once(session).values(
+            generation_id=generation_id,
+            index=index,
+            sha256=stored[0] if stored else None,
+            error_code=error.code[:40] if error else None,
+            error_message=error.message if error else None,
+            attempt=attempt,
+            created_at=utcnow(),
+        )
+    ).first()
+    return inserted is not None
+
+
+def _outcomes(session: Session, generation_id: int) -> list[GenerationOutput]:
+    return list(
+        session.exec(
+            select(GenerationOutput)
+            .where(GenerationOutput.generation_id == generation_id)
+            .order_by(GenerationOutput.index)  # type: ignore[arg-type]
+        ).all()
+    )
+
+
+def _settle(generation_id: int, *, give_up: bool) -> GenerationResult:
+    """Finish the generation if every variation has an outcome (with `give_up`, the
+    missing ones fail now): refund the failed ones, once, and set the final status."""
+    with session_scope() as session:
+        row = session.get(Generation, generation_id)
+        if row is None:
+            raise InvalidRequest("That generation does not exist.")
+        if row.status != GenerationStatus.RUNNING:
+            return _result(row)
+        outcomes = _outcomes(session, generation_id)
+        if give_up:
+            known = {o.index for o in outcomes}
+            for index in range(row.variations):
+                if index not in known:
+                    _insert_outcome(session, generation_id, index, row.attempts, None, GAVE_UP)
+            outcomes = _outcomes(session, generation_id)
+        if len(outcomes) < row.variations:
+            return _result(row)  # still missing some: a later attempt resumes them
+        delivered = [o.sha256 for o in outcomes if o.sha256]
+        failures = [o for o in outcomes if not o.sha256]
+        status = (
+            GenerationStatus.SUCCEEDED
+            if not failures
+            else (GenerationStatus.PARTIAL if delivered else GenerationStatus.FAILED)
+        )
+        now = utcnow()
+        latency_ms = int((now - row.created_at).total_seconds() * 1000)
+        message = failures[0].error_message if failures else None
+        won = session.execute(
+            update(Generation)
+            .where(Generation.id == generation_id, Generation.status == GenerationStatus.RUNNING)
+            .values(
+                status=status,
+                # A generation deleted while it ran keeps no images.
+                output_hashes=[] if row.deleted_at else delivered,
+                credits_spent=len(delivered),
+                latency_ms=latency_ms,
+                completed_at=now,
+                error_message=message,
+                lease_owner=None,
+                lease_key=None,
+                lease_expires_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if won.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            settled = session.get(Generation, generation_id)
+            assert settled is not None
+            session.refresh(settled)
+            return _result(settled)
+        if failures:
+            credits.refund(
+                session=session,
+                user_id=row.user_id,
+                amount=len(failures),
+                idempotency_key=f"generation:{generation_id}:refund",
+                reference=str(generation_id),
+                reason=f"{len(failures)} image(s) not delivered: {message}",
+            )
+        session.add(
+            UsageEvent(
+                user_id=row.user_id,
+                generation_id=generation_id,
+                provider=row.provider,
+                model=row.model,
+                images_requested=row.variations,
+                images_delivered=len(delivered),
+                latency_ms=latency_ms,
+                outcome=status,
+                error_class=failures[0].error_code if failures else None,
+            )
+        )
+        return GenerationResult(generation_id, status, delivered, len(failures), message)
+
+
+def _result(row: Generation) -> GenerationResult:
+    assert row.id is not None
+    return GenerationResult(
+        row.id,
+        GenerationStatus(row.status),
+        list(row.output_hashes),
+        row.variations - len(row.output_hashes) if row.completed_at else 0,
+        row.error_message,
+    )
+
+
+def result_of(generation_id: int) -> GenerationResult:
+    """Where a generation stands now."""
+    with session_scope() as session:
+        row = session.get(Generation, generation_id)
+        if row is None:
+            raise InvalidRequest("That generation does not exist.")
+        return _result(row)
+
+
+def _renew_leases(ids: list[int], *, owner: str, lease_s: float) -> set[int]:
+    with session_scope() as session:
+        kept = session.execute(
+            update(Generation)
+            .where(
+                Generation.id.in_(ids),  # type: ignore[union-attr]
+                Generation.lease_owner == owner,
+                Generation.status == GenerationStatus.RUNNING,
+            )
+            .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s))
+            .returning(Generation.id)
+            .execution_options(synchronize_session=False)
+        )
+        return set(kept.scalars().all())
+
+
+def _release(generation_id: int, *, owner: str) -> bool:
+    with session_scope() as session:
+        released = session.execute(
+            update(Generation)
+            .where(
+                Generation.id == generation_id,
+                Generation.lease_owner == owner,
+                Generation.status == GenerationStatus.RUNNING,
+            )
+            .values(lease_owner=None, lease_key=None, lease_expires_at=None, enqueued_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        return released.rowcount == 1  # type: ignore[attr-defined]
+
+
+def requeue_lapsed(*, requeue_after_s: float, everything_unclaimed: bool = False) -> list[int]:
+    """Clear the lapsed leases of running generations and mark them queued again;
+    returns their ids, for the caller to put on the queue."""
+    now = utcnow()
+    with session_scope() as session:
+        lapsed = Generation.lease_expires_at < now  # type: ignore[operator]
+        if session.get_bind().dialect.name == "postgresql":
+            lapsed = or_(lapsed, _owner_gone())
+        waited = or_(
+            Generation.enqueued_at.is_(None),  # type: ignore[union-attr]
+            Generation.enqueued_at < now - timedelta(seconds=requeue_after_s),  # type: ignore[operator]
+        )
+        requeued = session.execute(
+            update(Generation)
+            .where(
+                Generation.status == GenerationStatus.RUNNING,
+                or_(
+                    and_(Generation.lease_owner.is_not(None), lapsed),  # type: ignore[union-attr]
+                    and_(
+                        Generation.lease_owner.is_(None),  # type: ignore[union-attr]
+                        sa.true() if everything_unclaimed else waited,
+                    ),
+                ),
+            )
+            .values(lease_owner=None, lease_key=None, lease_expires_at=None, enqueued_at=now)
+            .returning(Generation.id)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted(requeued.scalars().all())
+
+
+_pg_locks = sa.table(
+    "pg_locks",
+    sa.column("locktype"),
+    sa.column("classid"),
+    sa.column("objid"),
+    sa.column("objsubid"),
+    sa.column("granted"),
+)
+
+
+def _owner_gone() -> sa.ColumnElement[bool]:
+    """The lease's owner no longer holds its presence lock: its process is gone."""
+    alive = sa.select(sa.cast(_pg_locks.c.objid, sa.BigInteger)).where(
+        _pg_locks.c.locktype == "advisory",
+        _pg_locks.c.classid == PRESENCE_LOCK_SPACE,
+        _pg_locks.c.objsubid == 2,
+        _pg_locks.c.granted,
+    )
+    return and_(
+        Generation.lease_key.is_not(None),  # type: ignore[union-attr]
+        Generation.lease_key.not_in(alive),  # type: ignore[union-attr]
+    )
+
+
+def _hold_presence(key: int) -> Connection | None:
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        return None
+    connection = engine.connect()
+    try:
+        held = connection.execute(
+            text("SELECT pg_try_advisory_lock(:space, :key)"),
+            {"space": PRESENCE_LOCK_SPACE, "key": key},
+        ).scalar()
+        connection.commit()
+    except Exception:
+        connection.close()
+        log.warning("No presence lock (leases will only lapse by time)", exc_info=True)
+        return None
+    if not held:
+        connection.close()
+        return None
+    return connection
+
+
+def _still_present(connection: Connection) -> bool:
+    try:
+        connection.execute(text("SELECT 1"))
+        connection.commit()
+    except Exception:
+        return False
+    return True
+
+
+async def run_generation(
+    *,
+    generation_id: int,
+    provider: ImageProvider | None = None,
+    storage: Storage | None = None,
+) -> GenerationResult:
+    """Work on one generation's job in this process, now, as a queue worker would (for
+    operator tools, tests and benchmarks that bypass the queue)."""
+    return await JobWorker(provider=provider, storage=storage).run(generation_id)

@@ -1,0 +1,224 @@
+"""The generation job queue: taskiq, in this process or through Redis.
+
+`ADREMIX_JOB_QUEUE=inprocess` (the default, `make run`): taskiq's in-memory broker runs
+each job as a task of the web process's own event loop; nothing else to start.
+`ADREMIX_JOB_QUEUE=redis`: the web workers only put jobs on a Redis stream
+(taskiq-redis's `RedisStreamBroker`, consumer group, acknowledged after the job ran, an
+unacknowledged message claimed by another worker after `idle_timeout`), and
+`python -m adremix worker` processes run them. The task code is the same either way:
+`JobWorker.run`.
+
+The queue only delivers; the generation row is the job (see jobs.py). Delivery may be
+lost (a crash between commit and enqueue, an in-memory queue at restart) or repeated (a
+redelivery, the sweep): the sweep queues again what nobody works on, and a job that is
+settled or leased elsewhere is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from typing import Any
+
+from taskiq import AsyncBroker, InMemoryBroker, TaskiqEvents
+from taskiq.acks import AcknowledgeType
+from taskiq.cli.worker.args import WorkerArgs
+from taskiq.cli.worker.run import start_listen
+
+from adremix.blocking import call
+from adremix.services.generation.jobs import JobWorker
+from adremix.services.generation.providers import ImageProvider
+from adremix.services.generation.remix_options import RemixOptions
+from adremix.services.generation.start import StartedGeneration, start_generation
+from adremix.services.storage import Storage
+from adremix.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+TASK_NAME = "adremix.generation.run"
+STREAM = "adremix:generation-jobs"
+CONSUMER_GROUP = "adremix-job-workers"
+# A message read but not acknowledged this long (its worker died) is claimed by another
+# worker. Long, because a job may legitimately run for minutes; the sweep usually
+# re-queues a dead worker's job much sooner.
+UNACKED_IDLE_MS = 15 * 60 * 1000
+# Seconds a stopping worker waits for its hand-back (releasing leases, re-queueing).
+HAND_BACK_S = 10.0
+
+
+class JobQueue:
+    """The broker and this process's `JobWorker`, wired together."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        provider: ImageProvider | None = None,
+        storage: Storage | None = None,
+    ) -> None:
+        self.settings = settings
+        self.broker = _broker_for(settings)
+        self.worker = JobWorker(
+            settings=settings, provider=provider, storage=storage, enqueue=self.enqueue
+        )
+        self._task = self.broker.register_task(self._run, task_name=TASK_NAME)
+        self._started = False
+        self._start_lock = asyncio.Lock()
+
+    @property
+    def in_process(self) -> bool:
+        return isinstance(self.broker, InMemoryBroker)
+
+    async def _run(self, generation_id: int) -> None:
+        await self.worker.run(generation_id)
+
+    async def _ensure_started(self) -> None:
+        async with self._start_lock:
+            if not self._started:
+                await self.broker.startup()
+                self._started = True
+
+    async def enqueue(self, generation_id: int) -> None:
+        """Put a generation on the queue (a job that is settled or running is skipped)."""
+        await self._ensure_started()
+        await self._task.kiq(generation_id)
+
+    async def wait_idle(self) -> None:
+        """In-process only: until every job handed to this process has finished."""
+        if isinstance(self.broker, InMemoryBroker):
+            while self.broker._running_tasks:
+                await self.broker.wait_all()
+
+    async def serve_in_process(self) -> None:
+        """Run the in-process queue's upkeep until cancelled: first queue again what a
+        previous run of this process left, then heartbeat and sweep. On cancellation
+        (shutdown) running jobs release their leases for the next start to resume."""
+        await self._ensure_started()
+        await self.worker.start()
+        try:
+            await self.worker.sweep(everything_unclaimed=True)
+            await self.worker.maintain()
+        finally:
+            await self.worker.hand_back(requeue=False, timeout_s=HAND_BACK_S)
+            await self.worker.stop()
+
+    async def close(self) -> None:
+        if self._started:
+            await self.broker.shutdown()
+            self._started = False
+
+
+def _broker_for(settings: Settings) -> AsyncBroker:
+    if settings.job_queue == "redis":
+        from taskiq_redis import RedisStreamBroker
+
+        return RedisStreamBroker(
+            url=settings.redis_url,
+            queue_name=STREAM,
+            consumer_group_name=CONSUMER_GROUP,
+            # Start a new group at the stream's beginning, so nothing queued before the
+            # first worker ever started is skipped.
+            consumer_id="0",
+            idle_timeout=UNACKED_IDLE_MS,
+            xread_block=1000,
+            # Read a few at a time, so one worker cannot hoard a burst the others could run.
+            xread_count=10,
+            # Acknowledged messages are not needed again; keep the stream from growing forever.
+            maxlen=100_000,
+        )
+    return InMemoryBroker(max_async_tasks=settings.worker_concurrency)
+
+
+_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, JobQueue] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def job_queue() -> JobQueue:
+    """This event loop's queue, for the current settings."""
+    loop = asyncio.get_running_loop()
+    settings = get_settings()
+    queue = _queues.get(loop)
+    if queue is None or queue.settings is not settings:
+        queue = _queues[loop] = JobQueue(settings)
+    return queue
+
+
+async def submit_generation(
+    *,
+    user_id: int,
+    client_request_id: str,
+    source_sha256: str,
+    options: RemixOptions,
+    fresh: bool = False,
+) -> StartedGeneration:
+    """Start a generation (credits reserved in its own transaction) and, once that has
+    committed, queue its job. A repeated press or a cached result queues nothing."""
+    started = await call(
+        start_generation,
+        user_id=user_id,
+        client_request_id=client_request_id,
+        source_sha256=source_sha256,
+        options=options,
+        fresh=fresh,
+    )
+    if not (started.cached or started.repeated):
+        try:
+            await job_queue().enqueue(started.generation_id)
+        except Exception:
+            # Committed and paid for: the sweep queues it once the queue is reachable.
+            log.exception("Could not queue generation %s yet", started.generation_id)
+    return started
+
+
+async def serve_in_process() -> None:
+    """The web process's part when jobs run in it (`ADREMIX_JOB_QUEUE=inprocess`)."""
+    queue = job_queue()
+    if queue.in_process:
+        await queue.serve_in_process()
+
+
+def run_worker(settings: Settings | None = None) -> None:
+    """A separate job worker process (`python -m adremix worker`), until SIGTERM/SIGINT.
+
+    Stopping: taskiq stops taking new jobs and waits up to `ADREMIX_WORKER_SHUTDOWN_S`
+    for running ones; what is still running then hands its lease back and is re-queued,
+    so another worker resumes it from its missing variations.
+    """
+    settings = settings or get_settings()
+    if settings.job_queue != "redis":
+        raise SystemExit(
+            "A separate worker needs ADREMIX_JOB_QUEUE=redis and ADREMIX_REDIS_URL; "
+            "with the default in-process queue the web process runs the jobs itself."
+        )
+    queue = JobQueue(settings)
+    upkeep: dict[str, asyncio.Task[Any]] = {}
+
+    async def started(_: Any) -> None:
+        await queue.worker.start()
+        await queue.worker.sweep()
+        upkeep["task"] = asyncio.create_task(queue.worker.maintain())
+
+    async def stopping(_: Any) -> None:
+        handed = await queue.worker.hand_back(requeue=True, timeout_s=HAND_BACK_S)
+        if handed:
+            log.warning("Handed back generation(s) %s to the queue", handed)
+        task = upkeep.pop("task", None)
+        if task is not None:
+            task.cancel()
+        await queue.worker.stop()
+
+    queue.broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, started)
+    queue.broker.add_event_handler(TaskiqEvents.WORKER_SHUTDOWN, stopping)
+    queue.broker.is_worker_process = True
+    start_listen(
+        WorkerArgs(
+            broker=queue.broker,  # type: ignore[arg-type]  (taskiq takes an instance too)
+            modules=[],
+            max_async_tasks=settings.worker_concurrency,
+            wait_tasks_timeout=settings.worker_shutdown_s,
+            shutdown_timeout=HAND_BACK_S + 5,
+            ack_type=AcknowledgeType.WHEN_EXECUTED,
+        )
+    )
