@@ -26,6 +26,8 @@ from tests.fakes.razorpay_api import KEY_ID as RAZORPAY_KEY_ID
 from tests.fakes.razorpay_api import KEY_SECRET as RAZORPAY_KEY_SECRET
 from tests.fakes.razorpay_api import FakeRazorpay
 from tests.local_postgres import LocalPostgres
+from tests.local_redis import LocalRedis
+from tests.local_s3 import LocalS3
 
 # Unset ADREMIX_ENV means production; tests run development unless a test says otherwise
 # (before any test module imports the app, which checks its settings at import).
@@ -226,3 +228,47 @@ def prod_auth_client(
     )
     assert settings.is_production and not settings.dev_sign_in_enabled
     return app_client(settings)
+
+
+# --- Redis (the job queue) and S3-compatible storage -------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[LocalRedis]:
+    server = LocalRedis()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_queue(redis_server: LocalRedis, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An empty Redis, with the app's jobs going through it (ADREMIX_JOB_QUEUE=redis)."""
+    import redis
+
+    with redis.Redis.from_url(redis_server.url) as client:
+        client.flushall()
+    monkeypatch.setenv("ADREMIX_REDIS_URL", redis_server.url)
+    monkeypatch.setenv("ADREMIX_JOB_QUEUE", "redis")
+    get_settings.cache_clear()
+    return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[LocalS3]:
+    server = LocalS3().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(
+    s3_server: LocalS3, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> str:
+    """A new, empty bucket on the local S3 server that the app's storage uses."""
+    bucket = "t-" + "".join(ch for ch in request.node.name.lower() if ch.isalnum())[:50]
+    for name, value in s3_server.environment(bucket).items():
+        monkeypatch.setenv(name, value)
+    s3_server.create_bucket(bucket)
+    get_settings.cache_clear()
+    return bucket

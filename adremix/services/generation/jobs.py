@@ -255,13 +255,14 @@ class JobWorker:
         return ids
 
     async def maintain(self) -> None:
-        """Heartbeat and sweep until cancelled."""
+        """Heartbeat (and, with a queue to feed, sweep) until cancelled."""
         beat = min(self.settings.job_lease_s / 3, self.settings.job_sweep_interval_s)
         last_sweep = 0.0
         while True:
             try:
                 await self.heartbeat()
-                if time.monotonic() - last_sweep >= self.settings.job_sweep_interval_s:
+                due = time.monotonic() - last_sweep >= self.settings.job_sweep_interval_s
+                if due and self._enqueue is not None:
                     last_sweep = time.monotonic()
                     await self.sweep()
             except Exception:  # the database or the queue is down: try again next beat
@@ -625,4 +626,11 @@ async def run_generation(
 ) -> GenerationResult:
     """Work on one generation's job in this process, now, as a queue worker would (for
     operator tools, tests and benchmarks that bypass the queue)."""
-    return await JobWorker(provider=provider, storage=storage).run(generation_id)
+    worker = JobWorker(provider=provider, storage=storage)
+    await worker.start()
+    upkeep = asyncio.create_task(worker.maintain())
+    try:
+        return await worker.run(generation_id)
+    finally:
+        upkeep.cancel()
+        await worker.stop()

@@ -62,16 +62,18 @@ class JobQueue:
         self.worker = JobWorker(
             settings=settings, provider=provider, storage=storage, enqueue=self.enqueue
         )
-        self._task = self.broker.register_task(self._run, task_name=TASK_NAME)
+        worker = self.worker
+
+        async def run_generation_job(generation_id: int) -> None:
+            await worker.run(generation_id)
+
+        self._task = self.broker.register_task(run_generation_job, task_name=TASK_NAME)
         self._started = False
         self._start_lock = asyncio.Lock()
 
     @property
     def in_process(self) -> bool:
         return isinstance(self.broker, InMemoryBroker)
-
-    async def _run(self, generation_id: int) -> None:
-        await self.worker.run(generation_id)
 
     async def _ensure_started(self) -> None:
         async with self._start_lock:
@@ -102,6 +104,38 @@ class JobQueue:
         finally:
             await self.worker.hand_back(requeue=False, timeout_s=HAND_BACK_S)
             await self.worker.stop()
+
+    def serve_as_worker(self) -> None:
+        """Run taskiq's worker loop on this queue in this process (blocks until stopped)."""
+        upkeep: list[asyncio.Task[Any]] = []
+
+        async def started(_: Any) -> None:
+            self._started = True  # taskiq's receiver started the broker itself
+            await self.worker.start()
+            await self.worker.sweep()
+            upkeep.append(asyncio.create_task(self.worker.maintain()))
+
+        async def stopping(_: Any) -> None:
+            handed = await self.worker.hand_back(requeue=True, timeout_s=HAND_BACK_S)
+            if handed:
+                log.warning("Handed back generation(s) %s to the queue", handed)
+            for task in upkeep:
+                task.cancel()
+            await self.worker.stop()
+
+        self.broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, started)
+        self.broker.add_event_handler(TaskiqEvents.WORKER_SHUTDOWN, stopping)
+        self.broker.is_worker_process = True
+        start_listen(
+            WorkerArgs(
+                broker=self.broker,  # type: ignore[arg-type]  (taskiq takes an instance too)
+                modules=[],
+                max_async_tasks=self.settings.worker_concurrency,
+                wait_tasks_timeout=self.settings.worker_shutdown_s,
+                shutdown_timeout=HAND_BACK_S + 5,
+                ack_type=AcknowledgeType.WHEN_EXECUTED,
+            )
+        )
 
     async def close(self) -> None:
         if self._started:
@@ -192,33 +226,4 @@ def run_worker(settings: Settings | None = None) -> None:
             "A separate worker needs ADREMIX_JOB_QUEUE=redis and ADREMIX_REDIS_URL; "
             "with the default in-process queue the web process runs the jobs itself."
         )
-    queue = JobQueue(settings)
-    upkeep: dict[str, asyncio.Task[Any]] = {}
-
-    async def started(_: Any) -> None:
-        await queue.worker.start()
-        await queue.worker.sweep()
-        upkeep["task"] = asyncio.create_task(queue.worker.maintain())
-
-    async def stopping(_: Any) -> None:
-        handed = await queue.worker.hand_back(requeue=True, timeout_s=HAND_BACK_S)
-        if handed:
-            log.warning("Handed back generation(s) %s to the queue", handed)
-        task = upkeep.pop("task", None)
-        if task is not None:
-            task.cancel()
-        await queue.worker.stop()
-
-    queue.broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, started)
-    queue.broker.add_event_handler(TaskiqEvents.WORKER_SHUTDOWN, stopping)
-    queue.broker.is_worker_process = True
-    start_listen(
-        WorkerArgs(
-            broker=queue.broker,  # type: ignore[arg-type]  (taskiq takes an instance too)
-            modules=[],
-            max_async_tasks=settings.worker_concurrency,
-            wait_tasks_timeout=settings.worker_shutdown_s,
-            shutdown_timeout=HAND_BACK_S + 5,
-            ack_type=AcknowledgeType.WHEN_EXECUTED,
-        )
-    )
+    JobQueue(settings).serve_as_worker()

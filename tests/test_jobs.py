@@ -1,0 +1,350 @@
+"""Durable generation jobs: a killed worker's job is resumed, not refunded; a job delivered
+twice makes one result per variation; a job is queued only once its reserve committed."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import pytest
+import redis
+from sqlalchemy import func, text
+from sqlmodel import select
+
+from adremix.db import get_engine, session_scope
+from adremix.enums import CreditKind
+from adremix.models import CreditTransaction, Generation, GenerationOutput, StoredImage, UsageEvent
+from adremix.services import credits
+from adremix.services import generation as generations
+from adremix.services.credits import InsufficientCredits
+from adremix.services.generation import JobWorker, RemixOptions
+from adremix.services.generation.queue import STREAM
+from adremix.settings import get_settings
+from tests.app_server import ROOT
+from tests.factories import balance, funded_user, jpeg
+from tests.fakes.openai_images import API_KEY, FakeOpenAIImages
+
+
+def use_fake_openai(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAIImages, **settings: str
+) -> None:
+    """The app's configured provider is the real SDK against the fake."""
+    for name, value in {
+        "OPENAI_API_KEY": API_KEY,
+        "OPENAI_BASE_URL": fake.base_url,
+        "OPENAI_MAX_RETRIES": "0",
+        "OPENAI_TIMEOUT_S": "120",
+        **settings,
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+
+
+def start(user_id: int, variations: int, key: str = "press-1") -> int:
+    upload = generations.ingest_source(user_id=user_id, data=jpeg())
+    started = generations.start_generation(
+        user_id=user_id,
+        client_request_id=key,
+        source_sha256=upload.sha256,
+        options=RemixOptions(instructions="Monsoon sale", variations=variations),
+        fresh=True,
+    )
+    return started.generation_id
+
+
+def row(generation_id: int) -> Generation:
+    with session_scope() as session:
+        found = session.get(Generation, generation_id)
+        assert found is not None
+        return found
+
+
+def outputs(generation_id: int) -> list[GenerationOutput]:
+    with session_scope() as session:
+        return list(
+            session.exec(
+                select(GenerationOutput)
+                .where(GenerationOutput.generation_id == generation_id)
+                .order_by(GenerationOutput.index)  # type: ignore[arg-type]
+            ).all()
+        )
+
+
+def ledger(user_id: int) -> list[tuple[str, int]]:
+    with session_scope() as session:
+        entries = session.exec(
+            select(CreditTransaction)
+            .where(CreditTransaction.user_id == user_id)
+            .order_by(CreditTransaction.id)  # type: ignore[arg-type]
+        ).all()
+        return [(e.kind, e.amount) for e in entries]
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+def crash_a_worker_part_way(generation_id: int, done: int) -> None:
+    """A real worker process takes the job; it is `kill -9`ed once `done` outputs exist."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tests.run_one_job", str(generation_id)], cwd=ROOT
+    )
+    try:
+        wait_until(lambda: len(outputs(generation_id)) >= done)
+    finally:
+        worker.kill()
+        worker.wait()
+
+
+# --- lease expiry and resume ------------------------------------------------------------
+
+
+def test_a_killed_worker_s_job_is_resumed_from_its_missing_variations(
+    database_url: str, openai_images: FakeOpenAIImages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_fake_openai(monkeypatch, openai_images, ADREMIX_JOB_LEASE_S="2")
+    user_id = funded_user(4)
+    generation_id = start(user_id, variations=4)
+    openai_images.script(["ok", "ok", ("delay", 60), ("delay", 60)])
+
+    crash_a_worker_part_way(generation_id, done=2)
+
+    crashed = row(generation_id)
+    assert crashed.status == "running" and crashed.lease_owner is not None
+    assert balance(user_id) == 0  # all four still reserved: nothing refunded on a crash
+    # While the dead worker's lease holds, nobody takes the job over ...
+    assert generations.requeue_lapsed(requeue_after_s=60) == []
+    # ... and once it lapses the sweep queues it again.
+    wait_until(lambda: generations.requeue_lapsed(requeue_after_s=60) == [generation_id], 5)
+    sent_before = len(openai_images.requests)
+
+    result = asyncio.run(generations.run_generation(generation_id=generation_id))
+
+    assert (result.status, len(result.delivered), result.failed) == ("succeeded", 4, 0)
+    assert len(openai_images.requests) - sent_before == 2  # only the two missing ones
+    assert sorted(o.attempt for o in outputs(generation_id)) == [1, 1, 2, 2]
+    assert row(generation_id).attempts == 2
+    assert balance(user_id) == 0 and ledger(user_id) == [("purchase", 4), ("generation", -4)]
+    with session_scope() as session:
+        assert credits.find_mismatches(session=session) == []
+
+
+def test_postgresql_notices_a_dead_worker_without_waiting_for_its_lease(
+    postgres_url: str, openai_images: FakeOpenAIImages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_fake_openai(monkeypatch, openai_images, ADREMIX_JOB_LEASE_S="300")
+    user_id = funded_user(2)
+    generation_id = start(user_id, variations=2)
+    openai_images.script(["ok", ("delay", 60)])
+
+    crash_a_worker_part_way(generation_id, done=1)
+
+    # The lease has minutes to run, but its holder's presence lock died with its process.
+    assert row(generation_id).lease_owner is not None
+    wait_until(lambda: generations.requeue_lapsed(requeue_after_s=60) == [generation_id], 5)
+    result = asyncio.run(generations.run_generation(generation_id=generation_id))
+    assert (result.status, len(result.delivered)) == ("succeeded", 2)
+    assert balance(user_id) == 0
+
+
+def test_a_live_worker_s_lease_is_not_taken_over(
+    postgres_url: str, openai_images: FakeOpenAIImages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_fake_openai(monkeypatch, openai_images, ADREMIX_JOB_LEASE_S="300")
+    user_id = funded_user(1)
+    generation_id = start(user_id, variations=1)
+    openai_images.script([("delay", 1.5)])
+
+    async def scenario() -> list[int]:
+        job = asyncio.create_task(generations.run_generation(generation_id=generation_id))
+        await asyncio.sleep(0.5)
+        swept = await asyncio.to_thread(generations.requeue_lapsed, requeue_after_s=60)
+        await job
+        return swept
+
+    assert asyncio.run(scenario()) == []
+    assert row(generation_id).attempts == 1 and row(generation_id).status == "succeeded"
+
+
+def test_after_the_last_attempt_what_is_missing_is_refunded_once_with_the_reason(
+    database_url: str, openai_images: FakeOpenAIImages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_fake_openai(
+        monkeypatch, openai_images, ADREMIX_JOB_LEASE_S="1", ADREMIX_JOB_MAX_ATTEMPTS="1"
+    )
+    user_id = funded_user(3)
+    generation_id = start(user_id, variations=3)
+    openai_images.script(["ok", ("delay", 60), ("delay", 60)])
+    crash_a_worker_part_way(generation_id, done=1)
+    wait_until(lambda: generations.requeue_lapsed(requeue_after_s=60) == [generation_id], 5)
+
+    result = asyncio.run(generations.run_generation(generation_id=generation_id))
+    again = asyncio.run(generations.run_generation(generation_id=generation_id))
+
+    assert (result.status, len(result.delivered), result.failed) == ("partial", 1, 2)
+    assert again.status == "partial"
+    assert ledger(user_id) == [("purchase", 3), ("generation", -3), ("generation_refund", 2)]
+    with session_scope() as session:
+        refund = session.exec(
+            select(CreditTransaction).where(CreditTransaction.kind == CreditKind.GENERATION_REFUND)
+        ).one()
+        assert "interrupted too many times" in (refund.reason or "")
+        assert session.exec(select(func.count()).select_from(UsageEvent)).one() == 1
+
+
+# --- duplicate delivery -----------------------------------------------------------------
+
+
+def test_the_same_job_delivered_twice_at_once_runs_once(
+    database_url: str, openai_images: FakeOpenAIImages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_fake_openai(monkeypatch, openai_images)
+    user_id = funded_user(3)
+    generation_id = start(user_id, variations=3)
+    openai_images.default_delay_s = 0.5
+
+    async def two_workers() -> list[generations.GenerationResult]:
+        first, second = JobWorker(), JobWorker()
+        return await asyncio.gather(first.run(generation_id), second.run(generation_id))
+
+    results = asyncio.run(two_workers())
+
+    assert sorted(r.status for r in results) == ["running", "succeeded"]  # one skipped it
+    assert len(openai_images.requests) == 3
+    assert [o.index for o in outputs(generation_id)] == [0, 1, 2]
+    assert balance(user_id) == 0 and ledger(user_id) == [("purchase", 3), ("generation", -3)]
+
+
+def test_a_job_run_twice_after_its_lease_lapsed_keeps_one_result_per_variation(
+    database_url: str, openai_images: FakeOpenAIImages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first worker stalls past its lease (no heartbeat reaches the database), so a
+    # second delivery takes the job over while the first is still making the same images.
+    use_fake_openai(monkeypatch, openai_images, ADREMIX_JOB_LEASE_S="0.3")
+    user_id = funded_user(2)
+    generation_id = start(user_id, variations=2)
+    openai_images.default_delay_s = 1.0
+
+    async def overlapping() -> list[generations.GenerationResult]:
+        stalled = asyncio.create_task(JobWorker().run(generation_id))
+        await asyncio.sleep(0.6)
+        late = asyncio.create_task(JobWorker().run(generation_id))
+        return await asyncio.gather(stalled, late)
+
+    results = asyncio.run(overlapping())
+
+    assert len(openai_images.requests) == 4  # both made both images ...
+    assert {r.status for r in results} == {"succeeded"}
+    made = outputs(generation_id)
+    assert [o.index for o in made] == [0, 1]  # ... one result per variation is kept
+    assert row(generation_id).output_hashes == [o.sha256 for o in made]
+    assert balance(user_id) == 0 and ledger(user_id) == [("purchase", 2), ("generation", -2)]
+    with session_scope() as session:
+        assert session.exec(select(func.count()).select_from(UsageEvent)).one() == 1
+        claims = session.exec(
+            select(func.count()).select_from(StoredImage).where(StoredImage.kind == "result")
+        ).one()
+        assert claims == len({o.sha256 for o in made})
+
+
+def test_a_settled_job_delivered_again_changes_nothing(
+    database_url: str, openai_images: FakeOpenAIImages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_fake_openai(monkeypatch, openai_images)
+    user_id = funded_user(2)
+    generation_id = start(user_id, variations=2)
+    openai_images.script(["ok", "refuse"])
+    first = asyncio.run(generations.run_generation(generation_id=generation_id))
+    again = asyncio.run(generations.run_generation(generation_id=generation_id))
+    assert first == again and first.status == "partial"
+    assert len(openai_images.requests) == 2
+    assert ledger(user_id) == [("purchase", 2), ("generation", -2), ("generation_refund", 1)]
+
+
+# --- enqueue after commit ---------------------------------------------------------------
+
+
+def stream_length(url: str) -> int:
+    with redis.Redis.from_url(url) as client:
+        return int(client.xlen(STREAM)) if client.exists(STREAM) else 0
+
+
+def submit(user_id: int, source_sha: str, key: str, variations: int = 1) -> int:
+    started = asyncio.run(
+        generations.submit_generation(
+            user_id=user_id,
+            client_request_id=key,
+            source_sha256=source_sha,
+            options=RemixOptions(instructions="Queued", variations=variations),
+            fresh=True,
+        )
+    )
+    return started.generation_id
+
+
+def test_a_reserve_that_rolls_back_is_never_queued(database_url: str, redis_queue: str) -> None:
+    user_id = funded_user(5)
+    source = generations.ingest_source(user_id=user_id, data=jpeg())
+    with get_engine().begin() as connection:
+        # The database refuses the reserve's ledger row, after the generation row was
+        # written in the same transaction: the whole transaction rolls back.
+        connection.execute(
+            text(
+                "CREATE TRIGGER refuse_reserve BEFORE INSERT ON credit_transaction "
+                "WHEN NEW.kind = 'generation' BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            )
+        )
+    with pytest.raises(Exception, match="disk full"):
+        submit(user_id, source.sha256, "doomed")
+    poor = funded_user(1, email="poor@example.com")
+    poor_source = generations.ingest_source(user_id=poor, data=jpeg())
+    with pytest.raises(InsufficientCredits):
+        submit(poor, poor_source.sha256, "too-big", variations=2)
+
+    assert stream_length(redis_queue) == 0
+    with session_scope() as session:
+        assert session.exec(select(Generation)).all() == []
+    assert generations.requeue_lapsed(requeue_after_s=0) == []  # nothing for a sweep either
+    assert balance(user_id) == 5
+
+
+def test_a_committed_generation_is_queued_once_and_the_sweep_finds_a_lost_message(
+    database_url: str, redis_queue: str
+) -> None:
+    user_id = funded_user(5)
+    source = generations.ingest_source(user_id=user_id, data=jpeg())
+
+    generation_id = submit(user_id, source.sha256, "press")
+    again = submit(user_id, source.sha256, "press")  # the same press, repeated
+
+    assert again == generation_id and stream_length(redis_queue) == 1
+    assert row(generation_id).status == "running" and balance(user_id) == 4
+    # Had that message been lost (a crash between commit and enqueue), nothing waits
+    # forever: once it has waited ADREMIX_JOB_REQUEUE_S, the sweep queues it again.
+    assert generations.requeue_lapsed(requeue_after_s=60) == []
+    assert generations.requeue_lapsed(requeue_after_s=0) == [generation_id]
+
+
+def test_the_in_process_queue_runs_the_job_in_this_process(database_url: str) -> None:
+    user_id = funded_user(2)
+    source = generations.ingest_source(user_id=user_id, data=jpeg())
+
+    async def press_and_wait() -> int:
+        started = await generations.submit_generation(
+            user_id=user_id,
+            client_request_id="local",
+            source_sha256=source.sha256,
+            options=RemixOptions(instructions="In process", variations=2),
+        )
+        await generations.job_queue().wait_idle()
+        return started.generation_id
+
+    generation_id = asyncio.run(press_and_wait())
+    assert row(generation_id).status == "succeeded" and balance(user_id) == 0
