@@ -40,6 +40,22 @@ class RunningApp:
     log_path: Path
 
 
+def app_environment(workdir: Path, env: dict[str, str]) -> dict[str, str]:
+    """The environment of an app process: only the settings it is given, so nothing leaks
+    in from the test process or a .env; files under `workdir` unless `env` says otherwise."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(APP_SETTING_PREFIXES)}
+    return {
+        **inherited,
+        # Unset means production: the harness says what it runs.
+        "ADREMIX_ENV": "dev",
+        "ADREMIX_STORAGE_DIR": str(workdir / "files"),
+        "ADREMIX_OUTBOX_DIR": str(workdir / "outbox"),
+        **env,
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "PATH": f"{ROOT / '.tools/node_modules/.bin'}:{ROOT / '.venv/bin'}:{os.environ['PATH']}",
+    }
+
+
 @contextmanager
 def run_app(*, port: int, workdir: Path, env: dict[str, str]) -> Iterator[RunningApp]:
     """Start the production app with `env` on `port`; stop it (and its workers) afterwards."""
@@ -49,21 +65,10 @@ def run_app(*, port: int, workdir: Path, env: dict[str, str]) -> Iterator[Runnin
     database_url = env.get("DATABASE_URL") or f"sqlite:///{workdir / 'app.db'}"
     migrate(database_url)
     log_path = workdir / "reflex.log"
-    # Only the settings this app is given: nothing leaks in from the test process or a .env.
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith(APP_SETTING_PREFIXES)}
     base_url = f"http://localhost:{port}"
-    process_env = {
-        **inherited,
-        # Unset means production: the harness says what it runs.
-        "ADREMIX_ENV": "dev",
-        "ADREMIX_PUBLIC_URL": base_url,
-        "ADREMIX_STORAGE_DIR": str(workdir / "files"),
-        "ADREMIX_OUTBOX_DIR": str(workdir / "outbox"),
-        **env,
-        "DATABASE_URL": database_url,
-        "REFLEX_USE_SYSTEM_BUN": "1",
-        "PATH": f"{ROOT / '.tools/node_modules/.bin'}:{ROOT / '.venv/bin'}:{os.environ['PATH']}",
-    }
+    process_env = app_environment(
+        workdir, {"ADREMIX_PUBLIC_URL": base_url, **env, "DATABASE_URL": database_url}
+    )
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [

@@ -39,10 +39,16 @@ BASE_URL = "http://testserver"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests last: fast feedback first, and Playwright's sync API keeps an event
-    loop running in the main thread for as long as the browser is open, which would break
-    every later test that calls asyncio.run()."""
-    items.sort(key=lambda item: "tests/browser/" in str(item.fspath))
+    """Browser tests last (the cluster's very last): fast feedback first, and Playwright's
+    sync API keeps an event loop running in the main thread for as long as the browser is
+    open, which would break every later test that calls asyncio.run()."""
+    items.sort(
+        key=lambda item: (
+            "tests/browser/" in str(item.fspath),
+            # The cluster shares the browser tests' port: it starts after their apps ended.
+            item.get_closest_marker("cluster") is not None,
+        )
+    )
 
 
 def configure_app(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:

@@ -10,6 +10,8 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.app_server import ROOT, RunningApp, free_port, run_app
+from tests.cluster import Cluster
+from tests.fakes.openai_images import API_KEY, FakeOpenAIImages
 
 CHROMIUM = os.environ.get("ADREMIX_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -101,3 +103,26 @@ def dev_app(app_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 def sign_in_as_developer(page: Page, email: str) -> None:
     page.locator("#dev-email").fill(email)
     page.locator("#dev-sign-in").click()
+
+
+@pytest.fixture(scope="session")
+def cluster_openai() -> Iterator[FakeOpenAIImages]:
+    fake = FakeOpenAIImages().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster(
+    app_port: int, tmp_path_factory: pytest.TempPathFactory, cluster_openai: FakeOpenAIImages
+) -> Iterator[Cluster]:
+    """One cluster for every test marked `cluster` (they run last, after the other apps
+    on this port are gone): PostgreSQL, Redis, local S3, 2 web and 2 job workers, with
+    the real OpenAI SDK pointed at a fake."""
+    env = {
+        "OPENAI_API_KEY": API_KEY,
+        "OPENAI_BASE_URL": cluster_openai.base_url,
+        "OPENAI_MAX_RETRIES": "0",
+    }
+    with Cluster(port=app_port, env=env, workdir=tmp_path_factory.mktemp("cluster")) as running:
+        yield running
