@@ -10,7 +10,7 @@ BUN := .tools/node_modules/.bin/bun
 export REFLEX_USE_SYSTEM_BUN := 1
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean cluster
 
 # Unset ADREMIX_ENV means production; these targets are for development and say so.
 # (`ADREMIX_ENV=prod make run` still works: `?=` keeps what the environment says.)
@@ -25,6 +25,12 @@ run: $(BIN)/.deps $(BUN)
 test: lint $(BUN) system-packages
 	$(BIN)/python -m pytest
 
+# Several processes on this machine, as production runs them: PostgreSQL, Redis, a local
+# S3 server, two web workers (one port, Redis state) and two job workers. Ctrl-C stops
+# it all; its data is temporary. See README, "Running as a cluster".
+cluster: $(BIN)/.test-deps $(BUN) system-packages
+	$(BIN)/python -m tests.cluster --port $(PORT)
+
 # Style, formatting, the layers and package borders (pyproject.toml), and dead code.
 lint: $(BIN)/.test-deps
 	$(BIN)/ruff check .
@@ -38,7 +44,7 @@ format: $(BIN)/.test-deps
 
 .PHONY: system-packages
 system-packages:
-	@scripts/ensure-system-packages.sh postgresql poppler-utils
+	@scripts/ensure-system-packages.sh postgresql poppler-utils redis-server
 
 $(BIN)/.deps: requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +63,7 @@ bench: $(BIN)/.test-deps system-packages
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/invoices.py
+	$(BIN)/python bench/scaleout.py
 
 clean:
 	rm -rf .web data test-artifacts

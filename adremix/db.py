@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,10 +58,21 @@ def get_engine() -> Engine:
     return engine_for(get_settings().database_url)
 
 
+@lru_cache(maxsize=8)
+def _sqlite_writer(url: str) -> threading.RLock:
+    return threading.RLock()
+
+
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """One unit of work: commits on success, rolls back on any error."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
+    engine = engine or get_engine()
+    # SQLite has one writer at a time and every transaction here takes the write lock
+    # (BEGIN IMMEDIATE). Threads of one process queue on a lock of their own instead of
+    # SQLite's busy handler, which sleeps and polls, leaving the database idle between
+    # them. Other processes still wait through the busy timeout.
+    turn = _sqlite_writer(str(engine.url)) if engine.dialect.name == "sqlite" else nullcontext()
+    with turn, Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     )
     job_lease_s: float = Field(30.0, gt=0, validation_alias="ADREMIX_JOB_LEASE_S")
     job_max_attempts: int = Field(3, ge=1, validation_alias="ADREMIX_JOB_MAX_ATTEMPTS")
-    job_sweep_interval_s: float = Field(2.0, gt=0, validation_alias="ADREMIX_JOB_SWEEP_S")
+    job_sweep_interval_s: float = Field(1.0, gt=0, validation_alias="ADREMIX_JOB_SWEEP_S")
     job_requeue_after_s: float = Field(60.0, gt=0, validation_alias="ADREMIX_JOB_REQUEUE_S")
     worker_concurrency: int = Field(100, ge=1, validation_alias="ADREMIX_WORKER_CONCURRENCY")
     worker_shutdown_s: float = Field(30.0, ge=0, validation_alias="ADREMIX_WORKER_SHUTDOWN_S")

@@ -3,7 +3,8 @@
 # Extra package names may follow: `postgresql` brings the server binaries the tests and
 # benchmarks start (tests/local_postgres.py) and pgbench, which bench/ledger.py runs: Debian
 # ships pgbench in the server package (postgresql-NN, under /usr/lib/postgresql/NN/bin);
-# `poppler-utils` brings pdftotext, which the invoice tests read PDFs with.
+# `poppler-utils` brings pdftotext, which the invoice tests read PDFs with; `redis-server`
+# the Redis the job queue tests and the cluster start (tests/local_redis.py).
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)

@@ -72,7 +72,10 @@ def test_offline_generation_spends_one_credit_per_image(
     assert (result.status, len(result.delivered), result.failed) == ("succeeded", 3, 0)
     assert balance(user_id) == 2
     for sha in result.delivered:
-        assert storage.exists("result", sha) and storage.exists("thumb", sha)
+        assert storage.exists("result", sha)
+        # The thumbnail is made when first asked for, and kept.
+        assert generations.thumbnail_bytes(storage, sha).startswith(b"RIFF")
+        assert storage.exists("thumb", sha)
         assert generations.owns_image(user_id=user_id, sha256=sha, kind="result")
     with session_scope() as session:
         usage = session.exec(select(UsageEvent)).one()

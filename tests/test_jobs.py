@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
@@ -197,6 +198,25 @@ def test_after_the_last_attempt_what_is_missing_is_refunded_once_with_the_reason
         ).one()
         assert "interrupted too many times" in (refund.reason or "")
         assert session.exec(select(func.count()).select_from(UsageEvent)).one() == 1
+
+
+def test_one_user_s_presses_at_once_on_postgresql_each_start_a_job(postgres_url: str) -> None:
+    user_id = funded_user(20)
+    source = generations.ingest_source(user_id=user_id, data=jpeg())
+
+    def press(number: int) -> int:
+        return generations.start_generation(
+            user_id=user_id,
+            client_request_id=f"intent-{number}",
+            source_sha256=source.sha256,
+            options=RemixOptions(instructions="Many at once"),
+            fresh=True,
+        ).generation_id
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        ids = set(pool.map(press, range(20)))
+
+    assert len(ids) == 20 and balance(user_id) == 0
 
 
 # --- duplicate delivery -----------------------------------------------------------------

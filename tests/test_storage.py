@@ -79,7 +79,7 @@ def test_a_whole_generation_runs_on_s3_and_serves_its_files(
     assert (result.status, len(result.delivered)) == ("succeeded", 2)
     assert balance(user_id) == 0
     for key in result.delivered:
-        assert storage.exists("result", key) and storage.exists("thumb", key)
+        assert storage.exists("result", key) and not storage.exists("thumb", key)
     # Nothing was written to the local directory.
     assert not list(LocalStorage(get_settings().storage_dir).root.glob("**/*.png"))
 
@@ -87,4 +87,6 @@ def test_a_whole_generation_runs_on_s3_and_serves_its_files(
     client.post("/auth/dev/login", data={"email": "maker@example.com"})
     image = client.get(f"/files/result/{result.delivered[0]}")
     assert image.status_code == 200 and image.content == storage.read("result", result.delivered[0])
-    assert client.get(f"/files/thumb/{result.delivered[0]}.webp").status_code == 200
+    thumb = client.get(f"/files/thumb/{result.delivered[0]}.webp")
+    assert thumb.status_code == 200 and thumb.content.startswith(b"RIFF")
+    assert storage.read("thumb", result.delivered[0]) == thumb.content  # made once, kept

@@ -18,6 +18,7 @@ from adremix.services.generation import (
     open_untrusted,
     owns_image,
     placements_zip,
+    thumbnail_bytes,
 )
 from adremix.services.storage import storage_for
 from adremix.settings import Settings
@@ -41,8 +42,10 @@ def file_routes(settings: Settings) -> list[Route]:
         if user is None:
             return None
         allowed = await call(lambda: owns_image(user_id=user.id, sha256=sha, kind=kind))
-        exists = await call(storage.exists, kind or ImageKind.THUMB, sha)
-        return sha if allowed and exists else None
+        if not allowed:
+            return None
+        # A thumbnail is made on first request: its original must exist.
+        return sha if kind is None or await call(storage.exists, kind, sha) else None
 
     async def image(request: Request) -> Response:
         kind = request.path_params["kind"]
@@ -70,7 +73,10 @@ def file_routes(settings: Settings) -> list[Route]:
         sha = await _owned(request, None)
         if sha is None:
             return NOT_FOUND
-        data = await call(storage.read, ImageKind.THUMB, sha)
+        try:
+            data = await call(thumbnail_bytes, storage, sha)
+        except FileNotFoundError:
+            return NOT_FOUND
         return Response(data, media_type="image/webp", headers=PRIVATE)
 
     async def export_limited(request: Request) -> Response | None:

@@ -67,7 +67,11 @@ from adremix.services.generation.start import (
     credits_for,
     start_generation,
 )
-from adremix.services.generation.stored_images import forget_images, owns_image
+from adremix.services.generation.stored_images import (
+    forget_images,
+    owns_image,
+    thumbnail_bytes,
+)
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -122,5 +126,6 @@ __all__ = [
     "serve_in_process",
     "start_generation",
     "submit_generation",
+    "thumbnail_bytes",
     "use_result_as_source",
 ]

@@ -126,6 +126,22 @@ def check_image_bytes(data: bytes) -> str:
     return image_format
 
 
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """A PNG's (width, height) from its header alone, when it is a PNG of a size we
+    accept; None otherwise. For provider output already checked by `check_image_bytes`:
+    kept byte for byte, it needs no decode (re-encoding costs ~0.2 s of CPU per image)."""
+    if not data.startswith(b"\x89PNG"):
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format != "PNG":
+                return None
+            width, height = image.size
+    except Exception:
+        return None
+    return (width, height) if 0 < width * height <= MAX_PIXELS else None
+
+
 def downscale(image: Image.Image, max_side: int = PROVIDER_MAX_SIDE) -> Image.Image:
     """Shrink so the long side is at most `max_side`; never enlarges."""
     if max(image.size) <= max_side:
@@ -186,7 +202,9 @@ def encode(image: Image.Image, fmt: str, *, quality: int = 90) -> bytes:
 
 def thumbnail_webp(image: Image.Image, size: int = 384) -> bytes:
     thumb = image.copy()
-    thumb.thumbnail((size, size), Image.Resampling.LANCZOS)
+    # Halve by box averages first, then Lanczos for the last step: the same look at a
+    # third of the cost; WebP's fastest method costs a quarter of its default.
+    thumb.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=1.5)
     buffer = io.BytesIO()
-    thumb.save(buffer, format="WEBP", quality=80)
+    thumb.save(buffer, format="WEBP", quality=80, method=1)
     return buffer.getvalue()

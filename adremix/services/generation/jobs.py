@@ -27,6 +27,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,7 +40,14 @@ from adremix.db import get_engine, session_scope
 from adremix.enums import GenerationStatus, ImageKind
 from adremix.models import Generation, GenerationOutput, UsageEvent, utcnow
 from adremix.services import credits
-from adremix.services.generation.images import InvalidImage, encode_png, open_untrusted
+from adremix.services.generation.images import (
+    InvalidImage,
+    downscale,
+    encode_png,
+    open_untrusted,
+    png_size,
+    sha256_hex,
+)
 from adremix.services.generation.providers import (
     ImageProvider,
     ProviderBadOutput,
@@ -47,7 +55,7 @@ from adremix.services.generation.providers import (
     provider_for,
 )
 from adremix.services.generation.remix_options import InvalidRequest, RemixOptions
-from adremix.services.generation.stored_images import record_image, store_image
+from adremix.services.generation.stored_images import record_image
 from adremix.services.storage import Storage, storage_for
 from adremix.settings import Settings, get_settings
 
@@ -188,7 +196,8 @@ class JobWorker:
                 exc_info=unexpected[0],
             )
             return await call(result_of, claim.generation_id)
-        return await call(_settle, claim.generation_id, give_up=False)
+        # The last variation's outcome settled the generation (or another worker did).
+        return await call(result_of, claim.generation_id)
 
     async def _variation(self, claim: _Claim, index: int, source: bytes) -> None:
         try:
@@ -230,8 +239,8 @@ class JobWorker:
         ids = list(self._jobs)
         if not ids:
             return
-        kept = await call(_renew_leases, ids, owner=self.owner, lease_s=self.settings.job_lease_s)
-        for generation_id in set(ids) - kept:
+        lost = await call(_renew_leases, ids, owner=self.owner, lease_s=self.settings.job_lease_s)
+        for generation_id in lost:
             task = self._jobs.get(generation_id)
             if task is not None and not task.done():
                 log.warning("Lost the lease of generation %s; stopping it", generation_id)
@@ -323,27 +332,32 @@ def _options_of(row: Generation) -> RemixOptions:
     return RemixOptions(**{k: v for k, v in (row.options or {}).items() if k in fields})
 
 
+@lru_cache(maxsize=16)
 def _provider_input(storage: Storage, source_sha256: str) -> bytes:
+    """The provider's copy of the source. Stored files never change, so this worker keeps
+    the last few in memory: a user's jobs often share one source ("Generate again",
+    several variations), and each fetch from object storage is a round trip."""
     try:
         return storage.read(ImageKind.PREPARED, source_sha256)
     except FileNotFoundError:  # stored before prepared copies existed
-        from adremix.services.generation.images import downscale
-
         source = open_untrusted(storage.read(ImageKind.SOURCE, source_sha256))
         return encode_png(downscale(source.image), compress_level=1)
 
 
 def _store_result(storage: Storage, image_bytes: bytes) -> tuple[str, tuple[int, int]]:
-    try:
-        normalised = open_untrusted(image_bytes)
-    except InvalidImage as exc:
-        raise ProviderBadOutput("The image service returned an unreadable image.") from exc
-    # A provider's PNG is kept byte for byte (re-encoding costs ~0.2 s of CPU per image);
-    # anything else is normalised to PNG.
-    is_png = image_bytes.startswith(b"\x89PNG") and normalised.source_format == "PNG"
-    data = image_bytes if is_png else encode_png(normalised.image)
-    sha = store_image(storage, ImageKind.RESULT, normalised, data)
-    return sha, normalised.image.size
+    """Keep a result: a provider's PNG byte for byte, anything else normalised to PNG.
+    Its thumbnail is made when first asked for, off the job's path."""
+    size = png_size(image_bytes)
+    data = image_bytes
+    if size is None:
+        try:
+            normalised = open_untrusted(image_bytes)
+        except InvalidImage as exc:
+            raise ProviderBadOutput("The image service returned an unreadable image.") from exc
+        data, size = encode_png(normalised.image), normalised.image.size
+    sha = sha256_hex(data)
+    storage.put(ImageKind.RESULT, sha, data)
+    return sha, size
 
 
 def _insert_once(session: Session) -> Any:
@@ -364,14 +378,16 @@ def _record_outcome(
     stored: tuple[str, tuple[int, int]] | None,
     error: ProviderError | None,
 ) -> None:
-    """Keep what became of one variation; a second outcome for it is ignored."""
+    """Keep what became of one variation (a second outcome for it is ignored); the last
+    one settles the generation in the same transaction."""
     with session_scope() as session:
-        _insert_outcome(session, claim.generation_id, index, claim.attempt, stored, error)
-        if stored is not None:
+        kept = _insert_outcome(session, claim.generation_id, index, claim.attempt, stored, error)
+        if kept and stored is not None:
             sha, size = stored
             record_image(
                 session, user_id=claim.user_id, sha256=sha, kind=ImageKind.RESULT, size=size
             )
+        _settle_in(session, claim.generation_id, give_up=False)
 
 
 def _insert_outcome(
@@ -410,76 +426,77 @@ def _settle(generation_id: int, *, give_up: bool) -> GenerationResult:
     """Finish the generation if every variation has an outcome (with `give_up`, the
     missing ones fail now): refund the failed ones, once, and set the final status."""
     with session_scope() as session:
-        row = session.get(Generation, generation_id)
-        if row is None:
-            raise InvalidRequest("That generation does not exist.")
-        if row.status != GenerationStatus.RUNNING:
-            return _result(row)
+        return _settle_in(session, generation_id, give_up=give_up)
+
+
+def _settle_in(session: Session, generation_id: int, *, give_up: bool) -> GenerationResult:
+    row = session.get(Generation, generation_id)
+    if row is None:
+        raise InvalidRequest("That generation does not exist.")
+    if row.status != GenerationStatus.RUNNING:
+        return _result(row)
+    outcomes = _outcomes(session, generation_id)
+    if give_up:
+        known = {o.index for o in outcomes}
+        for index in range(row.variations):
+            if index not in known:
+                _insert_outcome(session, generation_id, index, row.attempts, None, GAVE_UP)
         outcomes = _outcomes(session, generation_id)
-        if give_up:
-            known = {o.index for o in outcomes}
-            for index in range(row.variations):
-                if index not in known:
-                    _insert_outcome(session, generation_id, index, row.attempts, None, GAVE_UP)
-            outcomes = _outcomes(session, generation_id)
-        if len(outcomes) < row.variations:
-            return _result(row)  # still missing some: a later attempt resumes them
-        delivered = [o.sha256 for o in outcomes if o.sha256]
-        failures = [o for o in outcomes if not o.sha256]
-        status = (
-            GenerationStatus.SUCCEEDED
-            if not failures
-            else (GenerationStatus.PARTIAL if delivered else GenerationStatus.FAILED)
+    if len(outcomes) < row.variations:
+        return _result(row)  # still missing some: a later attempt resumes them
+    delivered = [o.sha256 for o in outcomes if o.sha256]
+    failures = [o for o in outcomes if not o.sha256]
+    status = (
+        GenerationStatus.SUCCEEDED
+        if not failures
+        else (GenerationStatus.PARTIAL if delivered else GenerationStatus.FAILED)
+    )
+    now = utcnow()
+    latency_ms = int((now - row.created_at).total_seconds() * 1000)
+    message = failures[0].error_message if failures else None
+    won = session.execute(
+        update(Generation)
+        .where(Generation.id == generation_id, Generation.status == GenerationStatus.RUNNING)
+        .values(
+            status=status,
+            # A generation deleted while it ran keeps no images.
+            output_hashes=[] if row.deleted_at else delivered,
+            credits_spent=len(delivered),
+            latency_ms=latency_ms,
+            completed_at=now,
+            error_message=message,
+            lease_owner=None,
+            lease_key=None,
+            lease_expires_at=None,
         )
-        now = utcnow()
-        latency_ms = int((now - row.created_at).total_seconds() * 1000)
-        message = failures[0].error_message if failures else None
-        won = session.execute(
-            update(Generation)
-            .where(Generation.id == generation_id, Generation.status == GenerationStatus.RUNNING)
-            .values(
-                status=status,
-                # A generation deleted while it ran keeps no images.
-                output_hashes=[] if row.deleted_at else delivered,
-                credits_spent=len(delivered),
-                latency_ms=latency_ms,
-                completed_at=now,
-                error_message=message,
-                lease_owner=None,
-                lease_key=None,
-                lease_expires_at=None,
-            )
-            .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False)
+    )
+    if won.rowcount != 1:  # type: ignore[attr-defined]  # another worker settled it first
+        session.refresh(row)
+        return _result(row)
+    if failures:
+        credits.refund(
+            session=session,
+            user_id=row.user_id,
+            amount=len(failures),
+            idempotency_key=f"generation:{generation_id}:refund",
+            reference=str(generation_id),
+            reason=f"{len(failures)} image(s) not delivered: {message}",
         )
-        if won.rowcount != 1:  # type: ignore[attr-defined]
-            session.rollback()
-            settled = session.get(Generation, generation_id)
-            assert settled is not None
-            session.refresh(settled)
-            return _result(settled)
-        if failures:
-            credits.refund(
-                session=session,
-                user_id=row.user_id,
-                amount=len(failures),
-                idempotency_key=f"generation:{generation_id}:refund",
-                reference=str(generation_id),
-                reason=f"{len(failures)} image(s) not delivered: {message}",
-            )
-        session.add(
-            UsageEvent(
-                user_id=row.user_id,
-                generation_id=generation_id,
-                provider=row.provider,
-                model=row.model,
-                images_requested=row.variations,
-                images_delivered=len(delivered),
-                latency_ms=latency_ms,
-                outcome=status,
-                error_class=failures[0].error_code if failures else None,
-            )
+    session.add(
+        UsageEvent(
+            user_id=row.user_id,
+            generation_id=generation_id,
+            provider=row.provider,
+            model=row.model,
+            images_requested=row.variations,
+            images_delivered=len(delivered),
+            latency_ms=latency_ms,
+            outcome=status,
+            error_class=failures[0].error_code if failures else None,
         )
-        return GenerationResult(generation_id, status, delivered, len(failures), message)
+    )
+    return GenerationResult(generation_id, status, delivered, len(failures), message)
 
 
 def _result(row: Generation) -> GenerationResult:
@@ -503,6 +520,8 @@ def result_of(generation_id: int) -> GenerationResult:
 
 
 def _renew_leases(ids: list[int], *, owner: str, lease_s: float) -> set[int]:
+    """Renew this worker's leases; returns the ids whose lease another worker now holds
+    (or the sweep cleared): still running, but no longer ours."""
     with session_scope() as session:
         kept = session.execute(
             update(Generation)
@@ -515,7 +534,18 @@ def _renew_leases(ids: list[int], *, owner: str, lease_s: float) -> set[int]:
             .returning(Generation.id)
             .execution_options(synchronize_session=False)
         )
-        return set(kept.scalars().all())
+        others = set(ids) - set(kept.scalars().all())
+        if not others:
+            return set()
+        # Settled ones are simply done; only a running one under another owner is lost.
+        return set(
+            session.exec(
+                select(Generation.id).where(
+                    Generation.id.in_(others),  # type: ignore[union-attr]
+                    Generation.status == GenerationStatus.RUNNING,
+                )
+            ).all()
+        )
 
 
 def _release(generation_id: int, *, owner: str) -> bool:
@@ -534,34 +564,57 @@ def _release(generation_id: int, *, owner: str) -> bool:
 
 
 def requeue_lapsed(*, requeue_after_s: float, everything_unclaimed: bool = False) -> list[int]:
-    """Clear the lapsed leases of running generations and mark them queued again;
-    returns their ids, for the caller to put on the queue."""
+    """Clear the lapsed leases of running generations and mark them queued again, with
+    the jobs nobody took up within `requeue_after_s` (a lost message); returns their ids,
+    for the caller to put on the queue.
+
+    A worker found dead may also have been holding messages of jobs it had not claimed
+    yet, so then every job still waiting is queued again too (`everything_unclaimed`
+    does the same unconditionally): whoever gets a job second skips it."""
     now = utcnow()
+    cleared = {
+        "lease_owner": None,
+        "lease_key": None,
+        "lease_expires_at": None,
+        "enqueued_at": now,
+    }
     with session_scope() as session:
         lapsed = Generation.lease_expires_at < now  # type: ignore[operator]
         if session.get_bind().dialect.name == "postgresql":
             lapsed = or_(lapsed, _owner_gone())
+        running = Generation.status == GenerationStatus.RUNNING
+        orphaned = set(
+            session.execute(
+                update(Generation)
+                .where(running, Generation.lease_owner.is_not(None), lapsed)  # type: ignore[union-attr]
+                .values(**cleared)
+                .returning(Generation.id)
+                .execution_options(synchronize_session=False)
+            )
+            .scalars()
+            .all()
+        )
         waited = or_(
             Generation.enqueued_at.is_(None),  # type: ignore[union-attr]
             Generation.enqueued_at < now - timedelta(seconds=requeue_after_s),  # type: ignore[operator]
         )
-        requeued = session.execute(
-            update(Generation)
-            .where(
-                Generation.status == GenerationStatus.RUNNING,
-                or_(
-                    and_(Generation.lease_owner.is_not(None), lapsed),  # type: ignore[union-attr]
-                    and_(
-                        Generation.lease_owner.is_(None),  # type: ignore[union-attr]
-                        sa.true() if everything_unclaimed else waited,
-                    ),
-                ),
+        waiting = set(
+            session.execute(
+                update(Generation)
+                .where(
+                    running,
+                    Generation.lease_owner.is_(None),  # type: ignore[union-attr]
+                    Generation.id.not_in(orphaned) if orphaned else sa.true(),  # type: ignore[union-attr]
+                    sa.true() if everything_unclaimed or orphaned else waited,
+                )
+                .values(**cleared)
+                .returning(Generation.id)
+                .execution_options(synchronize_session=False)
             )
-            .values(lease_owner=None, lease_key=None, lease_expires_at=None, enqueued_at=now)
-            .returning(Generation.id)
-            .execution_options(synchronize_session=False)
+            .scalars()
+            .all()
         )
-        return sorted(requeued.scalars().all())
+        return sorted(orphaned | waiting)
 
 
 _pg_locks = sa.table(

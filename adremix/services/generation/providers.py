@@ -242,6 +242,15 @@ def _refusal_message(exc: openai.BadRequestError) -> str:
     return "The image service could not use this request. Try different instructions or image."
 
 
+def provider_identity(settings: Settings) -> tuple[str, str]:
+    """The configured provider's (name, model), without building its HTTP client."""
+    if settings.openai_api_key:
+        return OpenAIImageProvider.name, settings.openai_image_model
+    from adremix.services.generation.offline_engine import OfflineEngine
+
+    return OfflineEngine.name, OfflineEngine.model
+
+
 def provider_for(settings: Settings) -> ImageProvider:
     """OpenAI when a key is set, otherwise the offline engine."""
     if settings.openai_api_key:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from taskiq import AsyncBroker, InMemoryBroker, TaskiqEvents
@@ -45,6 +46,7 @@ CONSUMER_GROUP = "adremix-job-workers"
 UNACKED_IDLE_MS = 15 * 60 * 1000
 # Seconds a stopping worker waits for its hand-back (releasing leases, re-queueing).
 HAND_BACK_S = 10.0
+WORKER_THREADS = 32
 
 
 class JobQueue:
@@ -111,6 +113,11 @@ class JobQueue:
 
         async def started(_: Any) -> None:
             self._started = True  # taskiq's receiver started the broker itself
+            # Jobs wait on the database, storage and Redis, not the CPU: enough threads
+            # that those waits do not queue behind each other.
+            asyncio.get_running_loop().set_default_executor(
+                ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="job")
+            )
             await self.worker.start()
             await self.worker.sweep()
             upkeep.append(asyncio.create_task(self.worker.maintain()))

@@ -17,11 +17,11 @@ from sqlmodel import Session, select
 
 from adremix.db import session_scope
 from adremix.enums import CreditKind, GenerationStatus, ImageKind
-from adremix.models import Generation, utcnow
+from adremix.models import Generation, User, utcnow
 from adremix.services import credits
-from adremix.services.generation.providers import provider_for
+from adremix.services.generation.providers import provider_identity
 from adremix.services.generation.remix_options import InvalidRequest, RemixOptions
-from adremix.services.generation.stored_images import owns_image
+from adremix.services.generation.stored_images import holds_claim
 from adremix.settings import get_settings
 
 
@@ -85,17 +85,21 @@ def start_generation(
     options = options.validated()
     if not client_request_id or len(client_request_id) > 64:
         raise InvalidRequest("Missing request id; reload the page and try again.")
-    if not owns_image(user_id=user_id, sha256=source_sha256, kind=ImageKind.SOURCE):
-        raise InvalidRequest("Upload an image to remix first.")
     if not provider:
-        configured = provider_for(get_settings())
-        provider, model = configured.name, configured.model
+        provider, model = provider_identity(get_settings())
     key = cache_key(source_sha256=source_sha256, options=options, provider=provider, model=model)
     try:
         with session_scope() as session:
+            # The user's row first: the reserve below locks it anyway, and two starts
+            # that each held the key-share lock the generation's foreign key takes
+            # would deadlock on it (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises).
+            session.exec(select(User.id).where(User.id == user_id).with_for_update()).first()
             repeated = _by_request_id(session, user_id, client_request_id)
             if repeated is not None:
                 return _started(repeated, repeated=True)
+            source = {"user_id": user_id, "sha256": source_sha256, "kind": ImageKind.SOURCE}
+            if not holds_claim(session, **source):
+                raise InvalidRequest("Upload an image to remix first.")
             cached = None if fresh else _cached_result(session, user_id, key)
             generation = Generation(
                 user_id=user_id,

@@ -10,12 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from adremix.db import session_scope
 from adremix.enums import ImageKind
-from adremix.models import StoredImage
-from adremix.services.generation.images import NormalisedImage, sha256_hex, thumbnail_webp
+from adremix.models import StoredImage, utcnow
+from adremix.services.generation.images import (
+    NormalisedImage,
+    open_untrusted,
+    sha256_hex,
+    thumbnail_webp,
+)
 from adremix.services.generation.placements import placements_zip_path
 from adremix.services.storage import Storage
 
@@ -23,16 +29,21 @@ from adremix.services.storage import Storage
 def record_image(
     session: Session, *, user_id: int, sha256: str, kind: ImageKind, size: tuple[int, int]
 ) -> None:
-    """Give the user a claim on a stored file (once)."""
-    exists = session.exec(
-        select(StoredImage.id).where(
-            StoredImage.user_id == user_id, StoredImage.sha256 == sha256, StoredImage.kind == kind
-        )
-    ).first()
-    if exists is None:
-        session.add(
-            StoredImage(user_id=user_id, sha256=sha256, kind=kind, width=size[0], height=size[1])
-        )
+    """Give the user a claim on a stored file (once, even when two jobs of theirs store
+    the same image at the same moment)."""
+    table = StoredImage.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    session.execute(
+        insert.values(
+            user_id=user_id,
+            sha256=sha256,
+            kind=kind,
+            width=size[0],
+            height=size[1],
+            created_at=utcnow(),
+        ).on_conflict_do_nothing(index_elements=["user_id", "sha256", "kind"])
+    )
 
 
 def store_image(storage: Storage, kind: ImageKind, image: NormalisedImage, data: bytes) -> str:
@@ -43,15 +54,40 @@ def store_image(storage: Storage, kind: ImageKind, image: NormalisedImage, data:
     return sha
 
 
+def thumbnail_bytes(storage: Storage, sha256: str) -> bytes:
+    """The WebP thumbnail of a stored source or result. Results get theirs on first
+    request (then kept), so a generation's job never waits for thumbnails."""
+    try:
+        return storage.read(ImageKind.THUMB, sha256)
+    except FileNotFoundError:
+        pass
+    for kind in (ImageKind.RESULT, ImageKind.SOURCE):
+        try:
+            original = storage.read(kind, sha256)
+        except FileNotFoundError:
+            continue
+        thumb = thumbnail_webp(open_untrusted(original).image)
+        storage.put(ImageKind.THUMB, sha256, thumb)
+        return thumb
+    raise FileNotFoundError(sha256)
+
+
 def owns_image(*, user_id: int, sha256: str, kind: ImageKind | None = None) -> bool:
     """Whether the user may see this stored file (sources and results they own)."""
     with session_scope() as session:
-        query = select(StoredImage.id).where(
-            StoredImage.user_id == user_id, StoredImage.sha256 == sha256
-        )
-        if kind:
-            query = query.where(StoredImage.kind == kind)
-        return session.exec(query).first() is not None
+        return holds_claim(session, user_id=user_id, sha256=sha256, kind=kind)
+
+
+def holds_claim(
+    session: Session, *, user_id: int, sha256: str, kind: ImageKind | None = None
+) -> bool:
+    """`owns_image` inside the caller's transaction."""
+    query = select(StoredImage.id).where(
+        StoredImage.user_id == user_id, StoredImage.sha256 == sha256
+    )
+    if kind:
+        query = query.where(StoredImage.kind == kind)
+    return session.exec(query).first() is not None
 
 
 def forget_images(

@@ -1,0 +1,280 @@
+"""Scale-out benchmark: 100 generation jobs on the cluster, one job worker killed midway.
+
+    .venv/bin/python bench/scaleout.py
+
+Starts the job side of the cluster (tests/cluster.py: PostgreSQL, Redis, the local S3
+server and two `python -m adremix worker` processes) against a fake OpenAI images API in
+its own process that takes 2 s per image (warmed first, so it measures the client side).
+Then, in the same run:
+
+1. 100 bare `openai` SDK image edits at once to that fake: the baseline;
+2. 100 presses of Generate at once (one image each, credits reserved, queued through
+   Redis), and once the job workers are busy with them, `kill -9` of the worker that
+   holds the most jobs; the other one resumes its jobs. Timed until every job settled.
+
+Then counts what the issue asks: completed and failed jobs, jobs charged more than they
+delivered (charged_twice), jobs never settled (lost), and `ledger verify`. Ends with one
+JSON line: jobs, completed, failed, charged_twice, lost, ledger_ok, wall_s,
+bare_sdk_wall_s. Targets: completed == jobs, charged_twice == 0, lost == 0, ledger_ok,
+wall_s <= 1.5 x bare_sdk_wall_s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+JOBS = 100
+USERS = 4
+PROVIDER_DELAY_S = 2.0
+SETTLE_DEADLINE_S = 120.0
+API_KEY = "sk-test-fake-openai"  # what the fake accepts (tests/fakes/openai_images.py)
+
+
+def serve_fake_openai() -> None:
+    from tests.fakes.openai_images import FakeOpenAIImages
+
+    fake = FakeOpenAIImages().start()
+    fake.default_delay_s = PROVIDER_DELAY_S
+    print(fake.base_url, flush=True)
+    sys.stdin.read()  # until the parent closes our stdin
+    fake.stop()
+
+
+def use_cluster(env: dict[str, str]) -> None:
+    """Point this process's app settings at the cluster, as a web worker's would be."""
+    os.environ.update(env)
+    from adremix.settings import get_settings
+
+    get_settings.cache_clear()
+
+
+def make_users() -> list[tuple[int, str]]:
+    """Users with enough credits, each with an uploaded ad (stored in the cluster's S3)."""
+    from PIL import Image
+
+    from adremix.db import session_scope
+    from adremix.enums import CreditKind
+    from adremix.models import User
+    from adremix.services import credits
+    from adremix.services import generation as generations
+
+    image = Image.linear_gradient("L").resize((1600, 1200)).convert("RGB")
+    buffer = __import__("io").BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    users = []
+    for number in range(USERS):
+        with session_scope() as session:
+            user = User(email=f"scale{number}@example.com", name=f"Scale {number}")
+            session.add(user)
+            session.flush()
+            assert user.id is not None
+            credits.grant(
+                session=session,
+                user_id=user.id,
+                amount=JOBS,
+                kind=CreditKind.PURCHASE,
+                idempotency_key=f"scaleout:{user.id}",
+            )
+            user_id = user.id
+        upload = generations.ingest_source(user_id=user_id, data=buffer.getvalue())
+        users.append((user_id, upload.sha256))
+    return users
+
+
+async def bare_sdk_calls(base_url: str, source_png: bytes, count: int) -> None:
+    import openai
+
+    from adremix.services.generation import RemixOptions, build_prompt
+
+    options = RemixOptions(instructions="scale-out")
+    client = openai.AsyncOpenAI(api_key=API_KEY, base_url=base_url, max_retries=0, timeout=60)
+    async with client:
+        answers = await asyncio.gather(
+            *(
+                client.images.edit(
+                    image=("source.png", source_png, "image/png"),
+                    model="gpt-image-1",
+                    prompt=build_prompt(options),
+                    size=options.size,  # type: ignore[arg-type]
+                    quality=options.quality,  # type: ignore[arg-type]
+                    n=1,
+                )
+                for _ in range(count)
+            )
+        )
+    assert all(a.data and a.data[0].b64_json for a in answers)
+
+
+async def press_generate(users: list[tuple[int, str]]) -> list[int]:
+    from adremix.services import generation as generations
+    from adremix.services.generation import RemixOptions
+
+    started = await asyncio.gather(
+        *(
+            generations.submit_generation(
+                user_id=users[i % USERS][0],
+                client_request_id=f"scale-{i}",
+                source_sha256=users[i % USERS][1],
+                options=RemixOptions(instructions="scale-out"),
+                fresh=True,
+            )
+            for i in range(JOBS)
+        )
+    )
+    await generations.job_queue().close()
+    return [s.generation_id for s in started]
+
+
+def leases() -> dict[int, int]:
+    """Running jobs per job worker pid."""
+    from sqlmodel import select
+
+    from adremix.db import session_scope
+    from adremix.models import Generation
+
+    with session_scope() as session:
+        owners = session.exec(
+            select(Generation.lease_owner).where(
+                Generation.status == "running",
+                Generation.lease_owner.is_not(None),  # type: ignore[union-attr]
+            )
+        ).all()
+    held: dict[int, int] = {}
+    for owner in owners:
+        pid = int(str(owner).split(":")[1])
+        held[pid] = held.get(pid, 0) + 1
+    return held
+
+
+def unsettled(ids: list[int]) -> int:
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from adremix.db import session_scope
+    from adremix.models import Generation
+
+    with session_scope() as session:
+        return session.exec(
+            select(func.count())
+            .select_from(Generation)
+            .where(Generation.id.in_(ids), Generation.status == "running")  # type: ignore[union-attr]
+        ).one()
+
+
+def outcome(ids: list[int]) -> dict[str, object]:
+    from sqlmodel import select
+
+    from adremix.db import session_scope
+    from adremix.enums import CreditKind
+    from adremix.models import CreditTransaction, Generation
+    from adremix.services import payments
+
+    with session_scope() as session:
+        rows = session.exec(select(Generation).where(Generation.id.in_(ids))).all()  # type: ignore[union-attr]
+        entries = session.exec(
+            select(CreditTransaction).where(
+                CreditTransaction.kind.in_([CreditKind.GENERATION, CreditKind.GENERATION_REFUND]),  # type: ignore[attr-defined]
+                CreditTransaction.reference.in_([str(i) for i in ids]),  # type: ignore[union-attr]
+            )
+        ).all()
+    paid: dict[str, int] = {}
+    for entry in entries:
+        paid[entry.reference or ""] = paid.get(entry.reference or "", 0) - entry.amount
+    audit = payments.audit_ledger()
+    return {
+        "completed": sum(1 for r in rows if r.status == "succeeded"),
+        "failed": sum(1 for r in rows if r.status in ("failed", "partial")),
+        "charged_twice": sum(1 for r in rows if paid.get(str(r.id), 0) > len(r.output_hashes)),
+        "lost": sum(1 for r in rows if r.status == "running") + JOBS - len(rows),
+        "ledger_ok": not audit.mismatches and not audit.refund_problems,
+    }
+
+
+def main() -> None:
+    from tests.cluster import Cluster
+
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    base_url = server.stdout.readline().strip()  # type: ignore[union-attr]
+    env = {
+        "OPENAI_API_KEY": API_KEY,
+        "OPENAI_BASE_URL": base_url,
+        "OPENAI_MAX_RETRIES": "0",
+        "OPENAI_TIMEOUT_S": "60",
+        # Sweep often: on PostgreSQL a dead worker's jobs are found by its vanished lock.
+        "ADREMIX_JOB_SWEEP_S": "0.25",
+    }
+    cluster = Cluster(web=False, job_workers=2, env=env)
+    try:
+        cluster.start()
+        use_cluster(cluster.env)
+        from adremix.enums import ImageKind
+        from adremix.services.storage import default_storage
+
+        users = make_users()
+        source_png = default_storage().read(ImageKind.PREPARED, users[0][1])
+        asyncio.run(bare_sdk_calls(base_url, source_png, 1))  # warm the fake
+        started = time.perf_counter()
+        asyncio.run(bare_sdk_calls(base_url, source_png, JOBS))
+        bare = time.perf_counter() - started
+
+        started = time.perf_counter()
+        ids = asyncio.run(press_generate(users))
+        submitted = time.perf_counter() - started
+        # Midway: once the workers hold the jobs and half the provider time has passed.
+        while time.perf_counter() - started < PROVIDER_DELAY_S / 2 or len(leases()) < 2:
+            time.sleep(0.02)
+        held = leases()
+        victim = max(held, key=lambda pid: held[pid])
+        cluster.kill_job_worker(victim)
+        killed_at = time.perf_counter() - started
+        deadline = started + SETTLE_DEADLINE_S
+        while unsettled(ids) and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+        figures = outcome(ids)
+    finally:
+        cluster.stop()
+        server.stdin.close()  # type: ignore[union-attr]
+        server.wait(timeout=10)
+
+    print(f"{JOBS} bare SDK calls at once, provider takes {PROVIDER_DELAY_S:.0f} s: {bare:.2f} s")
+    print(
+        f"{JOBS} jobs on 2 job workers (all accepted after {submitted:.2f} s), worker "
+        f"{victim} ({held[victim]} jobs running) killed at {killed_at:.2f} s: {wall:.2f} s "
+        f"wall, {wall / bare:.2f}x bare (target <= 1.5)"
+    )
+    print(
+        f"completed {figures['completed']}, failed {figures['failed']}, charged twice "
+        f"{figures['charged_twice']}, lost {figures['lost']}, ledger ok {figures['ledger_ok']}"
+    )
+    print(
+        json.dumps(
+            {
+                "jobs": JOBS,
+                **figures,
+                "wall_s": round(wall, 2),
+                "bare_sdk_wall_s": round(bare, 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        serve_fake_openai()
+    else:
+        main()
