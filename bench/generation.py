@@ -34,10 +34,11 @@ os.environ["ADREMIX_ENV"] = "dev"
 
 from PIL import Image, ImageDraw  # noqa: E402
 
+from bench.openai_baseline import API_KEY, bare_sdk_calls, fake_images_api  # noqa: E402
+
 ITERATIONS = 20
 CONCURRENT = 50
 PROVIDER_DELAY_S = 2.0
-API_KEY_FOR_BENCH = "sk-test-fake-openai"  # what the fake accepts (tests/fakes/openai_images.py)
 
 
 def use_fresh_database(tmp: str) -> None:
@@ -144,7 +145,7 @@ def concurrent_child(base_url: str) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.update(
-            OPENAI_API_KEY=API_KEY_FOR_BENCH,
+            OPENAI_API_KEY=API_KEY,
             OPENAI_BASE_URL=base_url,
             OPENAI_MAX_RETRIES="0",
             OPENAI_TIMEOUT_S="60",
@@ -177,31 +178,6 @@ def concurrent_child(base_url: str) -> None:
     )
 
 
-async def bare_sdk_calls(base_url: str, source_png: bytes, count: int) -> None:
-    """`count` image edits at once with the openai SDK alone: the baseline."""
-    import openai
-
-    from adremix.services.generation import RemixOptions, build_prompt
-
-    options = RemixOptions(instructions="bench")
-    client = openai.AsyncOpenAI(api_key=API_KEY_FOR_BENCH, base_url=base_url, max_retries=0)
-    async with client:
-        answers = await asyncio.gather(
-            *(
-                client.images.edit(
-                    image=("source.png", source_png, "image/png"),
-                    model="gpt-image-1",
-                    prompt=build_prompt(options),
-                    size=options.size,  # type: ignore[arg-type]
-                    quality=options.quality,  # type: ignore[arg-type]
-                    n=1,
-                )
-                for _ in range(count)
-            )
-        )
-    assert all(a.data and a.data[0].b64_json for a in answers)
-
-
 async def press_generate(user_id: int, source_sha: str, count: int) -> list[str]:
     """`count` presses of Generate at once, as New Ad makes them, until every job settled."""
     from adremix.services import generation as generations
@@ -224,36 +200,16 @@ async def press_generate(user_id: int, source_sha: str, count: int) -> list[str]
     return [str(r.status) for r in results]
 
 
-def serve_fake_openai() -> None:
-    from tests.fakes.openai_images import FakeOpenAIImages
-
-    fake = FakeOpenAIImages().start()
-    fake.default_delay_s = PROVIDER_DELAY_S
-    print(fake.base_url, flush=True)
-    sys.stdin.read()  # until the parent closes our stdin
-    fake.stop()
-
-
 def main() -> None:
     p50, p95 = overhead()
     print(f"Pipeline overhead, 12 MP JPEG, instant provider: p50 {p50:.0f} ms, p95 {p95:.0f} ms")
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        base_url = server.stdout.readline().strip()  # type: ignore[union-attr]
+    with fake_images_api(delay_s=PROVIDER_DELAY_S) as base_url:
         child = subprocess.run(
             [sys.executable, __file__, "--concurrent", base_url],
             capture_output=True,
             text=True,
             check=True,
         )
-    finally:
-        server.stdin.close()  # type: ignore[union-attr]
-        server.wait(timeout=10)
     figures = json.loads(child.stdout.strip().splitlines()[-1])
     ratio = figures["wall_s"] / figures["bare_sdk_wall_s"]
     print(
@@ -277,9 +233,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--serve"]:
-        serve_fake_openai()
-    elif sys.argv[1:2] == ["--concurrent"]:
+    if sys.argv[1:2] == ["--concurrent"]:
         concurrent_child(sys.argv[2])
     else:
         main()

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,17 +35,6 @@ JOBS = 100
 USERS = 4
 PROVIDER_DELAY_S = 2.0
 SETTLE_DEADLINE_S = 120.0
-API_KEY = "sk-test-fake-openai"  # what the fake accepts (tests/fakes/openai_images.py)
-
-
-def serve_fake_openai() -> None:
-    from tests.fakes.openai_images import FakeOpenAIImages
-
-    fake = FakeOpenAIImages().start()
-    fake.default_delay_s = PROVIDER_DELAY_S
-    print(fake.base_url, flush=True)
-    sys.stdin.read()  # until the parent closes our stdin
-    fake.stop()
 
 
 def use_cluster(env: dict[str, str]) -> None:
@@ -88,30 +76,6 @@ def make_users() -> list[tuple[int, str]]:
         upload = generations.ingest_source(user_id=user_id, data=buffer.getvalue())
         users.append((user_id, upload.sha256))
     return users
-
-
-async def bare_sdk_calls(base_url: str, source_png: bytes, count: int) -> None:
-    import openai
-
-    from adremix.services.generation import RemixOptions, build_prompt
-
-    options = RemixOptions(instructions="scale-out")
-    client = openai.AsyncOpenAI(api_key=API_KEY, base_url=base_url, max_retries=0, timeout=60)
-    async with client:
-        answers = await asyncio.gather(
-            *(
-                client.images.edit(
-                    image=("source.png", source_png, "image/png"),
-                    model="gpt-image-1",
-                    prompt=build_prompt(options),
-                    size=options.size,  # type: ignore[arg-type]
-                    quality=options.quality,  # type: ignore[arg-type]
-                    n=1,
-                )
-                for _ in range(count)
-            )
-        )
-    assert all(a.data and a.data[0].b64_json for a in answers)
 
 
 async def press_generate(users: list[tuple[int, str]]) -> list[int]:
@@ -200,26 +164,20 @@ def outcome(ids: list[int]) -> dict[str, object]:
 
 
 def main() -> None:
+    from bench.openai_baseline import API_KEY, bare_sdk_calls, fake_images_api
     from tests.cluster import Cluster
 
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    base_url = server.stdout.readline().strip()  # type: ignore[union-attr]
     env = {
         "OPENAI_API_KEY": API_KEY,
-        "OPENAI_BASE_URL": base_url,
         "OPENAI_MAX_RETRIES": "0",
         "OPENAI_TIMEOUT_S": "60",
         # Sweep often: on PostgreSQL a dead worker's jobs are found by its vanished lock.
         "ADREMIX_JOB_SWEEP_S": "0.25",
     }
-    cluster = Cluster(web=False, job_workers=2, env=env)
-    try:
-        cluster.start()
+    with (
+        fake_images_api(delay_s=PROVIDER_DELAY_S) as base_url,
+        Cluster(web=False, job_workers=2, env=env | {"OPENAI_BASE_URL": base_url}) as cluster,
+    ):
         use_cluster(cluster.env)
         from adremix.enums import ImageKind
         from adremix.services.storage import default_storage
@@ -246,10 +204,6 @@ def main() -> None:
             time.sleep(0.05)
         wall = time.perf_counter() - started
         figures = outcome(ids)
-    finally:
-        cluster.stop()
-        server.stdin.close()  # type: ignore[union-attr]
-        server.wait(timeout=10)
 
     print(f"{JOBS} bare SDK calls at once, provider takes {PROVIDER_DELAY_S:.0f} s: {bare:.2f} s")
     print(
@@ -274,7 +228,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--serve"]:
-        serve_fake_openai()
-    else:
-        main()
+    main()

@@ -58,11 +58,31 @@ def enqueue(generation_id: int) -> None:
     asyncio.run(put())
 
 
+class Workers:
+    """The worker processes a test starts, stopped (killed if need be) after it."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.started: list[WorkerProcess] = []
+
+    def start(self) -> WorkerProcess:
+        worker = WorkerProcess(self.tmp_path / f"worker-{len(self.started)}.log")
+        self.started.append(worker)
+        return worker
+
+    def start_on(self, generation_id: int) -> WorkerProcess:
+        """A worker, and the job queued for it; returns once it holds the job's lease."""
+        worker = self.start()
+        enqueue(generation_id)
+        wait_until(lambda: row(generation_id).lease_owner is not None)
+        return worker
+
+
 @pytest.fixture
-def workers(tmp_path: Path) -> Iterator[list[WorkerProcess]]:
-    started: list[WorkerProcess] = []
+def workers(tmp_path: Path) -> Iterator[Workers]:
+    started = Workers(tmp_path)
     yield started
-    for worker in started:
+    for worker in started.started:
         worker.stop()
 
 
@@ -71,19 +91,14 @@ def test_sigterm_hands_back_a_running_job_and_another_worker_resumes_it(
     redis_queue: str,
     openai_images: FakeOpenAIImages,
     monkeypatch: pytest.MonkeyPatch,
-    workers: list[WorkerProcess],
-    tmp_path: Path,
+    workers: Workers,
 ) -> None:
     use_fake_openai(monkeypatch, openai_images, ADREMIX_WORKER_SHUTDOWN_S="1")
     user_id = funded_user(2)
     generation_id = start(user_id, variations=2)
     openai_images.script(["ok", ("delay", 60)])
-    first = WorkerProcess(tmp_path / "first.log")
-    workers.append(first)
-    enqueue(generation_id)
-    wait_until(
-        lambda: row(generation_id).lease_owner is not None and len(openai_images.requests) == 2
-    )
+    first = workers.start_on(generation_id)
+    wait_until(lambda: len(openai_images.requests) == 2)
 
     code, took = first.terminate_and_wait()
 
@@ -93,8 +108,7 @@ def test_sigterm_hands_back_a_running_job_and_another_worker_resumes_it(
     handed = row(generation_id)
     assert handed.status == "running" and handed.lease_owner is None
 
-    second = WorkerProcess(tmp_path / "second.log")
-    workers.append(second)
+    workers.start()
     wait_until(lambda: row(generation_id).status != "running", timeout_s=60)
 
     assert row(generation_id).status == "succeeded" and row(generation_id).attempts == 2
@@ -107,17 +121,13 @@ def test_sigterm_lets_a_job_that_finishes_in_time_finish(
     redis_queue: str,
     openai_images: FakeOpenAIImages,
     monkeypatch: pytest.MonkeyPatch,
-    workers: list[WorkerProcess],
-    tmp_path: Path,
+    workers: Workers,
 ) -> None:
     use_fake_openai(monkeypatch, openai_images, ADREMIX_WORKER_SHUTDOWN_S="30")
     user_id = funded_user(1)
     generation_id = start(user_id, variations=1)
     openai_images.script([("delay", 2)])
-    worker = WorkerProcess(tmp_path / "worker.log")
-    workers.append(worker)
-    enqueue(generation_id)
-    wait_until(lambda: row(generation_id).lease_owner is not None)
+    worker = workers.start_on(generation_id)
 
     code, took = worker.terminate_and_wait()
 

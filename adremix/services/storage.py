@@ -132,8 +132,13 @@ class S3Storage:
 
     def put(self, kind: ImageKind, sha256: str, data: bytes) -> None:
         # Content-addressed: writing the same key again writes the same bytes, so there
-        # is no need for a HEAD round trip first.
-        self._client.put_object(Bucket=self.bucket, Key=self._key(kind, sha256), Body=data)
+        # is no need for a HEAD round trip first. Two workers storing the same image at
+        # the same moment may see one write refused; the object is there all the same.
+        try:
+            self._client.put_object(Bucket=self.bucket, Key=self._key(kind, sha256), Body=data)
+        except self._client.exceptions.ClientError:
+            if not self.exists(kind, sha256):
+                raise
 
     def read(self, kind: ImageKind, sha256: str) -> bytes:
         key = self._key(kind, sha256)

