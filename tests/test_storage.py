@@ -15,6 +15,7 @@ from adremix.services.storage import LocalStorage, S3Storage, Storage, default_s
 from adremix.settings import get_settings
 from tests.conftest import app_client
 from tests.factories import balance, funded_user, jpeg
+from tests.test_google_sign_in import dev_sign_in
 
 
 def sha(data: bytes) -> str:
@@ -84,7 +85,7 @@ def test_a_whole_generation_runs_on_s3_and_serves_its_files(
     assert not list(LocalStorage(get_settings().storage_dir).root.glob("**/*.png"))
 
     client: TestClient = app_client(get_settings())
-    client.post("/auth/dev/login", data={"email": "maker@example.com"})
+    dev_sign_in(client, {"email": "maker@example.com"})
     image = client.get(f"/files/result/{result.delivered[0]}")
     assert image.status_code == 200 and image.content == storage.read("result", result.delivered[0])
     thumb = client.get(f"/files/thumb/{result.delivered[0]}.webp")
