@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from adremix.db import session_scope
 from adremix.enums import ImageKind
 from adremix.models import (
+    AdDraft,
     AuthSession,
     BillingProfile,
     Collection,
@@ -193,6 +194,7 @@ def _delete_account(session: Session, user_id: int, confirm_email: str, storage:
     # Tax documents already issued keep the buyer as invoiced (GST records are kept for
     # six years); the profile that would name them on new ones goes.
     session.execute(delete(BillingProfile).where(BillingProfile.user_id == user_id))
+    session.execute(delete(AdDraft).where(AdDraft.user_id == user_id))  # type: ignore[arg-type]
     session.execute(
         update(Generation)
         .where(Generation.user_id == user_id)
