@@ -163,8 +163,8 @@ def _broker_for(settings: Settings) -> AsyncBroker:
             consumer_id="0",
             idle_timeout=UNACKED_IDLE_MS,
             xread_block=1000,
-            # Read a few at a time, so one worker cannot hoard a burst the others could run.
-            xread_count=10,
+            # One at a time, so one worker cannot hoard a burst the others could run.
+            xread_count=1,
             # Acknowledged messages are not needed again; keep the stream from growing forever.
             maxlen=100_000,
         )
