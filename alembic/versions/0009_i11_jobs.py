@@ -9,8 +9,8 @@ keeps the New Ad form (source and options) across reloads and restarts.
 Generations a crash left running need nothing here: they have no lease, so the sweep
 re-queues them and a worker resumes them.
 
-Revision ID: 0008_i11_jobs
-Revises: 0007_i10_sessions
+Revision ID: 0009_i11_jobs
+Revises: 0008_i13_billing
 Create Date: 2026-11-25 17:00:00
 """
 
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0008_i11_jobs"
-down_revision: str | None = "0007_i10_sessions"
+revision: str = "0009_i11_jobs"
+down_revision: str | None = "0008_i13_billing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
