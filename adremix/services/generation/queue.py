@@ -46,6 +46,7 @@ CONSUMER_GROUP = "adremix-job-workers"
 UNACKED_IDLE_MS = 15 * 60 * 1000
 # Seconds a stopping worker waits for its hand-back (releasing leases, re-queueing).
 HAND_BACK_S = 10.0
+AUTOCLAIM_LOCK_S = 2.0
 WORKER_THREADS = 32
 
 
@@ -162,6 +163,10 @@ def _broker_for(settings: Settings) -> AsyncBroker:
             # first worker ever started is skipped.
             consumer_id="0",
             idle_timeout=UNACKED_IDLE_MS,
+            # Workers take turns claiming unacknowledged messages under a Redis lock; a
+            # worker killed while holding it would otherwise stall every other worker's
+            # loop for good (taskiq-redis's default is no expiry).
+            unacknowledged_lock_timeout=AUTOCLAIM_LOCK_S,
             xread_block=1000,
             # One at a time, so one worker cannot hoard a burst the others could run.
             xread_count=1,
