@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
@@ -26,9 +27,15 @@ def _prepare_sqlite(url: str) -> dict:
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    """A pooled engine per URL; SQLite gets WAL and a busy timeout for concurrent writers."""
+    """The app's pooled engine for a URL (one per process and URL)."""
+    return create_app_engine(url)
+
+
+def create_app_engine(url: str, **connect_args: Any) -> Engine:
+    """A new pooled engine as the app configures it; SQLite gets WAL and a busy timeout for
+    concurrent writers. `connect_args` go to the driver's connect (e.g. a cursor factory)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args=_prepare_sqlite(url))
+        engine = create_engine(url, connect_args=_prepare_sqlite(url) | connect_args)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -51,7 +58,13 @@ def engine_for(url: str) -> Engine:
     # statement). Connections are recycled before servers and proxies commonly drop idle
     # ones instead; one dropped anyway fails its first statement, and SQLAlchemy then
     # discards every connection of the pool opened before it, so the next checkout reconnects.
-    return create_engine(url, pool_recycle=POOL_RECYCLE_SECONDS, pool_size=10, max_overflow=40)
+    return create_engine(
+        url,
+        connect_args=connect_args,
+        pool_recycle=POOL_RECYCLE_SECONDS,
+        pool_size=10,
+        max_overflow=40,
+    )
 
 
 def get_engine() -> Engine:

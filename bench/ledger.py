@@ -45,13 +45,14 @@ sys.path.insert(0, str(ROOT))
 os.environ["ADREMIX_ENV"] = "dev"
 
 import psycopg  # noqa: E402
-from sqlalchemy import Engine, event, func, select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from adremix.db import engine_for, session_scope  # noqa: E402
 from adremix.models import CreditTransaction, User  # noqa: E402
 from adremix.services import credits as ledger  # noqa: E402
 from tests.app_server import migrate  # noqa: E402
+from tests.driver_calls import DriverCall, recording_engine, statements  # noqa: E402
 from tests.local_postgres import ROLE, LocalPostgres, server_binaries  # noqa: E402
 
 CLIENTS = (1, 8, 32)
@@ -59,6 +60,7 @@ SPREADS = ("spread", "hot")
 USERS = 1000
 FUNDS = 1_000_000_000  # no user runs dry during a run
 WARMUP_SPENDS = 10  # per client, untimed: connections open, statements prepared
+CAPTURE_KEY = "bench:capture"
 REFERENCE, REASON = "bench", "benchmark spend"  # pgbench cannot bind NULL: the app sends these
 TARGETS = {"spread": 0.5, "hot": 0.3}
 TARGET_CLIENTS = ("8", "32")
@@ -106,28 +108,38 @@ def seed_users(url: str) -> list[int]:
     return ids
 
 
-def capture_spend(engine: Engine, user_id: int) -> list[Captured]:
-    """The statements one `ledger.spend_credits` sends (SQLite's BEGIN IMMEDIATE aside)."""
-    captured: list[Captured] = []
-
-    def record(_conn, _cursor, statement, parameters, context, _many) -> None:  # type: ignore[no-untyped-def]
-        if context.compiled is not None:
-            positions = tuple(context.compiled.positiontup or ())
-            captured.append(Captured(statement, positions, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
+def capture_spend(url: str, user_id: int) -> list[Captured]:
+    """The statements one `ledger.spend_credits` hands the driver (transaction control
+    aside), recorded by the driver's own cursors."""
+    engine, calls = recording_engine(url)
+    with engine.connect():  # the connection's own set-up (SQLite's PRAGMAs) first
+        pass
+    calls.clear()
     try:
-        ledger.spend_credits(
+        entry = ledger.spend_credits(
             engine=engine,
             user_id=user_id,
             amount=1,
-            idempotency_key="bench:capture",
+            idempotency_key=CAPTURE_KEY,
             reference=REFERENCE,
             reason=REASON,
         )
     finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return captured
+        engine.dispose()
+    known = {"user_id": user_id, "idempotency_key": CAPTURE_KEY, "balance": entry.balance_after}
+    return [_captured(call, known) for call in statements(calls)]
+
+
+def _captured(call: DriverCall, known: dict[str, Any]) -> Captured:
+    """Name a positional driver's parameters: the ones that vary per spend by the values
+    this spend sent (`known`), the constants by position."""
+    if isinstance(call.parameters, dict):
+        return Captured(call.sql, (), call.parameters)
+    names = tuple(
+        next((name for name, v in known.items() if type(v) is type(value) and v == value), f"p{i}")
+        for i, value in enumerate(call.parameters)
+    )
+    return Captured(call.sql, names, tuple(call.parameters))
 
 
 # --- clients: worker processes with threads ----------------------------------------------
@@ -333,10 +345,10 @@ def prepare(url: str, statements_per_spend: int) -> tuple[list[int], list[Captur
     connections, which forked workers must not share."""
     migrate(url)
     ids = seed_users(url)
-    statements = capture_spend(engine_for(url), ids[0])
-    assert len(statements) == statements_per_spend, f"a spend sent {len(statements)}"
+    captured = capture_spend(url, ids[0])
+    assert len(captured) == statements_per_spend, f"a spend sent {len(captured)}"
     engine_for(url).dispose()
-    return ids, statements
+    return ids, captured
 
 
 def compare(

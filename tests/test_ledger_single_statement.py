@@ -13,13 +13,14 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adremix.db import engine_for, session_scope
 from adremix.models import CreditTransaction, User
 from adremix.services import credits as ledger
+from tests.driver_calls import DriverCall, recording_engine, statements
 from tests.factories import funded_user
 
 
@@ -30,20 +31,23 @@ def url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue(fixture)
 
 
+@pytest.fixture
+def recorded(url: str) -> Iterator[tuple[Engine, list[DriverCall]]]:
+    """An engine configured as the app's whose driver records every statement it runs."""
+    engine, calls = recording_engine(url)
+    with engine.connect():  # the connection's own set-up (SQLite's PRAGMAs) before any test
+        pass
+    yield engine, calls
+    engine.dispose()
+
+
 @contextmanager
-def statements_sent(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements the engine hands the driver (SQLite's BEGIN IMMEDIATE aside)."""
+def statements_sent(calls: list[DriverCall]) -> Iterator[list[str]]:
+    """The SQL statements handed to the driver inside the block (transaction control aside)."""
+    start = len(calls)
     sent: list[str] = []
-
-    def record(_conn, _cursor, statement, _parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        if not statement.startswith("BEGIN"):
-            sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    yield sent
+    sent.extend(call.sql for call in statements(calls[start:]))
 
 
 def balance_and_entries(url: str, user_id: int) -> tuple[int, int]:
@@ -57,32 +61,38 @@ def balance_and_entries(url: str, user_id: int) -> tuple[int, int]:
         return ledger.get_balance(session=session, user_id=user_id), entries
 
 
-def test_a_spend_is_one_statement_on_postgresql_and_two_on_sqlite(url: str) -> None:
+def test_a_spend_is_one_statement_on_postgresql_and_two_on_sqlite(
+    url: str, recorded: tuple[Engine, list[DriverCall]]
+) -> None:
     user_id = funded_user(10)
-    engine = engine_for(url)
+    engine, calls = recorded
     per_movement = 1 if engine.dialect.name == "postgresql" else 2
 
-    with statements_sent(engine) as sent, session_scope(engine) as session:
+    with statements_sent(calls) as sent, session_scope(engine) as session:
         entry = ledger.spend(session=session, user_id=user_id, amount=4, idempotency_key="g:1")
     assert len(sent) == per_movement, sent
     assert (entry.amount, entry.balance_after, entry.replayed) == (-4, 6, False)
 
     # A repeat: one statement on PostgreSQL (it returns the first entry); on SQLite the
     # insert that wrote nothing and one read of the first entry.
-    with statements_sent(engine) as sent, session_scope(engine) as session:
+    with statements_sent(calls) as sent, session_scope(engine) as session:
         again = ledger.spend(session=session, user_id=user_id, amount=4, idempotency_key="g:1")
     assert len(sent) == per_movement, sent
     assert again == dataclasses.replace(entry, replayed=True)
     assert balance_and_entries(url, user_id) == (6, 2)
 
 
-def test_a_spend_on_its_own_is_one_transaction_without_the_orm(url: str) -> None:
+def test_a_spend_on_its_own_is_one_transaction_without_the_orm(
+    url: str, recorded: tuple[Engine, list[DriverCall]]
+) -> None:
     user_id = funded_user(10)
-    engine = engine_for(url)
+    engine, calls = recorded
     per_movement = 1 if engine.dialect.name == "postgresql" else 2
 
-    with statements_sent(engine) as sent:
-        entry = ledger.spend_credits(user_id=user_id, amount=4, idempotency_key="s:1")
+    with statements_sent(calls) as sent:
+        entry = ledger.spend_credits(
+            engine=engine, user_id=user_id, amount=4, idempotency_key="s:1"
+        )
     assert len(sent) == per_movement, sent
     assert (entry.amount, entry.balance_after, entry.replayed) == (-4, 6, False)
 
@@ -158,14 +168,16 @@ def test_a_spend_in_a_rolled_back_caller_transaction_leaves_no_trace(url: str) -
     assert (entry.replayed, entry.balance_after) == (False, 6)
 
 
-def test_a_user_loaded_by_the_caller_shows_the_new_balance_without_a_reload(url: str) -> None:
+def test_a_user_loaded_by_the_caller_shows_the_new_balance_without_a_reload(
+    url: str, recorded: tuple[Engine, list[DriverCall]]
+) -> None:
     user_id = funded_user(10)
-    engine = engine_for(url)
+    engine, calls = recorded
     per_movement = 1 if engine.dialect.name == "postgresql" else 2
     with session_scope(engine) as session:
         user = session.get(User, user_id)
         assert user is not None and user.credit_balance == 10
-        with statements_sent(engine) as sent:
+        with statements_sent(calls) as sent:
             ledger.spend(session=session, user_id=user_id, amount=3, idempotency_key="g:5")
             assert user.credit_balance == 7
             ledger.grant(
@@ -253,3 +265,12 @@ def test_a_connection_the_server_dropped_costs_one_transaction_then_the_pool_rec
             )
         assert not entry.replayed
     assert balance_and_entries(postgres_url, user_id) == (8, 3)
+
+
+def test_a_refused_movement_raises_sqlalchemys_error_and_writes_nothing(url: str) -> None:
+    """The ledger speaks to the driver directly; callers still get SQLAlchemy's exceptions
+    (an unknown kind breaks the table's CHECK constraint)."""
+    user_id = funded_user(10)
+    with pytest.raises(IntegrityError), session_scope() as session:
+        ledger.grant(session=session, user_id=user_id, amount=5, kind="bogus", idempotency_key="k")
+    assert balance_and_entries(url, user_id) == (10, 1)

@@ -9,17 +9,19 @@ returning the first entry.
 
 On PostgreSQL a movement is one statement (one round trip); on SQLite it is an
 `INSERT ... ON CONFLICT ... RETURNING` and an `UPDATE` inside the BEGIN IMMEDIATE
-transaction the engine opens. Core statements built once, no savepoint, no ORM objects,
-no reload of the user row.
+transaction the engine opens. Core statements compiled once per dialect and handed to the
+driver; no savepoint, no ORM objects, no reload of the user row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    ClauseElement,
     ColumnElement,
     CompoundSelect,
     Connection,
@@ -38,6 +40,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
@@ -195,13 +199,100 @@ def _sqlite_entry() -> Insert:
     )
 
 
-_POSTGRESQL_MOVE = _postgresql_move()
-_SQLITE_ENTRY = _sqlite_entry()
 _SQLITE_SET_BALANCE = (
     update(_users)
     .where(_users.c.id == bindparam("user_id"))
     .values(credit_balance=bindparam("balance"))
 )
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A movement statement compiled once for one dialect: the SQL its driver receives,
+    the parameter order for a positional driver (sqlite3), and the bind conversions
+    SQLAlchemy would have applied (SQLite stores datetimes as text)."""
+
+    sql: str
+    positions: tuple[str, ...] | None
+    converters: dict[str, Callable[[Any], Any]]
+
+    @classmethod
+    def of(cls, statement: ClauseElement, dialect: Dialect) -> _Compiled:
+        compiled = statement.compile(dialect=dialect)
+        converters = {
+            name: convert
+            for name, bind in compiled.binds.items()
+            if (convert := bind.type.bind_processor(dialect)) is not None
+        }
+        positions = tuple(compiled.positiontup or ()) if compiled.positional else None
+        return cls(str(compiled), positions, converters)
+
+    def parameters(self, params: dict[str, Any]) -> dict[str, Any] | list[Any]:
+        values = {
+            name: convert(params[name]) if (convert := self.converters.get(name)) else params[name]
+            for name in params
+        }
+        if self.positions is None:
+            return values
+        return [values[name] for name in self.positions]
+
+
+@dataclass(frozen=True)
+class _Statements:
+    move: _Compiled  # PostgreSQL: the whole movement; SQLite: the entry's insert
+    set_balance: _Compiled | None  # SQLite only
+
+
+@lru_cache(maxsize=16)
+def _statements_for(dialect: Dialect) -> _Statements:
+    if dialect.name == "postgresql":
+        return _Statements(_Compiled.of(_postgresql_move(), dialect), None)
+    if dialect.name == "sqlite":
+        return _Statements(
+            _Compiled.of(_sqlite_entry(), dialect), _Compiled.of(_SQLITE_SET_BALANCE, dialect)
+        )
+    raise NotImplementedError(f"The ledger supports PostgreSQL and SQLite, not {dialect.name}.")
+
+
+def _first_row(
+    connection: Connection, statement: _Compiled, params: dict[str, Any]
+) -> Sequence[Any] | None:
+    """Run `statement` on the connection's driver connection, inside its open transaction.
+
+    The driver directly, not `connection.execute`: SQLAlchemy's per-execution work (context,
+    result objects, events) cost this path more CPU than the database's own work on it
+    (bench/ledger.py). Errors still reach callers as SQLAlchemy's exceptions, and a dropped
+    connection is handled as SQLAlchemy handles one.
+    """
+    values = statement.parameters(params)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(statement.sql, values)
+        return cursor.fetchone() if cursor.description is not None else None
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _as_sqlalchemy_error(connection, error, cursor, statement.sql, values) from error
+    finally:
+        cursor.close()
+
+
+def _as_sqlalchemy_error(
+    connection: Connection, error: Exception, cursor: Any, sql: str, values: Any
+) -> DBAPIError:
+    dialect = connection.dialect
+    dropped = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+    if dropped:
+        connection.invalidate(error)
+        # As SQLAlchemy does on a disconnect: the connections pooled before this one are
+        # presumed dropped too, so a fresh pool replaces them instead of handing them out.
+        connection.engine.dispose(close=False)
+    return DBAPIError.instance(
+        sql,
+        values,
+        error,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=dropped,
+        dialect=dialect,
+    )
 
 
 def _without_entry(connection: Connection, *, user_id: int, amount: int, key: str) -> Entry:
@@ -247,7 +338,7 @@ def _move(
     reference: str | None,
     reason: str | None,
 ) -> Entry:
-    # Core on the session's connection: same transaction as the caller, none of the ORM's
+    # The session's connection: same transaction as the caller, none of the ORM's
     # per-object work. The caller commits (or rolls back, which undoes the movement).
     # Flush first, as an ORM query would: the caller's pending rows precede ours.
     session.flush()
@@ -279,7 +370,7 @@ def _move_on(
     params = {
         "user_id": user_id,
         "amount": amount,
-        "kind": kind,
+        "kind": str(kind),  # the driver gets the plain value of a StrEnum
         "reference": reference,
         "idempotency_key": idempotency_key,
         "reason": reason,
@@ -287,17 +378,13 @@ def _move_on(
         # UPDATE's SET clause.
         "created": utcnow(),
     }
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        row = connection.execute(_POSTGRESQL_MOVE, params).first()
+    statements = _statements_for(connection.dialect)
+    row = _first_row(connection, statements.move, params)
+    if statements.set_balance is None:  # PostgreSQL: the one statement did everything
         if row is not None and row[6]:  # replayed: the key's first entry
             return _entry(row, idempotency_key=idempotency_key, replayed=True)
-    elif dialect == "sqlite":
-        row = connection.execute(_SQLITE_ENTRY, params).first()
-        if row is not None:
-            connection.execute(_SQLITE_SET_BALANCE, {"user_id": user_id, "balance": row[4]})
-    else:
-        raise NotImplementedError(f"The ledger supports PostgreSQL and SQLite, not {dialect}.")
+    elif row is not None:
+        _first_row(connection, statements.set_balance, {"user_id": user_id, "balance": row[4]})
     if row is None:
         return _without_entry(connection, user_id=user_id, amount=amount, key=idempotency_key)
     return _entry(row, idempotency_key=idempotency_key, replayed=False)
