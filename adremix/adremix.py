@@ -11,27 +11,38 @@ from adremix import pages  # noqa: F401  (importing registers every page)
 from adremix.api import build_api_app
 from adremix.api.headers import security_headers
 from adremix.api.socket_session import hash_session_on_socket
+from adremix.api.upload_guard import guard_uploads
 from adremix.blocking import call
 from adremix.components.shell import PAGES
 from adremix.pages.login import login
 from adremix.services.accounts import purge_ended_sessions
-from adremix.services.generation import serve_in_process
+from adremix.services.generation import MAX_UPLOAD_BYTES, serve_in_process
 from adremix.settings import get_settings
 from adremix.state.errors import backend_error_toast
 from adremix.state.guard import EventGuard
-from adremix.state.session import LoginState
+from adremix.state.session import LoginState, SessionState, current_user_id
 
 settings = get_settings()
 settings.ensure_startable()
 TOAST_OFFSET = "72px"  # clears the sticky top bar (components/shell.py)
 
+
+async def tab_user_id(client_token: str) -> int | None:
+    """Who a tab's state is signed in as (the session cookie of its websocket)."""
+    token = rx.BaseStateToken(ident=client_token, cls=SessionState)
+    async with app.modify_state(token) as state:
+        return await current_user_id(state)
+
+
 app = rx.App(
-    # Our routes in front of Reflex's, then two wrappers around everything (pages and
+    # Our routes in front of Reflex's, then wrappers around everything (pages and
     # compiled assets included, as `reflex run --single-port` mounts them inside): the
-    # websocket handshake loses the raw session token, and every response gets headers.
+    # websocket handshake loses the raw session token, uploads are checked before Reflex
+    # reads them, and every response gets headers.
     api_transformer=[
         build_api_app(settings),
         hash_session_on_socket,
+        guard_uploads(max_file_bytes=MAX_UPLOAD_BYTES, tab_user_id=tab_user_id),
         security_headers(settings, static_dir=get_web_dir() / Dirs.STATIC),
     ],
     head_components=[rx.el.meta(name="theme-color", content="#6e56cf")],

@@ -9,6 +9,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from adremix.api.body_limits import (
+    WEBHOOK_MAX_BYTES,
+    BodyTooLarge,
+    read_capped_body,
+    too_large,
+)
 from adremix.api.current_user import user_from_request
 from adremix.api.limits import over_limit
 from adremix.api.receipt_page import render_receipt
@@ -26,7 +32,10 @@ log = logging.getLogger(__name__)
 def account_routes(settings: Settings) -> list[Route]:
     async def razorpay_webhook(request: Request) -> Response:
         # The raw bytes, exactly as received: Razorpay signs those, not re-serialised JSON.
-        body = await request.body()
+        try:
+            body = await read_capped_body(request, WEBHOOK_MAX_BYTES)
+        except BodyTooLarge:
+            return too_large(WEBHOOK_MAX_BYTES)
         try:
             outcome = await call(
                 lambda: payments.handle_webhook(
