@@ -125,7 +125,7 @@ class PaymentOutcome(StrEnum):
 class ImageKind(StrEnum):
     """What a stored file is. Users own sources and results; the rest derive from them."""
 
-    SOURCE = "source"  # the upright, metadata-free original (JPEG or PNG)
+    SOURCE = "source"  # the metadata-free original: PNG, or JPEG (maybe with its orientation)
     PREPARED = "prepared"  # the provider's input (PNG, at most 1536 px), made at upload
     RESULT = "result"  # a generated image (PNG)
     THUMB = "thumb"  # a WebP thumbnail of a source or result

@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     razorpay_base_url: str = Field("", validation_alias="RAZORPAY_BASE_URL")
     admin_emails_csv: str = Field("", validation_alias="ADREMIX_ADMIN_EMAILS")
     storage_dir: str = Field("data/files", validation_alias="ADREMIX_STORAGE_DIR")
+    # Decoded pixels of uploads and conversions that may be in memory at once (MB).
+    image_memory_mb: int = Field(256, ge=64, validation_alias="ADREMIX_IMAGE_MEMORY_MB")
     session_days: int = Field(30, ge=1, validation_alias="ADREMIX_SESSION_DAYS")
     # A session unused for this long ends even before its absolute lifetime.
     session_idle_hours: int = Field(72, ge=1, validation_alias="ADREMIX_SESSION_IDLE_HOURS")

@@ -41,7 +41,9 @@ from adremix.enums import GenerationStatus, ImageKind
 from adremix.models import Generation, GenerationOutput, UsageEvent, utcnow
 from adremix.services import credits
 from adremix.services.generation.images import (
+    PROVIDER_MAX_SIDE,
     InvalidImage,
+    decoded_untrusted,
     downscale,
     encode_png,
     open_untrusted,
@@ -344,8 +346,9 @@ def _provider_input(storage: Storage, source_sha256: str) -> bytes:
     try:
         return storage.read(ImageKind.PREPARED, source_sha256)
     except FileNotFoundError:  # stored before prepared copies existed
-        source = open_untrusted(storage.read(ImageKind.SOURCE, source_sha256))
-        return encode_png(downscale(source.image), compress_level=1)
+        data = storage.read(ImageKind.SOURCE, source_sha256)
+        with decoded_untrusted(data, fit_side=PROVIDER_MAX_SIDE) as source:
+            return encode_png(downscale(source.image), compress_level=1)
 
 
 def _store_result(storage: Storage, image_bytes: bytes) -> tuple[str, tuple[int, int]]:
