@@ -331,7 +331,7 @@ def test_the_placements_zip_is_built_once(storage: LocalStorage) -> None:
     first = generation.placements_zip(result, storage)
     with zipfile.ZipFile(io.BytesIO(first)) as archive:
         assert len(archive.namelist()) == len(generation.PLACEMENT_EXPORTS)
-    cached = storage.root / "exports" / result[:2] / f"{result}-placements.zip"
+    cached = storage.path(ImageKind.RESULT, result, "placementszip")
     assert cached.read_bytes() == first
     # A second request reads the file instead of encoding every placement again.
     cached.write_bytes(b"served from the cache")

@@ -100,6 +100,21 @@ def test_files_are_served_to_their_owner_only(
         assert client_for(None).get(url).status_code == 404, url
 
 
+def test_malformed_file_addresses_are_a_plain_not_found(
+    two_people: tuple[Person, Person, LocalStorage],
+) -> None:
+    alice, _, _ = two_people
+    for url in [
+        "/files/result/" + "Z" * 64,  # the right length, but not a hash
+        "/files/thumb/" + "../" * 21 + "a.webp",
+        f"/files/result/{alice.result[:40]}",
+        f"/files/result/{alice.result}?format=gif",
+        f"/files/result/{alice.result}/placement/billboard-9999x9999.jpg",
+        f"/files/prepared/{alice.source}",  # stored, but never served
+    ]:
+        assert client_for(alice).get(url).status_code == 404, url
+
+
 def test_placement_exports_have_the_standard_sizes(
     two_people: tuple[Person, Person, LocalStorage],
 ) -> None:

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from typing import BinaryIO
 
 import pytest
 from starlette.testclient import TestClient
@@ -46,6 +50,34 @@ def test_both_backends_keep_the_same_contract(any_storage: Storage) -> None:
     any_storage.check()
     with pytest.raises(ValueError):
         any_storage.read("result", "../../etc/passwd")
+
+
+def test_both_backends_make_a_derived_file_once_and_delete_it_with_its_source(
+    any_storage: Storage,
+) -> None:
+    data = b"original bytes"
+    key = sha(data)
+    any_storage.put("source", key, data)
+    made: list[int] = []
+
+    def make(target: BinaryIO) -> None:
+        made.append(1)
+        time.sleep(0.05)  # long enough for the other requests to find it missing
+        target.write(b"converted")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: any_storage.derived("source", key, "png", make), range(8)))
+    assert len(made) == 1
+    assert any_storage.read("source", key, "png") == b"converted"
+    with closing(any_storage.open("source", key, "png")) as opened:
+        assert opened.read(4) + opened.read() == b"converted"
+    assert any_storage.read("source", key) == data  # the original is untouched
+    with pytest.raises(ValueError):
+        any_storage.derived("source", key, "../png", make)
+    any_storage.delete("source", key)
+    for variant in ("", "png"):
+        with pytest.raises(FileNotFoundError):
+            any_storage.read("source", key, variant)
 
 
 def test_s3_is_used_when_a_bucket_is_configured(s3_bucket: str, database_url: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from adremix.api.current_user import user_from_request
@@ -11,21 +11,18 @@ from adremix.api.limits import over_limit
 from adremix.blocking import call
 from adremix.enums import ImageKind, LimitedAction
 from adremix.services.generation import (
-    PLACEMENT_EXPORTS,
-    encode,
-    export_placement,
-    media_type_of,
-    open_untrusted,
-    owns_image,
-    placements_zip,
-    thumbnail_bytes,
+    DOWNLOAD_MEDIA_TYPES,
+    ConversionTooLarge,
+    owned_image_file,
+    owned_placement,
+    owned_placements_zip,
+    owned_thumbnail,
 )
 from adremix.services.storage import storage_for
 from adremix.settings import Settings
 from adremix.urls import DOWNLOAD_FORMATS, FILES_PREFIX
 
-MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
-assert set(MEDIA_TYPES) == set(DOWNLOAD_FORMATS), "every offered download is served"
+assert set(DOWNLOAD_MEDIA_TYPES) == set(DOWNLOAD_FORMATS), "every offered download is served"
 # Same answer for "not yours" and "does not exist", so ids cannot be probed.
 NOT_FOUND = Response("Not found", status_code=404, media_type="text/plain")
 PRIVATE = {"Cache-Control": "private, max-age=31536000, immutable"}
@@ -34,65 +31,57 @@ PRIVATE = {"Cache-Control": "private, max-age=31536000, immutable"}
 def file_routes(settings: Settings) -> list[Route]:
     storage = storage_for(settings)
 
-    async def _owned(request: Request, kind: ImageKind | None) -> str | None:
-        sha = request.path_params["sha"]
-        if len(sha) != 64:
-            return None
+    async def _user_id(request: Request) -> int | None:
         user = await user_from_request(request)
-        if user is None:
-            return None
-        allowed = await call(lambda: owns_image(user_id=user.id, sha256=sha, kind=kind))
-        if not allowed:
-            return None
-        # A thumbnail is made on first request: its original must exist.
-        return sha if kind is None or await call(storage.exists, kind, sha) else None
+        return user.id if user else None
 
     async def image(request: Request) -> Response:
         kind = request.path_params["kind"]
-        if kind not in (ImageKind.SOURCE, ImageKind.RESULT):
+        user_id = await _user_id(request)
+        if kind not in (ImageKind.SOURCE, ImageKind.RESULT) or user_id is None:
             return NOT_FOUND
-        kind = ImageKind(kind)
-        sha = await _owned(request, kind)
-        if sha is None:
-            return NOT_FOUND
+        sha = request.path_params["sha"]
         fmt = request.query_params.get("format", "").lower()
-        if fmt and fmt not in MEDIA_TYPES:
+        try:
+            found = await call(
+                lambda: owned_image_file(
+                    user_id=user_id, kind=ImageKind(kind), sha256=sha, fmt=fmt, storage=storage
+                )
+            )
+        except ConversionTooLarge as refused:
+            return PlainTextResponse(refused.message, status_code=422)
+        if found is None:
             return NOT_FOUND
-        data = await call(storage.read, kind, sha)
-        media_type = media_type_of(data)
-        if fmt and MEDIA_TYPES[fmt] != media_type:
-            data = await call(lambda: encode(open_untrusted(data).image, fmt))
-            media_type = MEDIA_TYPES[fmt]
-        fmt = fmt or next(k for k, v in MEDIA_TYPES.items() if v == media_type)
         headers = dict(PRIVATE)
         if request.query_params.get("download") == "1":
-            headers["Content-Disposition"] = f'attachment; filename="adremix-{sha[:12]}.{fmt}"'
-        return Response(data, media_type=media_type, headers=headers)
+            name = f"adremix-{sha[:12]}.{found.extension}"
+            headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        # Sent a piece at a time (read in worker threads): never held in memory whole.
+        return StreamingResponse(found.chunks, media_type=found.media_type, headers=headers)
 
     async def thumbnail(request: Request) -> Response:
-        sha = await _owned(request, None)
-        if sha is None:
-            return NOT_FOUND
-        try:
-            data = await call(thumbnail_bytes, storage, sha)
-        except FileNotFoundError:
+        user_id = await _user_id(request)
+        sha = request.path_params["sha"]
+        data = None
+        if user_id is not None:
+            data = await call(lambda: owned_thumbnail(user_id=user_id, sha256=sha, storage=storage))
+        if data is None:
             return NOT_FOUND
         return Response(data, media_type="image/webp", headers=PRIVATE)
 
-    async def export_limited(request: Request) -> Response | None:
-        """Exports cost real work: counted per IP and per user before anything else."""
-        user = await user_from_request(request)
-        return await over_limit(request, LimitedAction.EXPORT, user.id if user else None)
-
     async def placement(request: Request) -> Response:
-        if limited := await export_limited(request):
+        # Exports cost real work: counted per IP and per user before anything else.
+        user_id = await _user_id(request)
+        if limited := await over_limit(request, LimitedAction.EXPORT, user_id):
             return limited
-        sha = await _owned(request, ImageKind.RESULT)
-        name = request.path_params["name"]
-        if sha is None or name not in PLACEMENT_EXPORTS:
+        sha, name = request.path_params["sha"], request.path_params["name"]
+        data = None
+        if user_id is not None:
+            data = await call(
+                lambda: owned_placement(user_id=user_id, sha256=sha, name=name, storage=storage)
+            )
+        if data is None:
             return NOT_FOUND
-        source = await call(storage.read, ImageKind.RESULT, sha)
-        data = await call(export_placement, source, name)
         return Response(
             data,
             media_type="image/jpeg",
@@ -102,12 +91,17 @@ def file_routes(settings: Settings) -> list[Route]:
         )
 
     async def placements_archive(request: Request) -> Response:
-        if limited := await export_limited(request):
+        user_id = await _user_id(request)
+        if limited := await over_limit(request, LimitedAction.EXPORT, user_id):
             return limited
-        sha = await _owned(request, ImageKind.RESULT)
-        if sha is None:
+        sha = request.path_params["sha"]
+        data = None
+        if user_id is not None:
+            data = await call(
+                lambda: owned_placements_zip(user_id=user_id, sha256=sha, storage=storage)
+            )
+        if data is None:
             return NOT_FOUND
-        data = await call(placements_zip, sha, storage)
         return Response(
             data,
             media_type="application/zip",

@@ -2,10 +2,19 @@
 run the image provider (OpenAI or the offline engine) as a durable job, store what came
 back, show progress, export placements."""
 
+from adremix.services.generation.downloads import (
+    DOWNLOAD_MEDIA_TYPES,
+    ConversionTooLarge,
+    ImageFile,
+    owned_image_file,
+    owned_placement,
+    owned_placements_zip,
+    owned_thumbnail,
+)
 from adremix.services.generation.images import (
     MAX_UPLOAD_BYTES,
     InvalidImage,
-    encode,
+    drop_refusal,
     media_type_of,
     open_untrusted,
 )
@@ -20,7 +29,6 @@ from adremix.services.generation.jobs import (
 from adremix.services.generation.offline_engine import OfflineEngine
 from adremix.services.generation.placements import (
     PLACEMENT_EXPORTS,
-    export_placement,
     placements_zip,
 )
 from adremix.services.generation.progress import (
@@ -75,6 +83,7 @@ from adremix.services.generation.stored_images import (
 
 __all__ = [
     "DEFAULT_OPTIONS",
+    "DOWNLOAD_MEDIA_TYPES",
     "MAX_INSTRUCTIONS",
     "MAX_TEXT",
     "MAX_UPLOAD_BYTES",
@@ -83,9 +92,11 @@ __all__ = [
     "PLACEMENT_EXPORTS",
     "QUALITIES",
     "STYLES",
+    "ConversionTooLarge",
     "DraftSource",
     "GenerationResult",
     "GenerationSummary",
+    "ImageFile",
     "ImageProvider",
     "InvalidImage",
     "InvalidRequest",
@@ -106,14 +117,17 @@ __all__ = [
     "Style",
     "build_prompt",
     "credits_for",
-    "encode",
-    "export_placement",
+    "drop_refusal",
     "forget_images",
     "ingest_source",
     "job_progress",
     "job_queue",
     "media_type_of",
     "open_untrusted",
+    "owned_image_file",
+    "owned_placement",
+    "owned_placements_zip",
+    "owned_thumbnail",
     "owns_image",
     "placements_zip",
     "provider_for",

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import os
-import tempfile
 import zipfile
-from pathlib import Path
+from functools import partial
+from typing import BinaryIO
 
 from adremix.enums import ImageKind
 from adremix.services.generation.images import encode, open_untrusted
-from adremix.services.storage import LocalStorage
+from adremix.services.storage import Storage
 
 PLACEMENT_EXPORTS: dict[str, tuple[str, tuple[int, int]]] = {
     "feed-1080x1080": ("Feed (square)", (1080, 1080)),
@@ -29,32 +27,26 @@ def export_placement(image_bytes: bytes, name: str) -> bytes:
     return encode(fit_to_canvas(picture, size), "JPEG", quality=92)
 
 
-def placements_zip_path(storage: LocalStorage, result_sha256: str) -> Path:
-    """Where a result's placements ZIP is kept (removed with the result)."""
-    storage.path(ImageKind.RESULT, result_sha256)  # validates the hash
-    return storage.root / "exports" / result_sha256[:2] / f"{result_sha256}-placements.zip"
+# The name of a result's placements ZIP beside it in storage (deleted with the result).
+PLACEMENTS_ZIP = "placementszip"
 
 
-def placements_zip(result_sha256: str, storage: LocalStorage) -> bytes:
-    """Every placement of a result in one ZIP, built once and then served from disk.
+def placements_zip(result_sha256: str, storage: Storage) -> bytes:
+    """Every placement of a result in one ZIP, built once and then read from storage.
 
     A result never changes (it is stored by content hash), so neither does its ZIP: the
-    first request pays for the nine encodes, every later one reads a file.
+    first request pays for the encodes, every later one reads a file.
     """
-    cached = placements_zip_path(storage, result_sha256)
-    if cached.is_file():
-        return cached.read_bytes()
+    storage.derived(
+        ImageKind.RESULT, result_sha256, PLACEMENTS_ZIP, partial(_write_zip, storage, result_sha256)
+    )
+    return storage.read(ImageKind.RESULT, result_sha256, PLACEMENTS_ZIP)
+
+
+def _write_zip(storage: Storage, result_sha256: str, target: BinaryIO) -> None:
     source = storage.read(ImageKind.RESULT, result_sha256)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as archive:
         for name in PLACEMENT_EXPORTS:
             archive.writestr(
                 f"adremix-{result_sha256[:12]}-{name}.jpg", export_placement(source, name)
             )
-    data = buffer.getvalue()
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=cached.parent, prefix=".incoming-")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(temp, cached)  # atomic: a concurrent reader sees the whole file or none
-    return data

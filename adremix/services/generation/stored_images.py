@@ -17,12 +17,11 @@ from adremix.db import session_scope
 from adremix.enums import ImageKind
 from adremix.models import StoredImage, utcnow
 from adremix.services.generation.images import (
-    NormalisedImage,
-    open_untrusted,
+    THUMBNAIL_SIDE,
+    decoded_untrusted,
     sha256_hex,
     thumbnail_webp,
 )
-from adremix.services.generation.placements import placements_zip_path
 from adremix.services.storage import Storage
 
 
@@ -46,11 +45,11 @@ def record_image(
     )
 
 
-def store_image(storage: Storage, kind: ImageKind, image: NormalisedImage, data: bytes) -> str:
+def store_image(storage: Storage, kind: ImageKind, data: bytes, thumbnail: bytes) -> str:
     """Write the file and its thumbnail; returns the content hash that names both."""
     sha = sha256_hex(data)
     storage.put(kind, sha, data)
-    storage.put(ImageKind.THUMB, sha, thumbnail_webp(image.image))
+    storage.put(ImageKind.THUMB, sha, thumbnail)
     return sha
 
 
@@ -66,7 +65,9 @@ def thumbnail_bytes(storage: Storage, sha256: str) -> bytes:
             original = storage.read(kind, sha256)
         except FileNotFoundError:
             continue
-        thumb = thumbnail_webp(open_untrusted(original).image)
+        # A JPEG source is decoded at the reduced scale a thumbnail needs.
+        with decoded_untrusted(original, fit_side=THUMBNAIL_SIDE) as decoded:
+            thumb = thumbnail_webp(decoded.image)
         storage.put(ImageKind.THUMB, sha256, thumb)
         return thumb
     raise FileNotFoundError(sha256)
@@ -118,5 +119,3 @@ def forget_images(
             storage.delete(ImageKind.THUMB, sha)
             if kind == ImageKind.SOURCE:
                 storage.delete(ImageKind.PREPARED, sha)
-            if kind == ImageKind.RESULT:
-                placements_zip_path(storage, sha).unlink(missing_ok=True)
