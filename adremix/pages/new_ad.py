@@ -1,6 +1,7 @@
 """New Ad: upload an ad, describe the remix, generate creatives."""
 
 from collections.abc import Callable
+from typing import Any
 
 import reflex as rx
 
@@ -44,6 +45,15 @@ def optional_text(
     )
 
 
+def refusal_codes(rejected: rx.Var) -> rx.Var:
+    """Only the error codes of the refused files go to the server, never the files."""
+    return (
+        rejected.to(list[dict[str, Any]])
+        .flat_map(lambda refused: refused["errors"].to(list[dict[str, Any]]))
+        .map(lambda error: error.to(dict[str, Any])["code"])
+    )
+
+
 def source_picker() -> rx.Component:
     dropzone = rx.upload.root(
         rx.vstack(
@@ -65,6 +75,7 @@ def source_picker() -> rx.Component:
         max_size=MAX_UPLOAD_BYTES,
         multiple=False,
         on_drop=NewAdState.handle_upload(rx.upload_files(upload_id=UPLOAD_ID)),
+        on_drop_rejected=lambda rejected: NewAdState.refuse_files(refusal_codes(rejected)),
         border=f"2px dashed {rx.color('accent', 7)}",
         border_radius="12px",
         padding="2rem",

@@ -239,6 +239,12 @@ class NewAdState(rx.State):
             yield rx.toast.info(" ".join(upload.notes))
 
     @rx.event
+    def refuse_files(self, codes: list[str]) -> rx.event.EventSpec:
+        """The drop zone refused files before uploading them (react-dropzone's error
+        codes): say why, in our words."""
+        return error_toast(self, generation.drop_refusal(codes))
+
+    @rx.event
     def clear_source(self) -> rx.event.EventSpec:
         self.source_sha = ""
         self.source_note = ""

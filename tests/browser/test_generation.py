@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.app_server import RunningApp
 from tests.browser.conftest import save_screenshot, sign_in_as_developer
+from tests.test_images import bomb_png
 
 SIGNUP_BONUS = 3
 
@@ -83,3 +84,29 @@ def test_not_enough_credits_explains_itself(
     expect(page.locator("#generate-hint")).to_have_text("Not enough credits for this many images.")
     expect(page.locator("#generate")).to_be_disabled()
     expect(page.get_by_role("link", name="Buy credits").last).to_be_visible()
+
+
+def test_refused_files_are_explained_in_the_apps_own_words(
+    page: Page, dev_app: RunningApp, tmp_path: Path
+) -> None:
+    """Type and size are checked by the drop zone before uploading, the pixel count by
+    the server from the header; each refusal says what is wrong, never "Files not Accepted"."""
+    page.goto(f"{dev_app.base_url}/login?next=/new")
+    sign_in_as_developer(page, "picky@example.com")
+    refusals = {
+        "ad.gif": "This file isn't a PNG, JPEG or WebP image. Please upload one of those.",
+        "huge.png": "The file is larger than 20 MB. Please upload a smaller image.",
+        "poster.png": "The image is 10000x6000 (60 megapixels); the limit is 50 megapixels.",
+    }
+    Image.new("RGB", (40, 40), "red").save(tmp_path / "ad.gif", format="GIF")
+    (tmp_path / "huge.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(21 * 1024 * 1024))
+    (tmp_path / "poster.png").write_bytes(bomb_png(10_000, 6_000))
+    sent: list[int] = []  # a refused file must not travel to the server anyway
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(len(frame))))
+    page.reload()
+    for name, message in refusals.items():
+        upload(page, tmp_path / name)
+        expect(page.get_by_text(message)).to_be_visible()
+    expect(page.get_by_text("Files not Accepted")).to_have_count(0)
+    expect(page.locator("#source-preview")).to_have_count(0)
+    assert sent and max(sent) < 64 * 1024
