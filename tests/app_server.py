@@ -19,6 +19,15 @@ from alembic.config import Config
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 420
 APP_SETTING_PREFIXES = ("ADREMIX_", "GOOGLE_", "OIDC_", "OPENAI_", "RAZORPAY_", "DATABASE_URL")
+# The app as `make run` starts it: offline defaults, no keys.
+OFFLINE_APP_ENV = {
+    "ADREMIX_ENV": "dev",
+    "GOOGLE_CLIENT_ID": "",
+    "GOOGLE_CLIENT_SECRET": "",
+    "RAZORPAY_KEY_ID": "",
+    "RAZORPAY_KEY_SECRET": "",
+    "OPENAI_API_KEY": "",
+}
 
 
 def free_port() -> int:
@@ -38,6 +47,8 @@ class RunningApp:
     base_url: str
     database_url: str
     log_path: Path
+    # The app's processes (Reflex and its server workers) share this process group id.
+    process_group: int
 
 
 def app_environment(workdir: Path, env: dict[str, str]) -> dict[str, str]:
@@ -90,7 +101,12 @@ def run_app(*, port: int, workdir: Path, env: dict[str, str]) -> Iterator[Runnin
         )
     try:
         _wait_until_up(base_url, process, log_path)
-        yield RunningApp(base_url=base_url, database_url=database_url, log_path=log_path)
+        yield RunningApp(
+            base_url=base_url,
+            database_url=database_url,
+            log_path=log_path,
+            process_group=process.pid,
+        )
     finally:
         _stop(process)
 

@@ -19,7 +19,7 @@ from adremix.api import build_api_app
 from adremix.db import engine_for
 from adremix.services.storage import LocalStorage
 from adremix.settings import Settings, get_settings
-from tests.app_server import migrate
+from tests.app_server import free_port, migrate
 from tests.fakes.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeOidcProvider
 from tests.fakes.openai_images import FakeOpenAIImages
 from tests.fakes.razorpay_api import KEY_ID as RAZORPAY_KEY_ID
@@ -74,6 +74,13 @@ def configure_app(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
 def app_client(settings: Settings) -> TestClient:
     """The app's HTTP routes in-process; redirects are returned, never followed."""
     return TestClient(build_api_app(settings), base_url=BASE_URL, follow_redirects=False)
+
+
+@pytest.fixture(scope="session")
+def app_port() -> int:
+    # One port for every production app the tests start (browser and hostile-load tests):
+    # the frontend build bakes the backend's port in, so reusing it skips rebuilding.
+    return free_port()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.app_server import ROOT, RunningApp, free_port, run_app
+from tests.app_server import OFFLINE_APP_ENV, ROOT, RunningApp, run_app
 from tests.cluster import Cluster
 from tests.fakes.openai_images import API_KEY, FakeOpenAIImages
 
@@ -30,13 +30,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
-
-
-@pytest.fixture(scope="session")
-def app_port() -> int:
-    # One port for every app the browser tests start: the frontend build bakes the
-    # backend's port in, so reusing it lets Reflex skip rebuilding between apps.
-    return free_port()
 
 
 @pytest.fixture(scope="session")
@@ -88,15 +81,8 @@ def save_screenshot(page: Page, name: str) -> Path:
 @pytest.fixture(scope="module")
 def dev_app(app_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     """The app as `make run` starts it: offline defaults, no keys. One per test module."""
-    env = {
-        "ADREMIX_ENV": "dev",
-        "GOOGLE_CLIENT_ID": "",
-        "GOOGLE_CLIENT_SECRET": "",
-        "RAZORPAY_KEY_ID": "",
-        "RAZORPAY_KEY_SECRET": "",
-        "OPENAI_API_KEY": "",
-    }
-    with run_app(port=app_port, workdir=tmp_path_factory.mktemp("dev-app"), env=env) as app:
+    workdir = tmp_path_factory.mktemp("dev-app")
+    with run_app(port=app_port, workdir=workdir, env=OFFLINE_APP_ENV) as app:
         yield app
 
 
