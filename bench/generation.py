@@ -10,14 +10,20 @@
    (in its own process, warmed first) that takes 2 s per image, and in the same run 50
    bare `openai` SDK calls to that fake: both wall times and their ratio.
 3. The peak resident memory of the process running those 50 generations.
+4. Ingest of a 12-megapixel JPEG (validation, the stored original, the provider's copy,
+   the thumbnail, the database row) against a bare Pillow open -> exif_transpose ->
+   convert -> resize -> save of the same file, side by side, with the two provider-sized
+   images compared (same size; PSNR).
 Ends with one JSON line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import json
+import math
 import os
 import resource
 import statistics
@@ -25,20 +31,24 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 # Unset ADREMIX_ENV means production; a benchmark runs the development defaults.
 os.environ["ADREMIX_ENV"] = "dev"
 
-from PIL import Image, ImageDraw  # noqa: E402
+from PIL import Image, ImageChops, ImageDraw, ImageOps, ImageStat  # noqa: E402
 
 from bench.openai_baseline import API_KEY, bare_sdk_calls, fake_images_api  # noqa: E402
 
 ITERATIONS = 20
 CONCURRENT = 50
 PROVIDER_DELAY_S = 2.0
+INGEST_ROUNDS = 12
+T = TypeVar("T")
 
 
 def use_fresh_database(tmp: str) -> None:
@@ -135,6 +145,82 @@ def overhead() -> tuple[float, float]:
     return statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
 
 
+def bare_pillow(data: bytes, max_side: int) -> bytes:
+    """What anyone would write: open, turn upright, RGB, Lanczos to the provider's size,
+    save as PNG (at the app's own compression level for that copy)."""
+    image = Image.open(io.BytesIO(data))
+    image = ImageOps.exif_transpose(image)
+    image = image.convert("RGB")
+    scale = max_side / max(image.size)
+    size = (round(image.width * scale), round(image.height * scale))
+    image = image.resize(size, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def timed(into: list[float], fn: Callable[..., T], *args: object) -> T:
+    """fn(*args), its wall time appended to `into` (ms)."""
+    started = time.perf_counter()
+    result = fn(*args)
+    into.append((time.perf_counter() - started) * 1000)
+    return result
+
+
+def psnr_db(first: Image.Image, second: Image.Image) -> float:
+    difference = ImageChops.difference(first.convert("RGB"), second.convert("RGB"))
+    mse = sum(rms * rms for rms in ImageStat.Stat(difference).rms) / 3
+    return 10 * math.log10(255**2 / mse) if mse else math.inf
+
+
+def ingest_against_bare_pillow() -> dict[str, float]:
+    """Ingest and the bare path on the same photos, interleaved (alternating which goes
+    first) so the machine's noise falls on both alike; medians of each."""
+    from adremix.enums import ImageKind
+    from adremix.services import generation as generations
+    from adremix.services.generation.images import PROVIDER_MAX_SIDE
+    from adremix.services.storage import LocalStorage
+    from adremix.settings import get_settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        use_fresh_database(tmp)
+        storage = LocalStorage(get_settings().storage_dir)
+        user_id = funded_user(1)
+        app_ms: list[float] = []
+        bare_ms: list[float] = []
+        for i in range(INGEST_ROUNDS):
+            data = photo_12mp(1000 + i)  # a new photo each round: nothing is cached
+
+            upload = functools.partial(
+                generations.ingest_source, user_id=user_id, data=data, storage=storage
+            )
+            if i % 2:
+                bare_png = timed(bare_ms, bare_pillow, data, PROVIDER_MAX_SIDE)
+                sha = timed(app_ms, upload).sha256
+            else:
+                sha = timed(app_ms, upload).sha256
+                bare_png = timed(bare_ms, bare_pillow, data, PROVIDER_MAX_SIDE)
+        ours = Image.open(io.BytesIO(storage.read(ImageKind.PREPARED, sha)))
+        theirs = Image.open(io.BytesIO(bare_png))
+        assert ours.size == theirs.size, (ours.size, theirs.size)
+        # The yardstick: the bare result saved as a quality-90 JPEG, which is how the app
+        # itself delivers JPEG downloads. Our copy must differ from the bare one by less.
+        buffer = io.BytesIO()
+        theirs.convert("RGB").save(buffer, format="JPEG", quality=90)
+        yardstick = psnr_db(theirs, Image.open(buffer))
+        quality = psnr_db(ours, theirs)
+        assert quality >= yardstick, (quality, yardstick)
+    app_p50, bare_p50 = statistics.median(app_ms), statistics.median(bare_ms)
+    return {
+        "ingest_p50_ms": round(app_p50, 1),
+        "bare_pillow_p50_ms": round(bare_p50, 1),
+        "ingest_vs_bare_pillow": round(app_p50 / bare_p50, 3),
+        "ingest_psnr_db": round(quality, 1),
+        "jpeg90_psnr_db": round(yardstick, 1),
+        "size": f"{ours.width}x{ours.height}",
+    }
+
+
 def concurrent_child(base_url: str) -> None:
     """In its own process, so its peak memory is the backend's alone.
 
@@ -203,6 +289,17 @@ async def press_generate(user_id: int, source_sha: str, count: int) -> list[str]
 def main() -> None:
     p50, p95 = overhead()
     print(f"Pipeline overhead, 12 MP JPEG, instant provider: p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+    ingest = ingest_against_bare_pillow()
+    print(
+        f"Ingest of a 12 MP JPEG: app {ingest['ingest_p50_ms']:.0f} ms, bare Pillow "
+        f"{ingest['bare_pillow_p50_ms']:.0f} ms (p50 of {INGEST_ROUNDS}): "
+        f"ratio {ingest['ingest_vs_bare_pillow']:.2f} (target <= 1.0)"
+    )
+    print(
+        f"  provider copy {ingest['size']} both; PSNR against the bare result "
+        f"{ingest['ingest_psnr_db']:.1f} dB (a quality-90 JPEG of it: "
+        f"{ingest['jpeg90_psnr_db']:.1f} dB)"
+    )
     with fake_images_api(delay_s=PROVIDER_DELAY_S) as base_url:
         child = subprocess.run(
             [sys.executable, __file__, "--concurrent", base_url],
@@ -227,6 +324,10 @@ def main() -> None:
                 "bare_sdk_wall_s": figures["bare_sdk_wall_s"],
                 "pipeline_vs_bare_sdk": round(ratio, 3),
                 "peak_rss_mb": figures["peak_rss_mb"],
+                "ingest_p50_ms": ingest["ingest_p50_ms"],
+                "bare_pillow_p50_ms": ingest["bare_pillow_p50_ms"],
+                "ingest_vs_bare_pillow": ingest["ingest_vs_bare_pillow"],
+                "ingest_psnr_db": ingest["ingest_psnr_db"],
             }
         )
     )
