@@ -1,4 +1,5 @@
 """Operator commands: `python -m adremix ledger verify`, `python -m adremix credits grant ...`,
+`python -m adremix roles grant|revoke EMAIL ROLE`, `python -m adremix audit verify`,
 `python -m adremix payments refund-duplicates`, `python -m adremix config check`,
 `python -m adremix invoices verify|export|send-pending`, `python -m adremix quote create ...`
 and, in test mode, `python -m adremix subscriptions simulate renewal|failure ID` and
@@ -14,7 +15,8 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from adremix.services import billing, credits, generation, payments
+from adremix.enums import Role
+from adremix.services import admin, billing, credits, generation, payments
 from adremix.services.errors import UserFacingError
 from adremix.settings import get_settings
 
@@ -72,17 +74,51 @@ def _config_check(_: argparse.Namespace) -> int:
 
 def _grant(args: argparse.Namespace) -> int:
     try:
-        entry = credits.grant_by_operator(
+        done = admin.adjust_credits_by_operator(
             email=args.email,
             amount=args.amount,
             reason=args.reason,
-            idempotency_key=args.key or f"admin:{uuid.uuid4()}",
+            idempotency_key=args.key or f"cli:{uuid.uuid4()}",
         )
-    except (credits.UnknownUser, credits.InsufficientCredits, ValueError) as exc:
+    except admin.AdminActionRefused as exc:
         print(f"credits grant: {exc}", file=sys.stderr)
         return 1
-    verb = "already applied" if entry.replayed else "applied"
-    print(f"credits grant: {verb} {entry.amount:+d} to {args.email}; balance {entry.balance_after}")
+    verb = "already applied" if done.repeated else "applied"
+    print(f"credits grant: {verb} {done.amount:+d} to {args.email}; balance {done.balance_after}")
+    return 0
+
+
+def _roles(args: argparse.Namespace) -> int:
+    try:
+        change = admin.set_role_by_operator(
+            email=args.email, role=args.role, grant=args.action == "grant"
+        )
+    except admin.AdminActionRefused as exc:
+        print(f"roles {args.action}: {exc}", file=sys.stderr)
+        return 1
+    if not change.changed:
+        print(
+            f"roles {args.action}: nothing to change; {args.email} is {change.role or 'not staff'}."
+        )
+    else:
+        print(f"roles {args.action}: {args.email} is now {change.role or 'not staff'} (audited).")
+    return 0
+
+
+def _audit_verify(_: argparse.Namespace) -> int:
+    report = admin.verify_chain()
+    if report.problems:
+        print(
+            f"audit verify: the audit log was tampered with ({len(report.problems)} problem(s)):",
+            file=sys.stderr,
+        )
+        for problem in report.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print(
+        f"audit verify: {report.entries} entr{'y' if report.entries == 1 else 'ies'}, every hash "
+        f"and link holds; head is entry {report.head_seq}, {report.head_hash}"
+    )
     return 0
 
 
@@ -223,6 +259,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="print every setting's value in force (secrets masked); exit 1 when production "
         "lacks one it needs",
     ).set_defaults(run=_config_check)
+
+    roles_parser = areas.add_parser("roles", help="admin console roles (admin, support)")
+    role_actions = roles_parser.add_subparsers(dest="action", required=True)
+    for verb, words in (("grant", "give"), ("revoke", "take away")):
+        role = role_actions.add_parser(verb, help=f"{words} a role (the user signs in once first)")
+        role.add_argument("email")
+        role.add_argument("role", choices=[r.value for r in Role])
+        role.set_defaults(run=_roles)
+
+    audit_parser = areas.add_parser("audit", help="the admin audit log")
+    audit_actions = audit_parser.add_subparsers(dest="action", required=True)
+    audit_actions.add_parser(
+        "verify", help="walk the hash chain; exit 1 if any entry was edited or removed"
+    ).set_defaults(run=_audit_verify)
 
     credits_parser = areas.add_parser("credits", help="operator credit adjustments")
     credit_actions = credits_parser.add_subparsers(dest="action", required=True)

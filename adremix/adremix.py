@@ -9,13 +9,17 @@ from reflex_base.constants import Dirs
 
 from adremix import pages  # noqa: F401  (importing registers every page)
 from adremix.api import build_api_app
+from adremix.api.admin_gate import admin_gate
 from adremix.api.headers import security_headers
 from adremix.api.socket_session import hash_session_on_socket
 from adremix.api.upload_guard import guard_uploads
 from adremix.blocking import call
+from adremix.components.admin_shell import ADMIN_PAGES
 from adremix.components.shell import PAGES
 from adremix.pages.login import login
+from adremix.pages.not_found import not_found
 from adremix.services.accounts import purge_ended_sessions
+from adremix.services.admin import refresh_metrics
 from adremix.services.generation import MAX_UPLOAD_BYTES, serve_in_process
 from adremix.settings import get_settings
 from adremix.state.errors import backend_error_toast
@@ -38,11 +42,13 @@ app = rx.App(
     # Our routes in front of Reflex's, then wrappers around everything (pages and
     # compiled assets included, as `reflex run --single-port` mounts them inside): the
     # websocket handshake loses the raw session token, uploads are checked before Reflex
-    # reads them, and every response gets headers.
+    # reads them, the admin console is a missing page to anyone but staff, and every
+    # response gets headers.
     api_transformer=[
         build_api_app(settings),
         hash_session_on_socket,
         guard_uploads(max_file_bytes=MAX_UPLOAD_BYTES, tab_user_id=tab_user_id),
+        admin_gate(),
         security_headers(settings, static_dir=get_web_dir() / Dirs.STATIC),
     ],
     head_components=[rx.el.meta(name="theme-color", content="#6e56cf")],
@@ -60,8 +66,9 @@ app = rx.App(
 # Crafted events (wrong arguments, huge strings, no session) stop here.
 app.add_middleware(EventGuard())
 app.add_page(login, route="/login", title="Sign in · AdRemix", on_load=LoginState.load)
-for component, route, title, on_load in PAGES:
+for component, route, title, on_load in PAGES + ADMIN_PAGES:
     app.add_page(component, route=route, title=title, on_load=on_load)
+app.add_page(not_found, route="404", title="Page not found · AdRemix")
 
 
 @app.register_lifespan_task
@@ -83,3 +90,18 @@ async def purge_sessions_hourly() -> None:
         if purged:
             logging.getLogger(__name__).info("Purged %s ended session(s)", purged)
         await asyncio.sleep(SESSION_PURGE_INTERVAL_S)
+
+
+METRICS_REFRESH_INTERVAL_S = 60
+
+
+@app.register_lifespan_task
+async def refresh_admin_metrics() -> None:
+    """The Overview's daily figures are summed in the background, every minute (what a
+    refresh has not reached is summed when the Overview is read, so nothing is missing)."""
+    while True:
+        try:
+            await call(refresh_metrics)
+        except Exception:
+            logging.getLogger(__name__).exception("Refreshing the admin metrics failed")
+        await asyncio.sleep(METRICS_REFRESH_INTERVAL_S)

@@ -210,3 +210,34 @@ class DeliveryStatus(StrEnum):
     SENDING = "sending"  # claimed by one sender; reclaimed if it stays here too long
     SENT = "sent"
     FAILED = "failed"  # retried by `python -m adremix invoices send-pending`
+
+
+class Role(StrEnum):
+    """Who may use the admin console: support looks at everything and adjusts credits
+    within a limit; admins also refund, suspend and change roles."""
+
+    ADMIN = "admin"
+    SUPPORT = "support"
+
+
+class AuditAction(StrEnum):
+    """What an entry of the admin audit log records."""
+
+    CREDIT_ADJUSTMENT = "credit_adjustment"
+    REFUND = "refund"
+    SUSPEND = "suspend"
+    UNSUSPEND = "unsuspend"
+    ROLE_GRANT = "role_grant"
+    ROLE_REVOKE = "role_revoke"
+    RECONCILE = "reconcile"
+    EXPORT = "export"
+    QUOTE = "quote"
+
+
+class AdminRefundStatus(StrEnum):
+    """Where a refund an admin asked for stands on our side (Razorpay's own status is the
+    `payment_refund` row's)."""
+
+    REQUESTED = "requested"  # claimed the payment; Razorpay not asked yet, or no answer
+    SUBMITTED = "submitted"  # Razorpay accepted it
+    FAILED = "failed"  # Razorpay refused it: nothing was refunded

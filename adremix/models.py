@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from adremix.enums import (
+    AdminRefundStatus,
     CheckoutMode,
     CreditKind,
     DeliveryStatus,
@@ -30,7 +31,15 @@ def utcnow() -> datetime:
 
 class User(SQLModel, table=True):
     __tablename__ = "user"
-    __table_args__ = (CheckConstraint("credit_balance >= 0", name="ck_user_balance_nonnegative"),)
+    __table_args__ = (
+        CheckConstraint("credit_balance >= 0", name="ck_user_balance_nonnegative"),
+        # The admin console's Users table sorts and filters on these (id breaks ties).
+        Index("ix_user_created", "created_at", "id"),
+        Index("ix_user_balance", "credit_balance", "id"),
+        Index("ix_user_last_login", "last_login_at", "id"),
+        Index("ix_user_suspended", "suspended_at"),
+        Index("ix_user_role", "role"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=320, unique=True, index=True)
@@ -39,7 +48,11 @@ class User(SQLModel, table=True):
     # The OIDC `sub` claim: the stable key for a Google account. Empty for developer sign-in.
     oidc_subject: str | None = Field(default=None, max_length=255, unique=True)
     credit_balance: int = Field(default=0)
-    is_admin: bool = Field(default=False)
+    # A Role granted in the admin console or by `python -m adremix roles grant`; the
+    # ADREMIX_ADMIN_EMAILS / ADREMIX_SUPPORT_EMAILS settings grant theirs without a row.
+    role: str | None = Field(default=None, max_length=20)
+    # Suspended: signed out everywhere and refused at sign-in; the data stays.
+    suspended_at: datetime | None = None
     preferences: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
@@ -106,7 +119,12 @@ class PaymentOrder(SQLModel, table=True):
     """
 
     __tablename__ = "payment_order"
-    __table_args__ = (Index("ix_payment_order_user_created", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_payment_order_user_created", "user_id", "created_at"),
+        # The admin console's Payments page: newest first, optionally of one status.
+        Index("ix_payment_order_created", "created_at", "id"),
+        Index("ix_payment_order_status_created", "status", "created_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     receipt_number: str = Field(max_length=40, unique=True)
@@ -196,6 +214,8 @@ class Generation(SQLModel, table=True):
         Index("ix_generation_cache_key", "user_id", "cache_key"),
         # The sweep looks for running generations whose lease has lapsed.
         Index("ix_generation_status_lease", "status", "lease_expires_at"),
+        # The admin console's recent failures.
+        Index("ix_generation_status_created", "status", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -265,14 +285,34 @@ class AdDraft(SQLModel, table=True):
 
 
 class WebhookEvent(SQLModel, table=True):
-    """Razorpay webhook events already processed, so a replay changes nothing."""
+    """Razorpay webhook events already processed, so a replay changes nothing; with when
+    and how each was processed, for the admin console's webhook log."""
 
     __tablename__ = "webhook_event"
+    __table_args__ = (Index("ix_webhook_event_received", "received_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     event_id: str = Field(max_length=80, unique=True)
     event_type: str = Field(max_length=60)
     outcome: str = Field(default="", max_length=40)
+    received_at: datetime = Field(default_factory=utcnow)
+    processed_at: datetime | None = None
+    # What went wrong applying it (a malformed event, a refund Razorpay could not take).
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class WebhookRejection(SQLModel, table=True):
+    """A webhook delivery refused because its signature did not verify (answered 400,
+    nothing applied), kept for the admin console's log. What it claims to be is unverified."""
+
+    __tablename__ = "webhook_rejection"
+    __table_args__ = (Index("ix_webhook_rejection_received", "received_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    body_sha256: str = Field(max_length=64, unique=True)
+    claimed_event_id: str = Field(default="", max_length=80)
+    claimed_type: str = Field(default="", max_length=60)
+    reason: str = Field(max_length=200)
     received_at: datetime = Field(default_factory=utcnow)
 
 
@@ -505,3 +545,136 @@ class TaxDocument(SQLModel, table=True):
     delivered_at: datetime | None = None
     delivery_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- the admin console ---------------------------------------------------------------------
+
+# Sorted like the byte order of UTF-8 on both databases, so that a prefix is a range of
+# the index: SQLite's default (BINARY) is; PostgreSQL's default collation follows the
+# locale (which may ignore punctuation), hence "C" there.
+SEARCH_TERM = String(120).with_variant(String(120, collation="C"), "postgresql")
+
+
+class UserSearchTerm(SQLModel, table=True):
+    """What a user is found by in the admin console: lower-cased e-mail address, its local
+    part and domain, the name and each word of it. A search is a prefix of a term, so an
+    index range answers it on 100,000 users."""
+
+    __tablename__ = "user_search_term"
+
+    term: str = Field(sa_column=Column(SEARCH_TERM, primary_key=True))
+    user_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One admin action, append-only (database triggers refuse UPDATE and DELETE).
+
+    `entry_hash` is the SHA-256 of the entry's fields and `prev_hash` (the hash of the entry
+    before it): a hash chain that `python -m adremix audit verify` walks, so an entry edited
+    or removed in the database shows. `before` and `after` are JSON text, hashed as stored.
+    """
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        Index("ix_audit_entry_action", "action", "seq"),
+        Index("ix_audit_entry_target", "target_type", "target_id", "seq"),
+        Index("ix_audit_entry_actor", "actor_id", "created_at"),
+        Index("ix_audit_entry_created", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True)  # 1, 2, 3, ... the chain's order
+    created_at: datetime = Field(default_factory=utcnow)
+    # Who: the staff member's user id (None for the command line) and, as it was then,
+    # their e-mail address and role.
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    actor: str = Field(max_length=320)
+    actor_role: str = Field(max_length=20)
+    action: str = Field(max_length=40)  # an AuditAction
+    target_type: str = Field(max_length=20)  # "user", "payment", "order", "export", ...
+    target_id: str = Field(max_length=80)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    before: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    after: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    # The form's intent: a repeated submission finds its entry instead of acting again.
+    idempotency_key: str | None = Field(default=None, max_length=120, unique=True)
+    prev_hash: str = Field(max_length=64)
+    entry_hash: str = Field(max_length=64, unique=True)
+
+
+class AuditHead(SQLModel, table=True):
+    """The chain's last entry (one row, id 1), locked by every append so entries queue and
+    chain in order; also lets `audit verify` notice entries removed from the end."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    entry_hash: str = Field(max_length=64)
+
+
+class AdminRefund(SQLModel, table=True):
+    """A refund an admin asked for in the console, from the claim to Razorpay's answer.
+
+    `in_flight_key` holds the payment's id while a refund of it is being asked of Razorpay
+    (unique: two admins cannot both be refunding one payment), and `idempotency_key` is the
+    X-Refund-Idempotency key, so a retry after no answer can never refund twice.
+    """
+
+    __tablename__ = "admin_refund"
+
+    id: int | None = Field(default=None, primary_key=True)
+    payment_id: int = Field(foreign_key="payment.id", index=True)
+    amount_paise: int
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    idempotency_key: str = Field(max_length=80, unique=True)
+    in_flight_key: str | None = Field(default=None, max_length=40, unique=True)
+    status: str = Field(default=AdminRefundStatus.REQUESTED, max_length=20)
+    provider_refund_id: str | None = Field(default=None, max_length=64)
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class MetricsDay(SQLModel, table=True):
+    """One day's business figures (India's calendar day), summed once from the rows that
+    make them, so the console's Overview reads a year in a few hundred rows.
+
+    Money in paise from the GST register (invoices less credit notes); credits from the
+    ledger, by kind; generations from usage events (latency in a histogram whose bucket
+    counts are a JSON list, see services/admin/metrics.py).
+    """
+
+    __tablename__ = "metrics_day"
+
+    day: date = Field(primary_key=True)
+    signups: int = 0
+    invoiced_paise: int = 0
+    credit_noted_paise: int = 0
+    gst_paise: int = 0  # tax on invoices less tax reversed by credit notes
+    credits_purchased: int = 0
+    credits_clawed: int = 0  # taken back by refunds (a negative movement, stored positive)
+    credits_spent: int = 0  # on generations, before refunds of failed images
+    credits_refunded: int = 0  # failed images given back
+    credits_bonus: int = 0
+    credits_adjusted: int = 0  # admin adjustments, net
+    credits_other: int = 0  # any other kind of movement, net
+    generations: int = 0
+    generations_succeeded: int = 0
+    generations_partial: int = 0
+    generations_failed: int = 0
+    latency_ms_total: int = 0
+    latency_histogram: list[int] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+
+
+class MetricsWatermark(SQLModel, table=True):
+    """How far each source table has been summed into `metrics_day`: every row with an id
+    up to `last_id` (see services/admin/metrics.py for why ids, and why a lag)."""
+
+    __tablename__ = "metrics_watermark"
+
+    source: str = Field(max_length=40, primary_key=True)
+    last_id: int = 0

@@ -100,7 +100,13 @@ class Settings(BaseSettings):
     razorpay_key_secret: str = Field("", validation_alias="RAZORPAY_KEY_SECRET")
     razorpay_webhook_secret: str = Field("", validation_alias="RAZORPAY_WEBHOOK_SECRET")
     razorpay_base_url: str = Field("", validation_alias="RAZORPAY_BASE_URL")
+    # Staff of the admin console, by e-mail address (comma-separated). Roles granted in
+    # the console or by `python -m adremix roles grant` add to these.
     admin_emails_csv: str = Field("", validation_alias="ADREMIX_ADMIN_EMAILS")
+    support_emails_csv: str = Field("", validation_alias="ADREMIX_SUPPORT_EMAILS")
+    # The most credits one support member may grant or deduct in 24 hours, all users
+    # together (admins have no limit).
+    support_credit_limit: int = Field(50, ge=0, validation_alias="ADREMIX_SUPPORT_CREDIT_LIMIT")
     storage_dir: str = Field("data/files", validation_alias="ADREMIX_STORAGE_DIR")
     # Decoded pixels of uploads and conversions that may be in memory at once (MB).
     image_memory_mb: int = Field(256, ge=64, validation_alias="ADREMIX_IMAGE_MEMORY_MB")
@@ -234,9 +240,11 @@ class Settings(BaseSettings):
 
     @property
     def admin_emails(self) -> frozenset[str]:
-        return frozenset(
-            email.strip().lower() for email in self.admin_emails_csv.split(",") if email.strip()
-        )
+        return _emails(self.admin_emails_csv)
+
+    @property
+    def support_emails(self) -> frozenset[str]:
+        return _emails(self.support_emails_csv)
 
     @property
     def signing_key(self) -> str:
@@ -298,6 +306,10 @@ class Settings(BaseSettings):
                 + ", ".join(missing)
                 + ". Set them in the environment or in .env (see .env.example)."
             )
+
+
+def _emails(csv: str) -> frozenset[str]:
+    return frozenset(email.strip().lower() for email in csv.split(",") if email.strip())
 
 
 def _without_password(url: str) -> str:

@@ -53,3 +53,27 @@ DOCUMENTS_PREFIX = "/api/billing/documents"
 def document_url(document_id: Text) -> Text:
     """A tax invoice or credit note of the signed-in user's, as a PDF."""
     return f"{DOCUMENTS_PREFIX}/" + document_id + ".pdf"  # type: ignore[operator,return-value]
+
+
+# The admin console (pages/admin/); only staff are ever told these addresses.
+ADMIN = "/admin/"
+ADMIN_USERS = "/admin/users/"
+ADMIN_PAYMENTS = "/admin/payments/"
+ADMIN_WEBHOOKS = "/admin/webhooks/"
+ADMIN_FAILURES = "/admin/failures/"
+ADMIN_AUDIT = "/admin/audit/"
+ADMIN_EXPORT_PREFIX = "/admin/export/"
+
+
+def admin_user_url(user_id: Text) -> Text:
+    return f"{ADMIN_USERS}" + user_id + "/"  # type: ignore[operator,return-value]
+
+
+def admin_export_url(table: str) -> str:
+    """Where the console's export forms post (a CSV download)."""
+    return f"{ADMIN_EXPORT_PREFIX}{table}.csv"
+
+
+def is_admin_path(path: str) -> bool:
+    """Anything under /admin: the console's pages, their prerendered files, its exports."""
+    return path == "/admin" or path.startswith(("/admin/", "/admin."))

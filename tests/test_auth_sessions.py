@@ -12,10 +12,12 @@ from sqlmodel import select
 
 from adremix.db import engine_for, session_scope
 from adremix.models import AuthSession, User
+from adremix.services import accounts
 from adremix.services.accounts import (
     SESSION_COOKIE,
     SignInRefused,
     VerifiedIdentity,
+    effective_role,
     identity_from_claims,
     revoke_all_sessions,
     revoke_session,
@@ -24,8 +26,8 @@ from adremix.services.accounts import (
     upsert_user,
     user_for_token,
 )
+from tests.conftest import configure_app
 
-NO_ADMINS: frozenset[str] = frozenset()
 CLAIMS = {
     "sub": "108000000000000000001",
     "email": "Maya@Example.com",
@@ -209,7 +211,7 @@ def test_identity_from_claims_refuses_unverified_or_anonymous_accounts(claims: d
 def test_upsert_user_creates_then_updates_the_same_user_by_subject(engine: Engine) -> None:
     first = VerifiedIdentity(email="maya@example.com", name="Maya", subject="sub-1")
     with session_scope(engine) as db:
-        user, created = upsert_user(session=db, identity=first, admin_emails=NO_ADMINS)
+        user, created = upsert_user(session=db, identity=first)
         assert created and user.id is not None
         assert (user.email, user.name, user.oidc_subject) == ("maya@example.com", "Maya", "sub-1")
 
@@ -217,7 +219,7 @@ def test_upsert_user_creates_then_updates_the_same_user_by_subject(engine: Engin
         email="maya.rao@example.com", name="Maya Rao", avatar_url="https://x/p.png", subject="sub-1"
     )
     with session_scope(engine) as db:
-        same, created = upsert_user(session=db, identity=renamed, admin_emails=NO_ADMINS)
+        same, created = upsert_user(session=db, identity=renamed)
         assert not created and same.id == user.id
 
     with session_scope(engine) as db:
@@ -234,18 +236,18 @@ def test_a_developer_account_is_linked_to_google_on_first_google_sign_in(engine:
     dev = add_user(engine, "maya@example.com")
     google = VerifiedIdentity(email="maya@example.com", name="Maya", subject="sub-1")
     with session_scope(engine) as db:
-        user, created = upsert_user(session=db, identity=google, admin_emails=NO_ADMINS)
+        user, created = upsert_user(session=db, identity=google)
         assert not created and user.id == dev.id and user.oidc_subject == "sub-1"
 
 
 def test_an_email_linked_to_a_different_subject_is_refused(engine: Engine) -> None:
     original = VerifiedIdentity(email="maya@example.com", name="Maya", subject="sub-1")
     with session_scope(engine) as db:
-        upsert_user(session=db, identity=original, admin_emails=NO_ADMINS)
+        upsert_user(session=db, identity=original)
 
     recycled = VerifiedIdentity(email="maya@example.com", name="Not Maya", subject="sub-2")
     with pytest.raises(SignInRefused), session_scope(engine) as db:
-        upsert_user(session=db, identity=recycled, admin_emails=NO_ADMINS)
+        upsert_user(session=db, identity=recycled)
 
     with session_scope(engine) as db:
         (only,) = db.exec(select(User)).all()
@@ -255,25 +257,47 @@ def test_an_email_linked_to_a_different_subject_is_refused(engine: Engine) -> No
 def test_a_deleted_account_cannot_sign_in_again(engine: Engine) -> None:
     identity = VerifiedIdentity(email="maya@example.com", subject="sub-1")
     with session_scope(engine) as db:
-        user, _ = upsert_user(session=db, identity=identity, admin_emails=NO_ADMINS)
+        user, _ = upsert_user(session=db, identity=identity)
         user.deleted_at = datetime.now(UTC)
         db.add(user)
     with pytest.raises(SignInRefused), session_scope(engine) as db:
-        upsert_user(session=db, identity=identity, admin_emails=NO_ADMINS)
+        upsert_user(session=db, identity=identity)
 
 
-def test_admin_emails_make_the_user_an_admin(engine: Engine) -> None:
-    admins = frozenset({"boss@example.com"})
+def test_admin_and_support_emails_give_roles_while_they_list_the_address(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure_app(
+        monkeypatch,
+        DATABASE_URL=str(engine.url),
+        ADREMIX_ADMIN_EMAILS="boss@example.com",
+        ADREMIX_SUPPORT_EMAILS="Helper@Example.com, boss@example.com",
+    )
     boss = VerifiedIdentity(email="boss@example.com", subject="sub-boss")
+    helper = VerifiedIdentity(email="helper@example.com", subject="sub-helper")
     staff = VerifiedIdentity(email="staff@example.com", subject="sub-staff")
     with session_scope(engine) as db:
-        made_admin, _ = upsert_user(session=db, identity=boss, admin_emails=admins)
-        not_admin, _ = upsert_user(session=db, identity=staff, admin_emails=admins)
-        assert made_admin.is_admin and not not_admin.is_admin
+        roles = {
+            identity.email: effective_role(email=user.email, stored=user.role)
+            for identity in (boss, helper, staff)
+            for user, _ in [upsert_user(session=db, identity=identity)]
+        }
+    # Listed in both: the higher role counts.
+    assert roles == {
+        "boss@example.com": "admin",
+        "helper@example.com": "support",
+        "staff@example.com": None,
+    }
+    tokens = {}
+    for identity in (boss, staff):
+        with session_scope(engine) as db:
+            (user,) = db.exec(select(User).where(User.email == identity.email)).all()
+            tokens[identity.email] = start_session(session=db, user=user, days=1)
+    assert accounts.signed_in_user(token=tokens["boss@example.com"]).role == "admin"  # type: ignore[union-attr]
+    assert accounts.signed_in_user(token=tokens["staff@example.com"]).role == ""  # type: ignore[union-attr]
 
-    existing = VerifiedIdentity(email="staff@example.com", subject="sub-staff")
+    # Read on every check, never copied onto the user: removing the address removes the role.
+    configure_app(monkeypatch, DATABASE_URL=str(engine.url), ADREMIX_ADMIN_EMAILS="")
+    assert accounts.signed_in_user(token=tokens["boss@example.com"]).role == "support"  # type: ignore[union-attr]
     with session_scope(engine) as db:
-        promoted, created = upsert_user(
-            session=db, identity=existing, admin_emails=frozenset({"staff@example.com"})
-        )
-        assert not created and promoted.is_admin
+        assert {u.role for u in db.exec(select(User)).all()} == {None}

@@ -5,11 +5,17 @@ from __future__ import annotations
 import pytest
 
 import adremix.adremix  # noqa: F401  (registers every page)
+from adremix.components.admin_shell import ADMIN_PAGES
 from adremix.components.shell import PAGES
 from adremix.pages.login import login
+from adremix.pages.not_found import not_found
 
 
-@pytest.mark.parametrize("page", [login, *[entry[0] for entry in PAGES]], ids=lambda p: p.__name__)
+@pytest.mark.parametrize(
+    "page",
+    [login, not_found, *[entry[0] for entry in PAGES + ADMIN_PAGES]],
+    ids=lambda p: p.__name__,
+)
 def test_page_renders(page) -> None:  # type: ignore[no-untyped-def]
     rendered = page().render()
     assert rendered

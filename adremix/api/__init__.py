@@ -6,6 +6,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from adremix.api.account_routes import account_routes
+from adremix.api.admin_routes import admin_routes
 from adremix.api.auth_routes import MOUNT, build_auth_app
 from adremix.api.billing_routes import billing_routes
 from adremix.api.file_routes import file_routes
@@ -22,5 +23,6 @@ def build_api_app(settings: Settings) -> Starlette:
             *file_routes(settings),
             *billing_routes(settings),
             *health_routes(settings),
+            *admin_routes(settings),
         ]
     )

@@ -32,8 +32,18 @@ from adremix.settings import Settings
 HASHED_ASSET = re.compile(r"^/assets/[^/]+-[A-Za-z0-9_-]{8}\.[a-z0-9]+(?:\.(?:gz|br|zst))?$")
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_STORE = "no-store"
+# The route manifest differs by viewer (staff get the admin console's routes,
+# api/admin_gate.py): never shared, always asked for again.
+PER_VIEWER = "private, no-cache"
+ROUTE_MANIFEST = re.compile(r"^/assets/manifest-[A-Za-z0-9_-]+\.js$")
 # Receipts, exports and the Account page carry personal data: never kept by a cache.
-NO_STORE_PREFIXES = ("/receipts/", "/api/account/", "/api/credits/", "/api/billing/", "/account")
+NO_STORE_PREFIXES = (
+    "/receipts/",
+    "/api/account/",
+    "/api/credits/",
+    "/api/billing/",
+    "/account",
+)
 HSTS = "max-age=63072000; includeSubDomains"
 PERMISSIONS_POLICY = (
     "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
@@ -66,6 +76,8 @@ def cache_control_for(path: str, status: int) -> str | None:
     """The Cache-Control our policy sets for a path, or None to leave the app's own."""
     if path.startswith(NO_STORE_PREFIXES):
         return NO_STORE
+    if ROUTE_MANIFEST.match(path):
+        return PER_VIEWER
     if status == 200 and is_hashed_asset(path):
         return IMMUTABLE
     return None
@@ -180,6 +192,8 @@ def security_headers(
                     cache_control = cache_control_for(path, message["status"])
                     if cache_control:
                         headers["Cache-Control"] = cache_control
+                    if cache_control == PER_VIEWER:
+                        headers["Vary"] = "Cookie"
                 await send(message)
 
             await app(scope, receive, send_with_headers)

@@ -138,6 +138,11 @@ def profile_menu() -> rx.Component:
                 ),
                 rx.link("Account settings", href="/account", size="2"),
                 rx.link("Buy credits", href="/credits", size="2"),
+                # Staff only; its address and words come from the server (SessionState).
+                rx.cond(
+                    SessionState.console_href != "",
+                    rx.link(SessionState.console_label, href=SessionState.console_href, size="2"),
+                ),
                 rx.divider(),
                 sign_out_form(),
                 spacing="3",

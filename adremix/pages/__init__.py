@@ -1,5 +1,14 @@
 """One module per route; importing this package registers every page."""
 
-from adremix.pages import account, credits, dashboard, history, login, new_ad
+from adremix.pages import account, admin, credits, dashboard, history, login, new_ad, not_found
 
-__all__ = ["account", "credits", "dashboard", "history", "login", "new_ad"]
+__all__ = [
+    "account",
+    "admin",
+    "credits",
+    "dashboard",
+    "history",
+    "login",
+    "new_ad",
+    "not_found",
+]

@@ -5,7 +5,9 @@ Events whose arguments do not fit the handler (missing, unknown, wrong shape, hu
 refused before the handler runs, so the state stays as it was, and the tab sees one
 generic message. A tab without a signed-in user may only reach the sign-in states: its
 server-side state stays the size of the defaults, and expires with Reflex's token
-expiry like any other.
+expiry like any other. Events to the admin console's states are dropped, silently, unless
+the tab's user is staff right now (read from the database, not from the tab's state):
+a normal user injecting them learns nothing, not even that the console exists.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from reflex.middleware import Middleware
 from reflex.state import BaseState, StateUpdate
 from reflex_base.event import Event
 
+from adremix.blocking import call
+from adremix.services.accounts import signed_in_user
+from adremix.state.admin import AdminState
 from adremix.state.errors import GENERIC_MESSAGE
-from adremix.state.session import LoginState, SessionState
+from adremix.state.session import LoginState, SessionState, session_hash
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +54,11 @@ class EventGuard(Middleware):
             session = await state.get_state(SessionState)
             if not session.signed_in:
                 return StateUpdate()  # nothing for a tab that nobody is signed in to
+        if issubclass(state_class, AdminState):
+            user = await call(signed_in_user, token_hash=session_hash(state))
+            if user is None or not user.role:
+                log.warning("Refused admin event %s from a non-staff tab", event.name)
+                return StateUpdate()
         return None
 
 

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
+from adremix import urls
 from adremix.blocking import call
 from adremix.enums import CreditStatus
 from adremix.services.accounts import (
@@ -38,7 +39,11 @@ class SessionState(rx.State):
     user_email: str = ""
     avatar_url: str = ""
     credit_balance: int = 0
-    is_admin: bool = False
+    # The admin console's address and the staff role, for staff only: set from the server,
+    # so the app's compiled pages carry no trace of the console for anyone else.
+    staff_role: str = ""
+    console_href: str = ""
+    console_label: str = ""
     low_credit_threshold: int = 0  # the user's preference, set on every load
     # The sign-out form's CSRF token, bound to this session.
     sign_out_token: str = ""
@@ -60,7 +65,9 @@ class SessionState(rx.State):
         self.user_email = user.email if user else ""
         self.avatar_url = user.avatar_url if user else ""
         self.credit_balance = user.credit_balance if user else 0
-        self.is_admin = user.is_admin if user else False
+        self.staff_role = user.role if user else ""
+        self.console_href = urls.ADMIN if self.staff_role else ""
+        self.console_label = "Admin console" if self.staff_role else ""
         self.low_credit_threshold = user.low_credit_threshold if user else 0
         return user
 

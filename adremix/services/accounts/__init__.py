@@ -2,6 +2,7 @@
 developer sign-in), server-side sessions, the Account page, data export and deletion."""
 
 from adremix.services.accounts.csrf import (
+    ADMIN_EXPORT,
     SIGN_IN,
     SIGN_IN_CSRF_COOKIE,
     SIGN_OUT,
@@ -26,6 +27,7 @@ from adremix.services.accounts.oidc import (
     log_refusal,
     refusal_code,
 )
+from adremix.services.accounts.roles import effective_role, settings_role, staff_emails
 from adremix.services.accounts.sessions import (
     SESSION_COOKIE,
     SignedInUser,
@@ -42,17 +44,24 @@ from adremix.services.accounts.sessions import (
     token_from_cookie_header,
     user_for_token,
 )
+from adremix.services.accounts.suspension import set_suspended
 from adremix.services.accounts.users import (
+    SEARCH_TERM_MAX,
     SignInRefused,
     VerifiedIdentity,
     identity_from_claims,
     normalise_email,
+    normalise_search,
+    reindex_user,
+    search_terms,
     sign_in,
     upsert_user,
 )
 
 __all__ = [
+    "ADMIN_EXPORT",
     "DEFAULT_AFTER_SIGN_IN",
+    "SEARCH_TERM_MAX",
     "SESSION_COOKIE",
     "SIGN_IN",
     "SIGN_IN_CSRF_COOKIE",
@@ -69,6 +78,7 @@ __all__ = [
     "csrf_token",
     "csrf_token_is_valid",
     "delete_account",
+    "effective_role",
     "error_code_for",
     "export_archive",
     "hash_session_cookie",
@@ -78,16 +88,22 @@ __all__ = [
     "log_refusal",
     "new_csrf_nonce",
     "normalise_email",
+    "normalise_search",
     "purge_ended_sessions",
     "refusal_code",
+    "reindex_user",
     "revoke_all_sessions",
     "revoke_session",
     "safe_next_path",
+    "search_terms",
     "session_hash_from_cookie_header",
+    "set_suspended",
+    "settings_role",
     "sign_in",
     "sign_out",
     "sign_out_everywhere",
     "signed_in_user",
+    "staff_emails",
     "start_session",
     "token_from_cookie_header",
     "upsert_user",

@@ -1,8 +1,8 @@
-"""CSRF tokens for the two forms that post to our HTTP routes: sign-out and the developer
-sign-in. A token is an HMAC, under the app's secret, of what it protects and of something
-only the user's own browser sends: the session (its token's hash) for sign-out, a random
-SameSite=Strict cookie for sign-in. A cross-site post carries neither the right cookie nor
-a token that matches it."""
+"""CSRF tokens for the forms that post to our HTTP routes: sign-out, the developer sign-in
+and the admin console's exports. A token is an HMAC, under the app's secret, of what it
+protects and of something only the user's own browser sends: the session (its token's
+hash) for sign-out and exports, a random SameSite=Strict cookie for sign-in. A cross-site
+post carries neither the right cookie nor a token that matches it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from adremix.settings import get_settings
 SIGN_IN_CSRF_COOKIE = "adremix_csrf"
 SIGN_OUT = "sign-out"
 SIGN_IN = "sign-in"
+ADMIN_EXPORT = "admin-export"  # the admin console's CSV export forms, bound to the session
 
 
 def new_csrf_nonce() -> str:

@@ -28,7 +28,7 @@ from adremix.models import (
     UserTemplate,
     utcnow,
 )
-from adremix.services.accounts.users import forget_identity
+from adremix.services.accounts.users import forget_identity, reindex_user
 from adremix.services.errors import UserFacingError
 from adremix.services.generation import forget_images, media_type_of
 from adremix.services.library import SavedTemplate, list_templates, read_preferences
@@ -221,3 +221,4 @@ def _delete_account(session: Session, user_id: int, confirm_email: str, storage:
     user.preferences = {}
     user.deleted_at = utcnow()
     session.add(user)
+    reindex_user(session, user)  # found by the anonymous address only

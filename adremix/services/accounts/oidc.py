@@ -37,6 +37,10 @@ SIGN_IN_ERRORS: dict[str, str] = {
     "invalid_email": "Enter a valid e-mail address.",
     "csrf": "The sign-in form expired or did not come from this page. Please try again.",
     "account_deleted": "Your account and its images were deleted. Thank you for using AdRemix.",
+    "account_suspended": (
+        "This account is suspended, so it cannot sign in. Your data is kept; write to "
+        "support to have the account restored."
+    ),
 }
 
 
@@ -58,7 +62,8 @@ def build_oauth(settings: Settings) -> OAuth:
 
 
 # What the login page says for a refused identity; other reasons show the generic "refused".
-PUBLIC_REFUSALS = ("no_email", "unverified_email", "invalid_email")
+# (Only the account's owner gets this far: the identity was verified first.)
+PUBLIC_REFUSALS = ("no_email", "unverified_email", "invalid_email", "account_suspended")
 
 
 def refusal_code(refused: SignInRefused) -> str:

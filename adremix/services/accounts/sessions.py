@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from adremix.db import session_scope
 from adremix.models import AuthSession, User, utcnow
+from adremix.services.accounts.roles import effective_role
 from adremix.services.library import read_preferences
 from adremix.settings import get_settings
 
@@ -85,6 +86,8 @@ def user_for_session_hash(
         AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
         AuthSession.expires_at > now,
         User.deleted_at.is_(None),  # type: ignore[union-attr]
+        # Suspending revokes the user's sessions; this also stops one started meanwhile.
+        User.suspended_at.is_(None),  # type: ignore[union-attr]
     ]
     if idle is not None:
         conditions.append(AuthSession.last_seen_at > now - idle)
@@ -191,7 +194,7 @@ class SignedInUser:
     email: str
     avatar_url: str
     credit_balance: int
-    is_admin: bool
+    role: str  # a Role in the admin console, or "" for none
     low_credit_threshold: int
 
 
@@ -215,7 +218,7 @@ def signed_in_user(
             email=user.email,
             avatar_url=user.avatar_url,
             credit_balance=user.credit_balance,
-            is_admin=user.is_admin,
+            role=effective_role(email=user.email, stored=user.role) or "",
             low_credit_threshold=int(preferences["low_credit_threshold"]),
         )
 

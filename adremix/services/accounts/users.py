@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from adremix.db import session_scope
-from adremix.models import DeletedIdentity, User
+from adremix.models import DeletedIdentity, User, UserSearchTerm
 from adremix.services.accounts.sessions import start_session
 from adremix.services.credits import grant_signup_bonus
 from adremix.services.errors import UserFacingError
@@ -19,8 +20,14 @@ class SignInRefused(UserFacingError):
     """An identity that must not be signed in; the message is safe to show.
 
     `code` says why, for the log and the login page: "no_subject", "no_email",
-    "unverified_email", "account_deleted", "email_taken", "invalid_email".
+    "unverified_email", "account_deleted", "account_suspended", "email_taken",
+    "invalid_email".
     """
+
+
+SUSPENDED_MESSAGE = (
+    "This account is suspended. Your data is kept; write to support to have it restored."
+)
 
 
 @dataclass(frozen=True)
@@ -91,10 +98,13 @@ def _was_deleted_before(session: Session, identity: VerifiedIdentity) -> bool:
     )
 
 
-def upsert_user(
-    *, session: Session, identity: VerifiedIdentity, admin_emails: frozenset[str]
-) -> tuple[User, bool]:
-    """Find the user by OIDC subject (then e-mail), create if new. Returns (user, created)."""
+def upsert_user(*, session: Session, identity: VerifiedIdentity) -> tuple[User, bool]:
+    """Find the user by OIDC subject (then e-mail), create if new. Returns (user, created).
+
+    Refuses a deleted or suspended account. Roles are not taken from the settings here:
+    ADREMIX_ADMIN_EMAILS / ADREMIX_SUPPORT_EMAILS are read on every check, so removing an
+    address there takes the role away.
+    """
     user = None
     if identity.subject:
         user = session.exec(select(User).where(User.oidc_subject == identity.subject)).first()
@@ -102,6 +112,8 @@ def upsert_user(
         user = session.exec(select(User).where(User.email == identity.email)).first()
     if user is not None and user.deleted_at is not None:
         raise SignInRefused("This account was deleted.", code="account_deleted")
+    if user is not None and user.suspended_at is not None:
+        raise SignInRefused(SUSPENDED_MESSAGE, code="account_suspended")
     if user is not None and identity.subject and user.oidc_subject not in (None, identity.subject):
         # Same e-mail, different Google account (an address can be recycled): never merge.
         raise SignInRefused(
@@ -117,11 +129,49 @@ def upsert_user(
         user.name = identity.name
     if identity.avatar_url:
         user.avatar_url = identity.avatar_url
-    if identity.email in admin_emails:
-        user.is_admin = True
     session.add(user)
     session.flush()
+    reindex_user(session, user)
     return user, created
+
+
+SEARCH_TERM_MAX = 120
+
+
+def search_terms(*, email: str, name: str) -> set[str]:
+    """What the admin console finds a user by: their lower-cased e-mail address, its local
+    part and domain, their name and each word of it. A search matches a prefix of one."""
+    email = email.strip().lower()
+    name = normalise_search(name)
+    local, _, domain = email.partition("@")
+    terms = {email, local, domain, name, *name.split(" ")}
+    return {term[:SEARCH_TERM_MAX] for term in terms if term}
+
+
+def normalise_search(text: str) -> str:
+    """Lower case, single spaces: how terms are stored and searches compared."""
+    return " ".join(text.lower().split())
+
+
+def reindex_user(session: Session, user: User) -> None:
+    """Bring the user's search terms in line with their e-mail address and name."""
+    assert user.id is not None
+    wanted = search_terms(email=user.email, name=user.name)
+    held = set(
+        session.exec(select(UserSearchTerm.term).where(UserSearchTerm.user_id == user.id)).all()
+    )
+    if held == wanted:
+        return
+    if stale := held - wanted:
+        session.execute(
+            delete(UserSearchTerm).where(
+                UserSearchTerm.user_id == user.id,
+                UserSearchTerm.term.in_(stale),  # type: ignore[attr-defined]
+            )
+        )
+    for term in wanted - held:
+        session.add(UserSearchTerm(term=term, user_id=user.id))
+    session.flush()
 
 
 def sign_in(
@@ -132,9 +182,7 @@ def sign_in(
     start a session. Returns the cookie's token."""
     settings = settings or get_settings()
     with session_scope() as session:
-        user, created = upsert_user(
-            session=session, identity=identity, admin_emails=settings.admin_emails
-        )
+        user, created = upsert_user(session=session, identity=identity)
         if created and user.id is not None and not _was_deleted_before(session, identity):
             grant_signup_bonus(session=session, user_id=user.id, amount=settings.signup_bonus)
         return start_session(

@@ -41,9 +41,11 @@ from adremix.services.billing.register import (
     GSTR1_COLUMNS,
     GstTotals,
     RegisterAudit,
+    RegisterDay,
     audit_register,
     gst_totals,
     gstr1_csv,
+    register_by_day,
     verify_register,
 )
 from adremix.services.billing.rendering import DocumentFile, document_pdf, pdf_for
@@ -60,6 +62,7 @@ __all__ = [
     "GstTotals",
     "InvalidBillingProfile",
     "RegisterAudit",
+    "RegisterDay",
     "TaxSplit",
     "audit_register",
     "billing_details",
@@ -77,6 +80,7 @@ __all__ = [
     "issue_invoice",
     "ist_date",
     "pdf_for",
+    "register_by_day",
     "save_billing_details",
     "split_inclusive",
     "state_name",

@@ -7,7 +7,7 @@ import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
@@ -201,6 +201,37 @@ def gst_totals(*, fy: str) -> GstTotals:
             ):
                 sums[index] += sign * paise
     return GstTotals(*sums, counts[DocumentKind.INVOICE], counts[DocumentKind.CREDIT_NOTE])
+
+
+@dataclass
+class RegisterDay:
+    """One day of the register (India's calendar): documents' totals and the GST in them."""
+
+    invoiced_paise: int = 0
+    credit_noted_paise: int = 0
+    gst_paise: int = 0  # tax on the day's invoices less tax its credit notes reversed
+
+
+def register_by_day(
+    session: Session, *, after_id: int, through_id: int | None = None
+) -> dict[date, RegisterDay]:
+    """The documents with ids in (after_id, through_id], summed per day: what the admin
+    console's revenue, refunds and GST collected are made of."""
+    query = select(
+        TaxDocument.issued_at, TaxDocument.kind, TaxDocument.total_paise, TaxDocument.taxable_paise
+    ).where(col(TaxDocument.id) > after_id)
+    if through_id is not None:
+        query = query.where(col(TaxDocument.id) <= through_id)
+    days: dict[date, RegisterDay] = defaultdict(RegisterDay)
+    for issued_at, kind, total, taxable in session.exec(query):
+        day = days[ist_date(issued_at)]
+        if kind == DocumentKind.INVOICE:
+            day.invoiced_paise += total
+            day.gst_paise += total - taxable
+        else:
+            day.credit_noted_paise += total
+            day.gst_paise -= total - taxable
+    return dict(days)
 
 
 # --- GSTR-1 -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from adremix.services.credits.ledger import (
     Entry,
     InsufficientCredits,
     UnknownUser,
-    adjust_by_admin,
+    adjust_balance,
     find_mismatches,
     get_balance,
     grant,
@@ -19,7 +19,6 @@ from adremix.services.credits.ledger import (
     spend_credits,
     take_up_to,
 )
-from adremix.services.credits.operator import grant_by_operator
 from adremix.services.credits.pricing import (
     PackageOffer,
     TaxBreakup,
@@ -44,13 +43,12 @@ __all__ = [
     "StatementPage",
     "TaxBreakup",
     "UnknownUser",
-    "adjust_by_admin",
+    "adjust_balance",
     "find_mismatches",
     "find_package",
     "format_inr",
     "get_balance",
     "grant",
-    "grant_by_operator",
     "grant_signup_bonus",
     "gst_breakup",
     "ledger_csv",

@@ -544,22 +544,18 @@ def grant_signup_bonus(*, session: Session, user_id: int, amount: int) -> Entry 
     )
 
 
-def adjust_by_admin(
-    *, session: Session, email: str, amount: int, reason: str, idempotency_key: str
+def adjust_balance(
+    *, session: Session, user_id: int, amount: int, reason: str, idempotency_key: str
 ) -> Entry:
-    """An operator's correction: positive grants, negative takes (never below zero)."""
+    """A staff correction: positive grants, negative takes. Never below zero (raises
+    InsufficientCredits); a repeat of the key returns the first entry and moves nothing."""
     if not reason.strip():
         raise ValueError("An admin adjustment needs a reason.")
-    user = session.exec(
-        select(User).where(User.email == email.strip().lower(), User.deleted_at.is_(None))  # type: ignore[union-attr]
-    ).first()
-    if user is None or user.id is None:
-        raise UnknownUser(f"No user with e-mail {email}.")
     if amount == 0:
         raise ValueError("An adjustment of zero credits changes nothing.")
     return _move(
         session,
-        user_id=user.id,
+        user_id=user_id,
         amount=amount,
         kind=CreditKind.ADMIN_ADJUSTMENT,
         idempotency_key=idempotency_key,

@@ -131,6 +131,14 @@ class PaymentGateway(Protocol):
         amount returns the first refund instead of refunding again."""
         ...
 
+    def order_payments(self, order_id: str) -> list[GatewayPayment]:
+        """Every payment attempted on an order (reconciling a missed webhook)."""
+        ...
+
+    def payment_refunds(self, payment_id: str) -> list[GatewayRefund]:
+        """Every refund of a payment."""
+        ...
+
     # --- subscriptions and payment links ---------------------------------------------
 
     def create_plan(
@@ -194,6 +202,12 @@ def _sdk_call(call, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise GatewayUnavailable(str(exc) or "Razorpay had an error.") from exc
     except (requests.RequestException, ValueError) as exc:
         raise GatewayUnavailable("Razorpay could not be reached.") from exc
+
+
+def _items(collection: object) -> list[dict]:
+    """The entities of a Razorpay collection answer (anything else: none)."""
+    items = collection.get("items") if isinstance(collection, dict) else None
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
 def _checkout_signature_is_valid(
@@ -260,6 +274,16 @@ class RazorpayGateway:
             headers={"X-Refund-Idempotency": idempotency_key},
         )
         return GatewayRefund.from_entity(entity)
+
+    def order_payments(self, order_id: str) -> list[GatewayPayment]:
+        # GET /v1/orders/:id/payments answers a collection: {"entity": "collection", "items"}.
+        answer = _sdk_call(self._client.order.payments, order_id)
+        return [GatewayPayment.from_entity(item) for item in _items(answer)]
+
+    def payment_refunds(self, payment_id: str) -> list[GatewayRefund]:
+        # GET /v1/payments/:id/refunds, 10 a page by default; Razorpay allows 100.
+        answer = _sdk_call(self._client.payment.fetch_multiple_refund, payment_id, {"count": 100})
+        return [GatewayRefund.from_entity(item) for item in _items(answer)]
 
     def create_plan(
         self, *, name: str, amount_paise: int, period: str, interval: int, notes: dict[str, str]
@@ -470,6 +494,9 @@ class TestCheckoutGateway:
             payment = self._payments.get(payment_id)
             if payment is None or payment.status != PaymentStatus.CAPTURED:
                 raise GatewayRefused("Only captured payments can be refunded")
+            refunded = sum(r.amount for r in self._refunds.values() if r.payment_id == payment_id)
+            if amount_paise > payment.amount - refunded:
+                raise GatewayRefused("The refund amount provided is greater than amount captured")
             refund = GatewayRefund(
                 id="rfnd_test_" + secrets.token_hex(7),
                 payment_id=payment_id,
@@ -477,9 +504,17 @@ class TestCheckoutGateway:
                 status=RefundStatus.PROCESSED,
             )
             self._refunds[idempotency_key] = refund
-            if amount_paise >= payment.amount:
+            if amount_paise + refunded >= payment.amount:
                 self._payments[payment_id] = replace(payment, status=PaymentStatus.REFUNDED)
             return refund
+
+    def order_payments(self, order_id: str) -> list[GatewayPayment]:
+        with self._lock:
+            return [p for p in self._payments.values() if p.order_id == order_id]
+
+    def payment_refunds(self, payment_id: str) -> list[GatewayRefund]:
+        with self._lock:
+            return [r for r in self._refunds.values() if r.payment_id == payment_id]
 
     # --- subscriptions and payment links: answers shaped like Razorpay's -----------------
     # Nothing here outlives the process but what the database keeps: the simulated

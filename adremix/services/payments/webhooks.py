@@ -10,13 +10,14 @@ import hashlib
 import json
 import logging
 from dataclasses import replace
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from adremix.db import session_scope
 from adremix.enums import PaymentOutcome, PaymentStatus, RefundOrigin, RefundStatus
-from adremix.models import PaymentOrder, WebhookEvent
+from adremix.models import PaymentOrder, WebhookEvent, WebhookRejection, utcnow
 from adremix.services import billing
 from adremix.services.payments.duplicates import refund_duplicate_payments
 from adremix.services.payments.errors import GatewayRefused, GatewayUnavailable
@@ -71,6 +72,7 @@ def handle_webhook(
     """
     if not webhook_signature_is_valid(body=body, signature=signature or "", secret=secret):
         log.warning("Rejected a webhook with a bad signature")
+        _record_rejected(body, event_id, signed=bool(signature))
         raise WebhookRejected("bad signature")
     event_key = _event_key(event_id, body)
     event_type, payload, event_at = _parse(body)
@@ -78,7 +80,9 @@ def handle_webhook(
         # Signed by Razorpay, so not an attack; answering non-2xx would only make Razorpay
         # retry it for a day and then disable the webhook.
         log.error("Webhook %s is signed but not a Razorpay event; recorded, ignored", event_key)
-        return _record_only(event_key, event_type, PaymentOutcome.MALFORMED)
+        return _record_only(
+            event_key, event_type, PaymentOutcome.MALFORMED, error="not a Razorpay event"
+        )
     outcome = PaymentOutcome.DUPLICATE_EVENT
     try:
         with session_scope() as session:
@@ -89,6 +93,7 @@ def handle_webhook(
                 session.add(record)
                 session.flush()
                 record.outcome = _apply_event(session, event_type, payload, event_at)
+                record.processed_at = utcnow()
                 session.add(record)
                 outcome = record.outcome
     except IntegrityError:
@@ -99,7 +104,9 @@ def handle_webhook(
         log.exception(
             "Webhook %s (%s) has malformed fields; recorded, ignored", event_key, event_type
         )
-        return _record_only(event_key, event_type, PaymentOutcome.MALFORMED)
+        return _record_only(
+            event_key, event_type, PaymentOutcome.MALFORMED, error="malformed fields; ignored"
+        )
     except SQLAlchemyError as exc:
         log.error("Webhook %s could not be applied now: %s", event_key, exc)
         raise WebhookRetryLater("database unavailable") from exc
@@ -111,6 +118,7 @@ def handle_webhook(
             refund_duplicate_payments(gateway=gateway, provider_payment_ids=[payment_id])
         except (GatewayUnavailable, GatewayRefused) as exc:
             log.error("Could not refund duplicate payment %s yet: %s", payment_id, exc)
+            _note_error(event_key, f"refunding duplicate payment {payment_id} failed: {exc}")
             raise WebhookRetryLater(str(exc)) from exc
     return outcome
 
@@ -139,7 +147,9 @@ def _parse(body: bytes) -> tuple[str, dict | None, int]:
     return event["event"][:EVENT_TYPE_MAX], payload, at
 
 
-def _record_only(event_key: str, event_type: str, outcome: PaymentOutcome) -> PaymentOutcome:
+def _record_only(
+    event_key: str, event_type: str, outcome: PaymentOutcome, *, error: str
+) -> PaymentOutcome:
     """Record an event that changes nothing, once; a repeat is a duplicate."""
     try:
         with session_scope() as session:
@@ -148,12 +158,79 @@ def _record_only(event_key: str, event_type: str, outcome: PaymentOutcome) -> Pa
             ).first()
             if known is not None:
                 return PaymentOutcome.DUPLICATE_EVENT
-            session.add(WebhookEvent(event_id=event_key, event_type=event_type, outcome=outcome))
+            session.add(
+                WebhookEvent(
+                    event_id=event_key,
+                    event_type=event_type,
+                    outcome=outcome,
+                    processed_at=utcnow(),
+                    error=error,
+                )
+            )
     except IntegrityError:
         return PaymentOutcome.DUPLICATE_EVENT
     except SQLAlchemyError as exc:
         raise WebhookRetryLater("database unavailable") from exc
     return outcome
+
+
+# Refused deliveries recorded for the admin console's log, at most this many an hour (the
+# endpoint is public: anyone can post junk, and the log must not grow without bound).
+REJECTED_PER_HOUR = 100
+
+
+def _record_rejected(body: bytes, event_id: str | None, *, signed: bool) -> None:
+    """Log a delivery whose signature did not verify, apart from the processed events: the
+    same event correctly signed later (after a secret change) must still apply."""
+    claimed = ""
+    try:
+        parsed = json.loads(body)
+        if isinstance(parsed, dict) and isinstance(parsed.get("event"), str):
+            claimed = parsed["event"][:EVENT_TYPE_MAX]
+    except ValueError:
+        pass
+    digest = hashlib.sha256((event_id or "").encode() + b"|" + body).hexdigest()
+    try:
+        with session_scope() as session:
+            since = utcnow() - timedelta(hours=1)
+            recent = session.exec(
+                select(func.count())
+                .select_from(WebhookRejection)
+                .where(WebhookRejection.received_at >= since)
+            ).one()
+            known = session.exec(
+                select(WebhookRejection.id).where(WebhookRejection.body_sha256 == digest)
+            ).first()
+            if recent >= REJECTED_PER_HOUR or known is not None:
+                return
+            session.add(
+                WebhookRejection(
+                    body_sha256=digest,
+                    claimed_event_id=(event_id or "")[:EVENT_KEY_MAX],
+                    claimed_type=claimed,
+                    reason=(
+                        "X-Razorpay-Signature does not match the body"
+                        if signed
+                        else "no X-Razorpay-Signature header"
+                    ),
+                )
+            )
+    except SQLAlchemyError as exc:
+        log.error("Could not log a rejected webhook: %s", exc)
+
+
+def _note_error(event_key: str, error: str) -> None:
+    """Add what went wrong after an event was applied to its log row."""
+    try:
+        with session_scope() as session:
+            row = session.exec(
+                select(WebhookEvent).where(WebhookEvent.event_id == event_key)
+            ).first()
+            if row is not None:
+                row.error = error[:1000]
+                session.add(row)
+    except SQLAlchemyError as exc:
+        log.error("Could not note webhook %s's error: %s", event_key, exc)
 
 
 def _entity(payload: dict, name: str) -> dict | None:

@@ -1,0 +1,92 @@
+"""Who may do what in the admin console, checked on the server for every call.
+
+Every public function of this package takes the acting user's id and checks their role
+inside its own transaction (a role revoked a moment ago is already gone); the state and
+the HTTP routes check too, and the websocket guard refuses admin events from anyone else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlmodel import Session, select
+
+from adremix.enums import Role
+from adremix.models import User
+from adremix.services.accounts import effective_role
+from adremix.services.errors import UserFacingError
+
+
+class Permission(StrEnum):
+    VIEW = "view"  # every page and export
+    ADJUST_CREDITS = "adjust_credits"  # support within ADREMIX_SUPPORT_CREDIT_LIMIT
+    REFUND = "refund"
+    SUSPEND = "suspend"
+    CHANGE_ROLES = "change_roles"
+    RECONCILE = "reconcile"
+    QUOTE = "quote"
+
+
+SUPPORT_MAY = frozenset({Permission.VIEW, Permission.ADJUST_CREDITS})
+
+
+def role_allows(role: str | None, permission: Permission) -> bool:
+    if role == Role.ADMIN:
+        return True
+    return role == Role.SUPPORT and permission in SUPPORT_MAY
+
+
+class NotStaff(Exception):
+    """The caller is not (or no longer) staff. Deliberately not a UserFacingError: nothing
+    tells a non-staff caller that the console exists."""
+
+
+class NotAllowed(UserFacingError):
+    """Staff, but their role does not allow this (support trying an admin's action)."""
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The acting staff member, as the audit log records them. `id` None: the command line."""
+
+    id: int | None
+    email: str
+    role: str
+
+    @property
+    def label(self) -> str:
+        return self.email
+
+
+COMMAND_LINE = Staff(id=None, email="command line", role=Role.ADMIN)
+
+PERMISSION_WORDS = {
+    Permission.REFUND: "refund payments",
+    Permission.SUSPEND: "suspend accounts",
+    Permission.CHANGE_ROLES: "change roles",
+    Permission.RECONCILE: "reconcile payments",
+    Permission.QUOTE: "create quotes",
+}
+
+
+def require(session: Session, actor_id: int | None, permission: Permission) -> Staff:
+    """The actor, if their role in force allows `permission`; else NotStaff or NotAllowed."""
+    user = session.get(User, actor_id) if actor_id is not None else None
+    if user is None or user.deleted_at is not None or user.suspended_at is not None:
+        raise NotStaff("not staff")
+    role = effective_role(email=user.email, stored=user.role)
+    if role is None:
+        raise NotStaff("not staff")
+    if not role_allows(role, permission):
+        raise NotAllowed(f"Only admins can {PERMISSION_WORDS.get(permission, permission)}.")
+    assert user.id is not None
+    return Staff(id=user.id, email=user.email, role=role)
+
+
+def staff_role(session: Session, actor_id: int | None) -> str:
+    """The actor's role in force ("" when not staff)."""
+    user = session.exec(select(User).where(User.id == actor_id)).first() if actor_id else None
+    if user is None or user.deleted_at is not None or user.suspended_at is not None:
+        return ""
+    return effective_role(email=user.email, stored=user.role) or ""

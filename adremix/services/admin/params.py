@@ -1,0 +1,47 @@
+"""Lenient parsing of a page's URL query (a shared link may be old or hand-edited)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, date, datetime, time, timedelta
+
+from adremix.services.billing import IST
+
+MAX_SEARCH = 120
+MAX_PAGE = 10_000
+
+
+def parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def parse_int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def parse_page(value: str | None) -> int:
+    return min(MAX_PAGE, max(1, parse_int(value) or 1))
+
+
+def choice(value: str | None, allowed: Collection[str], default: str = "") -> str:
+    return value if value in allowed else default
+
+
+def day_start(day: date) -> datetime:
+    """The first moment of a day in India (the console's calendar), in UTC."""
+    return datetime.combine(day, time.min, tzinfo=IST).astimezone(UTC)
+
+
+def day_end(day: date) -> datetime:
+    """The first moment after a day in India, in UTC."""
+    return day_start(day + timedelta(days=1))
+
+
+def non_empty(query: dict[str, str]) -> dict[str, str]:
+    return {key: value for key, value in query.items() if value}
