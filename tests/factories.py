@@ -29,6 +29,16 @@ def make_user(email: str = "buyer@example.com", name: str = "Buyer") -> int:
         return user.id
 
 
+def make_staff(email: str = "staff@example.com", role: str = "admin") -> int:
+    """A user with an admin console role granted (as `roles grant` stores it)."""
+    with session_scope() as session:
+        user = User(email=email, name=email.split("@")[0].title(), role=role)
+        session.add(user)
+        session.flush()
+        assert user.id is not None
+        return user.id
+
+
 def funded_user(amount: int, email: str = "maker@example.com") -> int:
     """A user who bought `amount` credits."""
     user_id = make_user(email=email)

@@ -93,6 +93,9 @@ class FakeRazorpay(RecurringApi):
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
         self._failures: list[tuple[int, str, str]] = []
         self._delays: list[float] = []
+        # What POST /v1/payments/:id/refund creates: "processed" (instant, the default) or
+        # "pending" (a normal refund Razorpay finishes later: `finish_refund`).
+        self.api_refund_status = "processed"
         self._server = LoopbackServer(_Handler)
         self._server._server.fake = self  # type: ignore[attr-defined]
 
@@ -118,6 +121,7 @@ class FakeRazorpay(RecurringApi):
             self.requests.clear()
             self._failures.clear()
             self._delays.clear()
+            self.api_refund_status = "processed"
             self._reset_recurring()
 
     # --- scripting (test side, not HTTP) -----------------------------------------------
@@ -314,9 +318,23 @@ class FakeRazorpay(RecurringApi):
             if method == "GET" and len(parts) == 3 and parts[:2] == ["v1", "orders"]:
                 order = self.orders.get(parts[2])
                 return (200, dict(order)) if order else _missing()
+            if method == "GET" and len(parts) == 4 and parts[:2] == ["v1", "orders"]:
+                if parts[3] != "payments":
+                    return _not_found()
+                if parts[2] not in self.orders:
+                    return _missing()
+                return 200, _collection(
+                    p for p in self.payments.values() if p["order_id"] == parts[2]
+                )
             if method == "GET" and len(parts) == 3 and parts[:2] == ["v1", "payments"]:
                 payment = self.payments.get(parts[2])
                 return (200, dict(payment)) if payment else _missing()
+            if method == "GET" and len(parts) == 4 and parts[:2] == ["v1", "payments"]:
+                if parts[3] != "refunds":
+                    return _not_found()
+                if parts[2] not in self.payments:
+                    return _missing()
+                return self._payment_refunds(parts[2], query)
             if method == "POST" and len(parts) == 4 and parts[:2] == ["v1", "payments"]:
                 if parts[3] not in ("capture", "refund"):
                     return _not_found()
@@ -425,7 +443,9 @@ class FakeRazorpay(RecurringApi):
         notes = body.get("notes") or {}
         if not isinstance(notes, dict):
             return _bad_request("The notes must be an array.")
-        refund = self._record_refund(payment, body.get("amount", left), notes, "processed")
+        refund = self._record_refund(
+            payment, body.get("amount", left), notes, self.api_refund_status
+        )
         if key is not None:
             self._refund_keys[key] = (payment["id"], body, refund["id"])
         return 200, refund
@@ -455,6 +475,21 @@ class FakeRazorpay(RecurringApi):
         self.refunds[refund["id"]] = refund
         return dict(refund)
 
+    def _payment_refunds(
+        self, payment_id: str, query: dict[str, str]
+    ) -> tuple[int, dict[str, Any]]:
+        """GET /v1/payments/:id/refunds: `count` 1 to 100 (10 when absent), `skip`."""
+        try:
+            count = int(query.get("count", 10))
+            skip = int(query.get("skip", 0))
+        except ValueError:
+            return _bad_request("The count must be an integer.")
+        if not 1 <= count <= 100:
+            return _bad_request("The count may not be greater than 100.")
+        refunds = [r for r in self.refunds.values() if r["payment_id"] == payment_id]
+        refunds.sort(key=lambda r: r["created_at"], reverse=True)
+        return 200, _collection(refunds[skip : skip + count])
+
     @staticmethod
     def _set_refund_status(payment: dict[str, Any]) -> None:
         if payment["amount_refunded"] >= payment["amount"]:
@@ -465,6 +500,12 @@ class FakeRazorpay(RecurringApi):
                 payment["status"] = "captured" if payment["captured"] else "authorized"
         else:
             payment["refund_status"] = None
+
+
+def _collection(entities: Any) -> dict[str, Any]:
+    """Razorpay's answer listing entities: {"entity": "collection", "count", "items"}."""
+    items = [dict(entity) for entity in entities]
+    return {"entity": "collection", "count": len(items), "items": items}
 
 
 def _not_found() -> tuple[int, dict[str, Any]]:

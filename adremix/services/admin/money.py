@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from adremix.db import session_scope
@@ -33,6 +35,15 @@ from adremix.settings import get_settings
 
 log = logging.getLogger(__name__)
 
+
+@contextmanager
+def _as_admin_refusal() -> Iterator[None]:
+    """The payments package's refusals, as this package's (one error type for the console)."""
+    try:
+        yield
+    except payments.RefundRefused as exc:
+        raise AdminActionRefused(exc.message) from exc
+
 # Razorpay: at least 10 characters of letters, digits, hyphens and underscores.
 INTENT_KEY = re.compile(r"^[A-Za-z0-9_-]{10,60}$")
 
@@ -40,7 +51,7 @@ INTENT_KEY = re.compile(r"^[A-Za-z0-9_-]{10,60}$")
 def refund_preview(*, actor_id: int, payment_id: int) -> RefundPosition:
     """Where the payment stands: what a refund would come on top of, what is left, the
     credits it granted and the buyer's balance (what a clawback could still take)."""
-    with session_scope() as session:
+    with _as_admin_refusal(), session_scope() as session:
         require(session, actor_id, Permission.VIEW)
         payment, order = payments.lock_payment(session, payment_id)
         return payments.refund_position(session, payment, order)
@@ -157,7 +168,7 @@ def refund_payment(
     claim_key = "adremix-admin-" + idempotency_key
     if (done := _logged_outcome(claim_key)) is not None:
         return done
-    with session_scope() as session:
+    with _as_admin_refusal(), session_scope() as session:
         actor = require(session, actor_id, Permission.REFUND)
         payment, order = payments.lock_payment(session, payment_id)
         existing = payments.claim_with_key(session, idempotency_key=claim_key)
@@ -179,7 +190,7 @@ def retry_refund(
     *, actor_id: int, payment_id: int, gateway: PaymentGateway | None = None
 ) -> RefundOutcome:
     """Ask Razorpay again for the payment's refund that got no answer (same key)."""
-    with session_scope() as session:
+    with _as_admin_refusal(), session_scope() as session:
         actor = require(session, actor_id, Permission.REFUND)
         payment, _ = payments.lock_payment(session, payment_id)
         claim = payments.claim_for_retry(session, payment=payment)
@@ -201,7 +212,7 @@ def reconcile_order(
     """Ask Razorpay about the order's payments and their refunds and apply what a missed
     webhook would have: grants (once), failures, refunds with their clawbacks."""
     gateway = gateway or gateway_for(get_settings())
-    with session_scope() as session:
+    with _as_admin_refusal(), session_scope() as session:
         require(session, actor_id, Permission.RECONCILE)
         order = payments.lock_order(session, order_id)
         provider_order_id = order.provider_order_id or ""

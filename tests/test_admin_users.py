@@ -1,0 +1,275 @@
+"""The console's tables: the Users directory (search, filters, sort, pages, all through
+the URL), a user's page, payments, the webhook log and generation failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+from starlette.testclient import TestClient
+
+from adremix.api import build_api_app
+from adremix.db import session_scope
+from adremix.models import WebhookRejection
+from adremix.services import accounts, admin
+from adremix.services.accounts import VerifiedIdentity, upsert_user
+from adremix.settings import get_settings
+from tests.conftest import configure_app
+from tests.factories import add_generation, buy, confirm, give_credits, make_staff
+from tests.fakes.razorpay_api import FakeRazorpay, webhook_body
+from tests.razorpay_steps import post_webhook, signature
+
+JOINED = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+
+
+def person(email: str, name: str, *, days_ago: int = 0, credits: int = 0) -> int:
+    """A user as sign-in makes them (search terms included)."""
+    with session_scope() as session:
+        user, _ = upsert_user(
+            session=session, identity=VerifiedIdentity(email=email, name=name, subject=email)
+        )
+        user.created_at = JOINED - timedelta(days=days_ago)
+        user.last_login_at = user.created_at
+        session.add(user)
+        assert user.id is not None
+        user_id = user.id
+    if credits:
+        give_credits(user_id, credits)
+    return user_id
+
+
+@pytest.fixture
+def people(database_url: str) -> dict[str, int]:
+    return {
+        "maya": person("maya.rao@example.com", "Maya Rao", days_ago=1, credits=40),
+        "ravi": person("ravi@bigco.example", "Ravi Kumar", days_ago=10, credits=5),
+        "anna": person("anna@example.com", "Anna Raof", days_ago=20),
+        "boss": make_staff("boss@example.com"),
+    }
+
+
+def emails(actor: int, **query: str) -> list[str]:
+    page = admin.find_users(actor_id=actor, filters=admin.UserFilters.from_query(query))
+    return [row.email for row in page.rows]
+
+
+def test_search_finds_by_email_prefix_name_word_domain_or_id(people: dict[str, int]) -> None:
+    boss = people["boss"]
+    assert emails(boss, q="maya") == ["maya.rao@example.com"]
+    assert emails(boss, q="MAYA.RAO@EX") == ["maya.rao@example.com"]
+    assert emails(boss, q="kumar") == ["ravi@bigco.example"]  # a word of the name
+    assert emails(boss, q="bigco") == ["ravi@bigco.example"]  # the domain
+    assert sorted(emails(boss, q="rao")) == ["anna@example.com", "maya.rao@example.com"]
+    assert emails(boss, q=str(people["anna"])) == ["anna@example.com"]
+    assert emails(boss, q="#" + str(people["ravi"])) == ["ravi@bigco.example"]
+    assert emails(boss, q="nobody") == []
+    assert emails(boss, q="%") == []  # no pattern characters
+
+
+def test_search_follows_a_renamed_and_a_deleted_account(people: dict[str, int]) -> None:
+    boss = people["boss"]
+    with session_scope() as session:
+        upsert_user(
+            session=session,
+            identity=VerifiedIdentity(
+                email="ravi@bigco.example", name="Ravi Shankar", subject="ravi@bigco.example"
+            ),
+        )
+    assert emails(boss, q="shankar") == ["ravi@bigco.example"]
+    assert emails(boss, q="kumar") == []
+    accounts.delete_account(user_id=people["maya"], confirm_email="maya.rao@example.com")
+    assert emails(boss, q="maya") == []
+    assert emails(boss, q="deleted-user") == [f"deleted-user-{people['maya']}@deleted.invalid"]
+
+
+def test_filters_combine_and_round_trip_through_the_url(
+    people: dict[str, int], razorpay: FakeRazorpay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    boss = people["boss"]
+    checkout = buy(people["anna"])
+    confirm(
+        people["anna"], razorpay.checkout_payment(checkout.provider_order_id, status="captured")
+    )
+    admin.set_suspension(actor_id=boss, user_id=people["ravi"], suspended=True, reason="Spam")
+
+    assert emails(boss, paid="yes") == ["anna@example.com"]
+    assert "anna@example.com" not in emails(boss, paid="no")
+    assert emails(boss, suspended="yes") == ["ravi@bigco.example"]
+    assert emails(boss, min="10", max="39", role="none") == ["anna@example.com"]
+    assert emails(boss, min="40") == ["maya.rao@example.com"]
+    assert emails(boss, role="admin") == ["boss@example.com"]
+    configure_app(
+        monkeypatch,
+        DATABASE_URL=get_settings().database_url,
+        ADREMIX_SUPPORT_EMAILS="anna@example.com",
+    )
+    assert emails(boss, role="support") == ["anna@example.com"]
+    assert emails(boss, role="staff") == ["boss@example.com", "anna@example.com"]
+    day = (JOINED - timedelta(days=10)).date()
+    assert emails(boss, **{"from": day.isoformat(), "to": day.isoformat()}) == [
+        "ravi@bigco.example"
+    ]
+
+    filters = admin.UserFilters.from_query(
+        {"q": " Rao ", "paid": "no", "min": "1", "sort": "balance_desc", "page": "2", "junk": "x"}
+    )
+    assert filters.to_query() == {
+        "q": "Rao",
+        "paid": "no",
+        "min": "1",
+        "sort": "balance_desc",
+        "page": "2",
+    }
+    assert admin.UserFilters.from_query(filters.to_query()) == filters
+    odd = admin.UserFilters.from_query(
+        {"paid": "maybe", "sort": "drop table", "page": "-3", "from": "x"}
+    )
+    assert odd == admin.UserFilters()
+
+
+def test_sorts_and_pages(people: dict[str, int]) -> None:
+    boss = people["boss"]
+    assert emails(boss, sort="balance_desc")[:2] == ["maya.rao@example.com", "ravi@bigco.example"]
+    assert emails(boss, sort="email_asc") == sorted(emails(boss))
+    assert emails(boss, sort="joined_asc")[0] == "anna@example.com"
+    first = admin.find_users(actor_id=boss, filters=admin.UserFilters(), page_size=3)
+    second = admin.find_users(actor_id=boss, filters=admin.UserFilters(page=2), page_size=3)
+    assert first.has_next and not second.has_next
+    assert len({r.id for r in first.rows + second.rows}) == 4
+
+
+def test_a_users_page_shows_everything_about_them(
+    people: dict[str, int], razorpay: FakeRazorpay
+) -> None:
+    boss, maya = people["boss"], people["maya"]
+    token = accounts.sign_in(
+        identity=VerifiedIdentity(email="maya.rao@example.com", subject="maya.rao@example.com"),
+        user_agent="Firefox 140",
+    )
+    checkout = buy(maya)
+    confirm(maya, razorpay.checkout_payment(checkout.provider_order_id, status="captured"))
+    add_generation(maya, 1, status="failed", credits_reserved=2, error_message="Provider said no")
+    admin.adjust_credits(
+        actor_id=boss, user_id=maya, amount=3, reason="Sorry", idempotency_key="intent-1"
+    )
+
+    detail = admin.user_detail(actor_id=boss, user_id=maya)
+
+    assert (detail.email, detail.balance, detail.role, detail.google_linked) == (
+        "maya.rao@example.com",
+        53,
+        "",
+        True,
+    )
+    assert [e.kind for e in detail.ledger][:2] == ["admin_adjustment", "purchase"]
+    (order,) = detail.orders
+    (payment,) = order.payments
+    assert (order.receipt_number, payment.credits_granted, payment.status) == (
+        checkout.receipt_number,
+        10,
+        "captured",
+    )
+    (failure,) = detail.generations
+    assert (failure.status, failure.credits_refunded, failure.error) == (
+        "failed",
+        2,
+        "Provider said no",
+    )
+    assert detail.failed_generations == 1
+    assert [s.user_agent for s in detail.sessions] == ["Firefox 140"]
+    assert [a.action for a in detail.audit] == ["credit_adjustment"]
+    assert accounts.signed_in_user(token=token) is not None
+    with pytest.raises(admin.UnknownAccount):
+        admin.user_detail(actor_id=boss, user_id=999_999)
+
+
+def test_payments_page_finds_orders_by_receipt_payment_id_or_email(
+    people: dict[str, int], razorpay: FakeRazorpay
+) -> None:
+    boss = people["boss"]
+    checkout = buy(people["ravi"])
+    paid = razorpay.checkout_payment(checkout.provider_order_id, status="captured")
+    confirm(people["ravi"], paid)
+    buy(people["anna"], "growth")  # never paid
+
+    def receipts(**query: str) -> list[str]:
+        page = admin.list_payments(actor_id=boss, filters=admin.PaymentFilters.from_query(query))
+        return [row.receipt_number for row in page.rows]
+
+    assert len(receipts()) == 2
+    assert receipts(q=checkout.receipt_number) == [checkout.receipt_number]
+    assert receipts(q=paid["razorpay_payment_id"]) == [checkout.receipt_number]
+    assert receipts(q=checkout.provider_order_id) == [checkout.receipt_number]
+    assert receipts(q="RAVI@bigco.example") == [checkout.receipt_number]
+    assert receipts(status="paid") == [checkout.receipt_number]
+    assert receipts(q="pay_unknown") == []
+    (row,) = admin.list_payments(actor_id=boss, filters=admin.PaymentFilters(status="paid")).rows
+    assert [(p.status, p.credits_granted) for p in row.payments] == [("captured", 10)]
+
+
+def test_webhook_log_shows_processed_events_and_refused_signatures(
+    people: dict[str, int], razorpay: FakeRazorpay
+) -> None:
+    boss = people["boss"]
+    client = TestClient(build_api_app(get_settings()))
+    checkout = buy(people["ravi"])
+    paid = razorpay.checkout_payment(checkout.provider_order_id, status="captured")
+    body, event_id = webhook_body(
+        "payment.captured", payment=razorpay.payment(paid["razorpay_payment_id"])
+    )
+    post_webhook(client, body, event_id)
+    forged = client.post(
+        "/api/razorpay/webhook",
+        content=body,
+        headers={
+            "X-Razorpay-Signature": signature(body, "guessed"),
+            "x-razorpay-event-id": "evt_forged",
+        },
+    )
+    assert forged.status_code == 400
+
+    log = admin.webhook_log(actor_id=boss, filters=admin.WebhookFilters())
+    assert [(r.event_type, r.signature_ok, r.outcome) for r in log.rows] == [
+        ("payment.captured", False, "rejected"),
+        ("payment.captured", True, "granted"),
+    ]
+    assert log.rows[1].processed_at is not None and log.rows[0].processed_at is None
+    rejected = admin.webhook_log(actor_id=boss, filters=admin.WebhookFilters(show="rejected"))
+    assert [r.event_id for r in rejected.rows] == ["evt_forged"]
+    assert (
+        admin.webhook_log(actor_id=boss, filters=admin.WebhookFilters(event_type="refund.")).rows
+        == []
+    )
+
+
+def test_refused_deliveries_are_logged_once_each_and_at_most_a_hundred_an_hour(
+    people: dict[str, int], razorpay: FakeRazorpay
+) -> None:
+    client = TestClient(build_api_app(get_settings()))
+    for n in range(105):
+        body = f'{{"event":"payment.captured","n":{n % 102}}}'.encode()
+        assert (
+            client.post(
+                "/api/razorpay/webhook", content=body, headers={"X-Razorpay-Signature": "0" * 64}
+            ).status_code
+            == 400
+        )
+    with session_scope() as session:
+        assert len(session.exec(select(WebhookRejection)).all()) == 100
+
+
+def test_failures_list_the_providers_error_the_refund_and_the_user(people: dict[str, int]) -> None:
+    boss, maya = people["boss"], people["maya"]
+    add_generation(maya, 1, status="failed", credits_reserved=2, error_message="rate limited")
+    add_generation(maya, 2, status="partial", credits_reserved=3, credits_spent=1)
+    add_generation(maya, 3, status="succeeded", credits_reserved=1, credits_spent=1)
+    page = admin.recent_failures(actor_id=boss, filters=admin.FailureFilters())
+    assert [(r.status, r.credits_refunded, r.email) for r in page.rows] == [
+        ("partial", 2, "maya.rao@example.com"),
+        ("failed", 2, "maya.rao@example.com"),
+    ]
+    only_failed = admin.recent_failures(
+        actor_id=boss, filters=admin.FailureFilters(status="failed")
+    )
+    assert [r.error for r in only_failed.rows] == ["rate limited"]
