@@ -44,6 +44,7 @@ def _as_admin_refusal() -> Iterator[None]:
     except payments.RefundRefused as exc:
         raise AdminActionRefused(exc.message) from exc
 
+
 # Razorpay: at least 10 characters of letters, digits, hyphens and underscores.
 INTENT_KEY = re.compile(r"^[A-Za-z0-9_-]{10,60}$")
 
