@@ -3,6 +3,7 @@ hides the console's routes from them, and the CSV exports are staff's alone."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -128,6 +129,39 @@ def test_the_route_manifest_lists_the_console_for_staff_only(site: TestClient) -
         assert (headers["cache-control"], headers["vary"]) == ("private, no-cache", "Cookie")
     status, body, headers = answer(site, "GET", path, sign_in("boss@example.com"))
     assert body == MANIFEST and headers["cache-control"] == "private, no-cache"
+
+
+def test_the_manifest_is_rewritten_when_the_server_sends_files_by_path(
+    site: TestClient, tmp_path: Path
+) -> None:
+    """Granian (what `reflex run --env prod` serves with) offers ASGI's pathsend: a static
+    file answered by path alone would reach the browser empty after the rewrite."""
+    static = tmp_path / "static"
+    gate = admin_gate()(StaticFiles(directory=static, html=True))
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "method": "GET",
+        "path": f"/assets/{MANIFEST_NAME}",
+        "raw_path": f"/assets/{MANIFEST_NAME}".encode(),
+        "query_string": b"",
+        "headers": [(b"accept-encoding", b"gzip")],
+        "extensions": {"http.response.pathsend": {}},
+    }
+    asyncio.run(gate(scope, receive, send))
+
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert body.startswith(b"window.__reactRouterManifest=") and b"admin/users" not in body
+    assert (b"content-length", str(len(body)).encode()) in sent[0]["headers"]
 
 
 def test_an_unreadable_manifest_raises_so_the_gate_serves_it_as_built() -> None:

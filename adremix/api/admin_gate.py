@@ -77,6 +77,13 @@ async def _send_without_admin_routes(
     app: ASGIApp, scope: Scope, receive: Receive, send: Send
 ) -> None:
     headers = [(k, v) for k, v in scope.get("headers", []) if k not in DROPPED_FOR_REWRITE]
+    # Without the server's "send a file by its path" extension (granian offers it) the
+    # static file's bytes come through `collect`, where they can be rewritten.
+    extensions = {
+        name: value
+        for name, value in scope.get("extensions", {}).items()
+        if name != "http.response.pathsend"
+    }
     start: Message | None = None
     body = bytearray()
 
@@ -87,7 +94,7 @@ async def _send_without_admin_routes(
         elif message["type"] == "http.response.body":
             body.extend(message.get("body", b""))
 
-    await app({**scope, "headers": headers}, receive, collect)
+    await app({**scope, "headers": headers, "extensions": extensions}, receive, collect)
     assert start is not None
     content = bytes(body)
     if start["status"] == 200 and content.startswith(MANIFEST_PREFIX.encode()):
