@@ -14,6 +14,7 @@ from adremix.db import session_scope
 from adremix.models import WebhookRejection
 from adremix.services import accounts, admin
 from adremix.services.accounts import VerifiedIdentity, upsert_user
+from adremix.services.admin import directory
 from adremix.settings import get_settings
 from tests.conftest import configure_app
 from tests.factories import add_generation, buy, confirm, give_credits, make_staff
@@ -65,6 +66,21 @@ def test_search_finds_by_email_prefix_name_word_domain_or_id(people: dict[str, i
     assert emails(boss, q="#" + str(people["ravi"])) == ["ravi@bigco.example"]
     assert emails(boss, q="nobody") == []
     assert emails(boss, q="%") == []  # no pattern characters
+
+
+@pytest.mark.parametrize("broad_from", [1_000, 1], ids=["narrow-plan", "broad-plan"])
+def test_a_broad_search_walks_the_users_in_order_and_finds_the_same(
+    people: dict[str, int], monkeypatch: pytest.MonkeyPatch, broad_from: int
+) -> None:
+    """A search matching many terms (a mail domain) is planned differently; both plans
+    give the same rows in the same order, with filters, sorts and pages."""
+    monkeypatch.setattr(directory, "BROAD_SEARCH", broad_from)
+    boss = people["boss"]
+    assert emails(boss, q="example.com") == ["maya.rao@example.com", "anna@example.com"]
+    assert emails(boss, q="example.com", sort="balance_desc", min="1") == ["maya.rao@example.com"]
+    assert emails(boss, q="rao", sort="joined_asc") == ["anna@example.com", "maya.rao@example.com"]
+    assert emails(boss, q="#" + str(people["ravi"])) == ["ravi@bigco.example"]
+    assert emails(boss, q="example.com", page="2") == []
 
 
 def test_search_follows_a_renamed_and_a_deleted_account(people: dict[str, int]) -> None:

@@ -129,12 +129,34 @@ class UsersPage:
     has_next: bool = False
 
 
-def _search(q: str) -> ColumnElement[bool]:
+# A search matching at least this many terms is "broad" (a common name, a mail domain, one
+# letter): walking the users in the page's order and probing each one's terms finds a
+# page sooner than sorting every match (see `_search`).
+BROAD_SEARCH = 1_000
+
+
+def _search(q: str, connection=None) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+    """Users with a term starting with `q` (or the user with id `q`).
+
+    A narrow search lists its few matches and sorts them; a broad one would sort
+    thousands, so instead the users are walked in the page's order, each checked by its
+    own terms (the user_id index), until the page is full. Which one is decided by
+    counting the matching terms, at most BROAD_SEARCH of them, in the term index."""
     prefix = normalise_search(q)[:SEARCH_TERM_MAX]
-    matches = select(_terms.c.user_id).where(
-        _terms.c.term >= prefix, _terms.c.term < prefix + PREFIX_END
+    in_range = and_(_terms.c.term >= prefix, _terms.c.term < prefix + PREFIX_END)
+    broad = connection is not None and (
+        connection.execute(
+            select(func.count()).select_from(
+                select(_terms.c.user_id).where(in_range).limit(BROAD_SEARCH).subquery()
+            )
+        ).scalar_one()
+        >= BROAD_SEARCH
     )
-    condition: ColumnElement[bool] = _users.c.id.in_(matches)
+    condition: ColumnElement[bool] = (
+        exists().where(_terms.c.user_id == _users.c.id, in_range)
+        if broad
+        else _users.c.id.in_(select(_terms.c.user_id).where(in_range))
+    )
     number = q.removeprefix("#")
     if number.isdigit() and len(number) < 10:
         condition = or_(condition, _users.c.id == int(number))
@@ -158,10 +180,11 @@ def _role(role: str) -> ColumnElement[bool]:
     return not_(or_(is_admin, is_support))
 
 
-def conditions(filters: UserFilters) -> list[ColumnElement[bool]]:
+def conditions(filters: UserFilters, connection=None) -> list[ColumnElement[bool]]:  # type: ignore[no-untyped-def]
+    """The filters as SQL; with a `connection`, a search is first sized (see `_search`)."""
     found: list[ColumnElement[bool]] = []
     if filters.q:
-        found.append(_search(filters.q))
+        found.append(_search(filters.q, connection))
     if filters.joined_from:
         found.append(_users.c.created_at >= day_start(filters.joined_from))
     if filters.joined_to:
@@ -247,7 +270,7 @@ def find_users(*, actor_id: int, filters: UserFilters, page_size: int = PAGE_SIZ
         connection = session.connection()
         rows = connection.execute(
             select(*_COLUMNS)
-            .where(*conditions(filters))
+            .where(*conditions(filters, connection))
             .order_by(*_order_by(filters.sort))
             .limit(page_size + 1)
             .offset((filters.page - 1) * page_size)
