@@ -26,8 +26,9 @@ from adremix.services.payments import (
 from adremix.state.errors import GENERIC_MESSAGE, toast_for, user_message
 
 # Exceptions that never reach a person: answered as HTTP statuses to Razorpay, or printed
-# by an operator command.
-NOT_FOR_USERS = {"WebhookRejected", "WebhookRetryLater", "UnknownUser"}
+# by an operator command; NotStaff ends an admin event silently (no words, so nothing
+# tells a non-staff tab the console exists).
+NOT_FOR_USERS = {"WebhookRejected", "WebhookRetryLater", "UnknownUser", "NotStaff"}
 
 
 def service_exceptions() -> list[type[BaseException]]:
