@@ -64,6 +64,7 @@ bench: $(BIN)/.test-deps system-packages
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/invoices.py
 	$(BIN)/python bench/scaleout.py
+	$(BIN)/python bench/admin.py
 
 clean:
 	rm -rf .web data test-artifacts
