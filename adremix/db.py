@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
@@ -76,16 +76,28 @@ def _sqlite_writer(url: str) -> threading.RLock:
     return threading.RLock()
 
 
-@contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """One unit of work: commits on success, rolls back on any error."""
-    engine = engine or get_engine()
+def _writer_turn(engine: Engine) -> AbstractContextManager[object]:
     # SQLite has one writer at a time and every transaction here takes the write lock
     # (BEGIN IMMEDIATE). Threads of one process queue on a lock of their own instead of
     # SQLite's busy handler, which sleeps and polls, leaving the database idle between
     # them. Other processes still wait through the busy timeout.
-    turn = _sqlite_writer(str(engine.url)) if engine.dialect.name == "sqlite" else nullcontext()
-    with turn, Session(engine, expire_on_commit=False) as session:
+    return _sqlite_writer(str(engine.url)) if engine.dialect.name == "sqlite" else nullcontext()
+
+
+@contextmanager
+def connection_scope(engine: Engine | None = None) -> Iterator[Connection]:
+    """One unit of work on a bare Core connection, for work that needs no ORM session:
+    commits on success, rolls back on any error."""
+    engine = engine or get_engine()
+    with _writer_turn(engine), engine.begin() as connection:
+        yield connection
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """One unit of work: commits on success, rolls back on any error."""
+    engine = engine or get_engine()
+    with _writer_turn(engine), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -45,7 +45,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
-from adremix.db import get_engine
+from adremix.db import connection_scope
 from adremix.enums import CreditKind
 from adremix.models import CreditTransaction, User, utcnow
 from adremix.services.errors import UserFacingError
@@ -455,7 +455,7 @@ def spend_credits(
     """
     if amount <= 0:
         raise ValueError("A spend must be positive.")
-    with (engine or get_engine()).begin() as connection:
+    with connection_scope(engine) as connection:
         return _move_on(
             connection,
             user_id=user_id,
