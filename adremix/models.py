@@ -35,7 +35,10 @@ class User(SQLModel, table=True):
         CheckConstraint("credit_balance >= 0", name="ck_user_balance_nonnegative"),
         # The admin console's Users table sorts and filters on these (id breaks ties).
         Index("ix_user_created", "created_at", "id"),
-        Index("ix_user_balance", "credit_balance", "id"),
+        # The sign-up date after the id, in both: a "joined between" filter is checked in
+        # the index walked for either sort, and a balance range in the sign-up one.
+        Index("ix_user_balance", "credit_balance", "id", "created_at"),
+        Index("ix_user_created_balance", "created_at", "id", "credit_balance"),
         Index("ix_user_last_login", "last_login_at", "id"),
         Index("ix_user_suspended", "suspended_at"),
         Index("ix_user_role", "role"),
@@ -124,6 +127,8 @@ class PaymentOrder(SQLModel, table=True):
         # The admin console's Payments page: newest first, optionally of one status.
         Index("ix_payment_order_created", "created_at", "id"),
         Index("ix_payment_order_status_created", "status", "created_at", "id"),
+        # The Users table's "has paid" filter: one index probe per user, no order read.
+        Index("ix_payment_order_user_status", "user_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -561,9 +566,12 @@ class UserSearchTerm(SQLModel, table=True):
     index range answers it on 100,000 users."""
 
     __tablename__ = "user_search_term"
+    # A broad search walks users and probes each one's terms: the term in the index
+    # answers that probe without reading the row.
+    __table_args__ = (Index("ix_user_search_term_user_term", "user_id", "term"),)
 
     term: str = Field(sa_column=Column(SEARCH_TERM, primary_key=True))
-    user_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
 
 
 class AuditEntry(SQLModel, table=True):

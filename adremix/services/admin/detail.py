@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import func
-from sqlmodel import Session, select
 
 from adremix.db import session_scope
-from adremix.enums import ACTIVE_GENERATION_STATUSES, AdminRefundStatus, GenerationStatus
+from adremix.enums import ACTIVE_GENERATION_STATUSES, AdminRefundStatus
 from adremix.models import (
     AdminRefund,
     AuditEntry,
@@ -25,6 +25,7 @@ from adremix.models import (
 )
 from adremix.services.accounts import effective_role, settings_role
 from adremix.services.admin.access import Permission, require
+from adremix.services.admin.lists import FAILED
 from adremix.services.errors import UserFacingError
 
 RECENT = 25
@@ -146,98 +147,197 @@ class UserDetail:
     audit: list[AuditLine]
 
 
-def _payments_of(session: Session, order_ids: list[int]) -> dict[int, list[PaymentLine]]:
-    if not order_ids:
-        return {}
-    payments = session.exec(
-        select(Payment).where(Payment.order_id.in_(order_ids)).order_by(Payment.id)  # type: ignore[attr-defined,arg-type]
-    ).all()
-    payment_ids = [p.id for p in payments]
-    refunds: dict[int, list[RefundLine]] = {}
-    in_flight: set[int] = set()
-    if payment_ids:
-        for refund in session.exec(
-            select(PaymentRefund)
-            .where(PaymentRefund.payment_id.in_(payment_ids))  # type: ignore[attr-defined]
-            .order_by(PaymentRefund.id)  # type: ignore[arg-type]
-        ):
-            refunds.setdefault(refund.payment_id, []).append(
-                RefundLine(
-                    provider_refund_id=refund.provider_refund_id,
-                    amount_paise=refund.amount_paise,
-                    status=refund.status,
-                    origin=refund.origin,
-                    created_at=refund.created_at,
-                )
-            )
-        in_flight = set(
-            session.exec(
-                select(AdminRefund.payment_id).where(
-                    AdminRefund.payment_id.in_(payment_ids),  # type: ignore[attr-defined]
-                    AdminRefund.status == AdminRefundStatus.REQUESTED,
-                )
-            ).all()
+_users = User.__table__  # type: ignore[attr-defined]
+_ledger = CreditTransaction.__table__  # type: ignore[attr-defined]
+_orders = PaymentOrder.__table__  # type: ignore[attr-defined]
+_payments = Payment.__table__  # type: ignore[attr-defined]
+_refunds = PaymentRefund.__table__  # type: ignore[attr-defined]
+_admin_refunds = AdminRefund.__table__  # type: ignore[attr-defined]
+_generations = Generation.__table__  # type: ignore[attr-defined]
+_sessions = AuthSession.__table__  # type: ignore[attr-defined]
+_audit = AuditEntry.__table__  # type: ignore[attr-defined]
+
+# Each panel is one statement built once (its user id a bound parameter) returning plain
+# tuples: the page is read in six round trips, and no ORM object is built for a row that
+# is only turned into a dataclass. The profile carries the two counts as subqueries.
+_USER = sa.select(
+    _users.c.id,
+    _users.c.email,
+    _users.c.name,
+    _users.c.avatar_url,
+    _users.c.oidc_subject,
+    _users.c.role,
+    _users.c.credit_balance,
+    _users.c.created_at,
+    _users.c.last_login_at,
+    _users.c.suspended_at,
+    _users.c.deleted_at,
+    sa.select(func.count())
+    .select_from(_ledger)
+    .where(_ledger.c.user_id == _users.c.id)
+    .scalar_subquery(),
+    sa.select(func.count())
+    .select_from(_generations)
+    .where(_generations.c.user_id == _users.c.id, _generations.c.status.in_(FAILED))
+    .scalar_subquery(),
+).where(_users.c.id == sa.bindparam("user_id"))
+_LEDGER = (
+    sa.select(
+        _ledger.c.id,
+        _ledger.c.created_at,
+        _ledger.c.kind,
+        _ledger.c.amount,
+        _ledger.c.balance_after,
+        func.coalesce(_ledger.c.reference, ""),
+        func.coalesce(_ledger.c.reason, ""),
+    )
+    .where(_ledger.c.user_id == sa.bindparam("user_id"))
+    .order_by(_ledger.c.created_at.desc(), _ledger.c.id.desc())
+    .limit(RECENT)
+)
+_recent_orders = (
+    sa.select(_orders)
+    .where(_orders.c.user_id == sa.bindparam("user_id"))
+    .order_by(_orders.c.created_at.desc(), _orders.c.id.desc())
+    .limit(RECENT)
+    .subquery()
+)
+# The user's last orders, each with its payments and their refunds (outer joins: an order
+# may have none), and whether an admin's refund of the payment awaits Razorpay's answer.
+_ORDERS = (
+    sa.select(
+        _recent_orders.c.id,
+        _recent_orders.c.receipt_number,
+        _recent_orders.c.kind,
+        _recent_orders.c.package_code,
+        _recent_orders.c.credits,
+        _recent_orders.c.amount_paise,
+        _recent_orders.c.status,
+        _recent_orders.c.provider,
+        func.coalesce(_recent_orders.c.provider_order_id, ""),
+        _recent_orders.c.created_at,
+        _payments.c.id,
+        _payments.c.provider_payment_id,
+        _payments.c.amount_paise,
+        _payments.c.status,
+        _payments.c.captured,
+        _payments.c.duplicate,
+        _payments.c.credits_granted,
+        _payments.c.refunded_paise,
+        _payments.c.credits_clawed,
+        _payments.c.clawback_shortfall,
+        _payments.c.created_at,
+        func.coalesce(_payments.c.error_description, ""),
+        sa.exists()
+        .where(
+            _admin_refunds.c.payment_id == _payments.c.id,
+            _admin_refunds.c.status == AdminRefundStatus.REQUESTED,
         )
-    by_order: dict[int, list[PaymentLine]] = {}
-    for p in payments:
-        assert p.id is not None
-        by_order.setdefault(p.order_id, []).append(
-            PaymentLine(
-                id=p.id,
-                provider_payment_id=p.provider_payment_id,
-                amount_paise=p.amount_paise,
-                status=p.status,
-                captured=p.captured,
-                duplicate=p.duplicate,
-                credits_granted=p.credits_granted,
-                refunded_paise=p.refunded_paise,
-                credits_clawed=p.credits_clawed,
-                clawback_shortfall=p.clawback_shortfall,
-                created_at=p.created_at,
-                error=p.error_description or "",
-                refunds=refunds.get(p.id, []),
-                refund_in_flight=p.id in in_flight,
-            )
+        .label("in_flight"),
+        _refunds.c.id,
+        _refunds.c.provider_refund_id,
+        _refunds.c.amount_paise,
+        _refunds.c.status,
+        _refunds.c.origin,
+        _refunds.c.created_at,
+    )
+    .select_from(
+        _recent_orders.outerjoin(_payments, _payments.c.order_id == _recent_orders.c.id).outerjoin(
+            _refunds, _refunds.c.payment_id == _payments.c.id
         )
-    return by_order
+    )
+    .order_by(
+        _recent_orders.c.created_at.desc(),
+        _recent_orders.c.id.desc(),
+        _payments.c.id,
+        _refunds.c.id,
+    )
+)
+_GENERATIONS = (
+    sa.select(
+        _generations.c.id,
+        _generations.c.created_at,
+        _generations.c.status,
+        _generations.c.provider,
+        _generations.c.model,
+        _generations.c.variations,
+        _generations.c.credits_reserved,
+        _generations.c.credits_spent,
+        _generations.c.error_message,
+        _generations.c.latency_ms,
+    )
+    .where(_generations.c.user_id == sa.bindparam("user_id"))
+    .order_by(_generations.c.created_at.desc(), _generations.c.id.desc())
+    .limit(RECENT)
+)
+_SESSIONS = (
+    sa.select(
+        _sessions.c.id,
+        _sessions.c.created_at,
+        _sessions.c.last_seen_at,
+        _sessions.c.expires_at,
+        _sessions.c.user_agent,
+    )
+    .where(
+        _sessions.c.user_id == sa.bindparam("user_id"),
+        _sessions.c.revoked_at.is_(None),
+        _sessions.c.expires_at > sa.bindparam("now"),
+    )
+    .order_by(_sessions.c.last_seen_at.desc())
+    .limit(RECENT)
+)
+_AUDIT = (
+    sa.select(
+        _audit.c.seq,
+        _audit.c.created_at,
+        _audit.c.actor,
+        _audit.c.action,
+        _audit.c.reason,
+        _audit.c.before,
+        _audit.c.after,
+    )
+    .where(_audit.c.target_type == "user", _audit.c.target_id == sa.bindparam("target_id"))
+    .order_by(_audit.c.seq.desc())
+    .limit(RECENT)
+)
 
 
-def order_lines(session: Session, orders: list[PaymentOrder]) -> list[OrderLine]:
-    """Orders with their payments and refunds (two more queries, whatever the count)."""
-    payments = _payments_of(session, [o.id for o in orders if o.id is not None])
-    return [
-        OrderLine(
-            id=o.id or 0,
-            receipt_number=o.receipt_number,
-            kind=o.kind,
-            package_code=o.package_code,
-            credits=o.credits,
-            amount_paise=o.amount_paise,
-            status=o.status,
-            provider=o.provider,
-            provider_order_id=o.provider_order_id or "",
-            created_at=o.created_at,
-            payments=payments.get(o.id or 0, []),
-        )
-        for o in orders
-    ]
+def _order_lines(rows: list) -> list[OrderLine]:  # type: ignore[type-arg]
+    """Orders from the joined rows: one row per (order, payment, refund)."""
+    orders: dict[int, OrderLine] = {}
+    payments: dict[int, PaymentLine] = {}
+    for r in rows:
+        order = orders.get(r[0])
+        if order is None:
+            order = orders[r[0]] = OrderLine(*r[:10])
+        if r[10] is None:
+            continue
+        payment = payments.get(r[10])
+        if payment is None:
+            payment = payments[r[10]] = PaymentLine(*r[10:22], refund_in_flight=bool(r[22]))
+            order.payments.append(payment)
+        if r[23] is not None:
+            payment.refunds.append(RefundLine(*r[24:29]))
+    return list(orders.values())
 
 
-def generation_line(g: Generation) -> GenerationLine:
-    finished = g.status not in ACTIVE_GENERATION_STATUSES
+def generation_line(r) -> GenerationLine:  # type: ignore[no-untyped-def]
+    """A generation from a `_GENERATIONS` row."""
+    (gid, created_at, status, provider, model, variations, reserved, spent, error, latency) = r
+    finished = status not in ACTIVE_GENERATION_STATUSES
     return GenerationLine(
-        id=g.id or 0,
-        created_at=g.created_at,
-        status=g.status,
-        provider=g.provider,
-        model=g.model,
-        variations=g.variations,
-        credits_spent=g.credits_spent,
+        id=gid,
+        created_at=created_at,
+        status=status,
+        provider=provider,
+        model=model,
+        variations=variations,
+        credits_spent=spent,
         # What a finished generation did not deliver was given back (ledger kind
         # generation_refund, referencing it).
-        credits_refunded=max(0, g.credits_reserved - g.credits_spent) if finished else 0,
-        error=g.error_message or "",
-        latency_ms=g.latency_ms,
+        credits_refunded=max(0, reserved - spent) if finished else 0,
+        error=error or "",
+        latency_ms=latency,
     )
 
 
@@ -245,111 +345,38 @@ def user_detail(*, actor_id: int, user_id: int) -> UserDetail:
     """Everything the console shows about one user."""
     with session_scope() as session:
         require(session, actor_id, Permission.VIEW)
-        user = session.get(User, user_id)
-        if user is None or user.id is None:
+        user = session.execute(_USER, {"user_id": user_id}).first()
+        if user is None:
             raise UnknownAccount("There is no user with that id.")
-        ledger = session.exec(
-            select(CreditTransaction)
-            .where(CreditTransaction.user_id == user_id)
-            .order_by(CreditTransaction.created_at.desc(), CreditTransaction.id.desc())  # type: ignore[attr-defined,union-attr]
-            .limit(RECENT)
-        ).all()
-        ledger_total = session.exec(
-            select(func.count())
-            .select_from(CreditTransaction)
-            .where(CreditTransaction.user_id == user_id)
-        ).one()
-        orders = session.exec(
-            select(PaymentOrder)
-            .where(PaymentOrder.user_id == user_id)
-            .order_by(PaymentOrder.created_at.desc(), PaymentOrder.id.desc())  # type: ignore[attr-defined,union-attr]
-            .limit(RECENT)
-        ).all()
-        generations = session.exec(
-            select(Generation)
-            .where(Generation.user_id == user_id)
-            .order_by(Generation.created_at.desc(), Generation.id.desc())  # type: ignore[attr-defined,union-attr]
-            .limit(RECENT)
-        ).all()
-        failed = session.exec(
-            select(func.count())
-            .select_from(Generation)
-            .where(
-                Generation.user_id == user_id,
-                Generation.status.in_((GenerationStatus.FAILED, GenerationStatus.PARTIAL)),  # type: ignore[attr-defined]
-            )
-        ).one()
-        now = utcnow()
-        sessions = session.exec(
-            select(AuthSession)
-            .where(
-                AuthSession.user_id == user_id,
-                AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
-                AuthSession.expires_at > now,
-            )
-            .order_by(AuthSession.last_seen_at.desc())  # type: ignore[attr-defined]
-            .limit(RECENT)
-        ).all()
-        audit = session.exec(
-            select(AuditEntry)
-            .where(AuditEntry.target_type == "user", AuditEntry.target_id == str(user_id))
-            .order_by(AuditEntry.seq.desc())  # type: ignore[attr-defined]
-            .limit(RECENT)
-        ).all()
-        from_settings = settings_role(user.email) if user.deleted_at is None else None
-        return UserDetail(
-            id=user.id,
-            email=user.email,
-            name=user.name,
-            avatar_url=user.avatar_url,
-            google_linked=user.oidc_subject is not None,
-            role=(effective_role(email=user.email, stored=user.role) or "")
-            if user.deleted_at is None
-            else "",
-            role_from_settings=from_settings or "",
-            stored_role=user.role or "",
-            balance=user.credit_balance,
-            joined_at=user.created_at,
-            last_seen_at=user.last_login_at,
-            suspended_at=user.suspended_at,
-            deleted=user.deleted_at is not None,
-            ledger=[
-                LedgerLine(
-                    id=e.id or 0,
-                    created_at=e.created_at,
-                    kind=e.kind,
-                    amount=e.amount,
-                    balance_after=e.balance_after,
-                    reference=e.reference or "",
-                    reason=e.reason or "",
-                )
-                for e in ledger
-            ],
-            ledger_total=ledger_total,
-            orders=order_lines(session, list(orders)),
-            generations=[generation_line(g) for g in generations],
-            failed_generations=failed,
-            sessions=[
-                SessionLine(
-                    id=s.id or 0,
-                    created_at=s.created_at,
-                    last_seen_at=s.last_seen_at,
-                    expires_at=s.expires_at,
-                    user_agent=s.user_agent,
-                )
-                for s in sessions
-            ],
-            audit=[audit_line(entry) for entry in audit],
+        (uid, email, name, avatar, subject, stored, balance, joined, seen, suspended, deleted) = (
+            user[:11]
         )
-
-
-def audit_line(entry: AuditEntry) -> AuditLine:
-    return AuditLine(
-        seq=entry.seq,
-        created_at=entry.created_at,
-        actor=entry.actor,
-        action=entry.action,
-        reason=entry.reason,
-        before=entry.before,
-        after=entry.after,
-    )
+        params = {"user_id": user_id}
+        ledger = session.execute(_LEDGER, params).all()
+        orders = session.execute(_ORDERS, params).all()
+        generations = session.execute(_GENERATIONS, params).all()
+        sessions = session.execute(_SESSIONS, {**params, "now": utcnow()}).all()
+        audit = session.execute(_AUDIT, {"target_id": str(user_id)}).all()
+        from_settings = settings_role(email) if deleted is None else None
+        return UserDetail(
+            id=uid,
+            email=email,
+            name=name,
+            avatar_url=avatar,
+            google_linked=subject is not None,
+            role=(effective_role(email=email, stored=stored) or "") if deleted is None else "",
+            role_from_settings=from_settings or "",
+            stored_role=stored or "",
+            balance=balance,
+            joined_at=joined,
+            last_seen_at=seen,
+            suspended_at=suspended,
+            deleted=deleted is not None,
+            ledger=[LedgerLine(*e) for e in ledger],
+            ledger_total=user[11],
+            orders=_order_lines(orders),
+            generations=[generation_line(g) for g in generations],
+            failed_generations=user[12],
+            sessions=[SessionLine(*s) for s in sessions],
+            audit=[AuditLine(*a) for a in audit],
+        )

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from sqlalchemy import and_, exists, false, func, not_, or_, select, true
+from sqlalchemy import and_, exists, false, func, literal, not_, or_, select, true
 from sqlalchemy.sql import ColumnElement
 
 from adremix.db import session_scope
@@ -152,15 +152,17 @@ def _search(q: str, connection=None) -> ColumnElement[bool]:  # type: ignore[no-
         ).scalar_one()
         >= BROAD_SEARCH
     )
-    condition: ColumnElement[bool] = (
-        exists().where(_terms.c.user_id == _users.c.id, in_range)
-        if broad
-        else _users.c.id.in_(select(_terms.c.user_id).where(in_range))
-    )
     number = q.removeprefix("#")
-    if number.isdigit() and len(number) < 10:
-        condition = or_(condition, _users.c.id == int(number))
-    return condition
+    user_id = int(number) if number.isdigit() and len(number) < 10 else None
+    if broad:
+        condition: ColumnElement[bool] = exists().where(_terms.c.user_id == _users.c.id, in_range)
+        return condition if user_id is None else or_(condition, _users.c.id == user_id)
+    matching = select(_terms.c.user_id).where(in_range)
+    # The id joins the list rather than being OR-ed beside it: PostgreSQL would answer
+    # `id IN (...) OR id = n` by testing every user.
+    return _users.c.id.in_(
+        matching if user_id is None else matching.union(select(literal(user_id)))
+    )
 
 
 def _role(role: str) -> ColumnElement[bool]:
@@ -189,11 +191,6 @@ def conditions(filters: UserFilters, connection=None) -> list[ColumnElement[bool
         found.append(_users.c.created_at >= day_start(filters.joined_from))
     if filters.joined_to:
         found.append(_users.c.created_at < day_end(filters.joined_to))
-    if filters.paid:
-        paid = exists().where(
-            _orders.c.user_id == _users.c.id, _orders.c.status.in_(PAID_ORDER_STATUSES)
-        )
-        found.append(paid if filters.paid == "yes" else ~paid)
     if filters.suspended:
         suspended = _users.c.suspended_at.is_not(None)
         found.append(suspended if filters.suspended == "yes" else ~suspended)
@@ -207,6 +204,13 @@ def conditions(filters: UserFilters, connection=None) -> list[ColumnElement[bool
         # Everyone signs in when their account is made; rows without a sign-in (imported
         # ones) would sort first on PostgreSQL and last on SQLite, so they are left out.
         found.append(_users.c.last_login_at.is_not(None))
+    if filters.paid:
+        # Last: SQLite tests a row's conditions in order, and this one is a probe of
+        # another table; the user's own columns (in the index walked) rule most rows out.
+        paid = exists().where(
+            _orders.c.user_id == _users.c.id, _orders.c.status.in_(PAID_ORDER_STATUSES)
+        )
+        found.append(paid if filters.paid == "yes" else ~paid)
     return found or [true()]
 
 
