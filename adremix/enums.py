@@ -129,6 +129,9 @@ class ImageKind(StrEnum):
     PREPARED = "prepared"  # the provider's input (PNG, at most 1536 px), made at upload
     RESULT = "result"  # a generated image (PNG)
     THUMB = "thumb"  # a WebP thumbnail of a source or result
+    LOGO = "logo"  # a brand kit's logo (PNG with alpha, at most 1024 px)
+    FONT = "font"  # a brand kit's uploaded font, as opentype-sanitizer rewrote it
+    MASK = "mask"  # a region edit's mask (PNG, white where the image may change)
 
 
 class CreditStatus(StrEnum):

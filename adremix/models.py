@@ -221,6 +221,8 @@ class Generation(SQLModel, table=True):
         Index("ix_generation_status_lease", "status", "lease_expires_at"),
         # The admin console's recent failures.
         Index("ix_generation_status_created", "status", "created_at", "id"),
+        # History finds a generation's region edits (its children) by this.
+        Index("ix_generation_parent", "parent_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -254,6 +256,11 @@ class Generation(SQLModel, table=True):
     lease_key: int | None = None
     lease_expires_at: datetime | None = None
     enqueued_at: datetime | None = None
+    # A region edit is a generation of its own, made from a result of its parent.
+    parent_id: int | None = Field(default=None, foreign_key="generation.id")
+    # The kit chosen on New Ad (a copy of it is in `options`, so editing the kit later
+    # does not rewrite history); None when no kit was used or it was deleted since.
+    brand_kit_id: int | None = None
 
 
 class GenerationOutput(SQLModel, table=True):
@@ -276,6 +283,28 @@ class GenerationOutput(SQLModel, table=True):
     error_message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     attempt: int = 1
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class BrandKit(SQLModel, table=True):
+    """A brand kit: logo, colours with roles, font, tone of voice and words to avoid."""
+
+    __tablename__ = "brand_kit"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_brand_kit_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(max_length=80)
+    is_default: bool = False
+    logo_sha256: str = Field(default="", max_length=64)  # "" when the kit has no logo
+    # Role (primary, secondary, accent, text, background) -> "#rrggbb".
+    colors: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    font: str = Field(default="inter", max_length=40)  # a bundled font's key, or "upload"
+    font_sha256: str = Field(default="", max_length=64)  # the uploaded font, sanitised
+    font_name: str = Field(default="", max_length=120)  # the uploaded font's family name
+    tone: str = Field(default="", sa_column=Column(Text, nullable=False))
+    avoid_words: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class AdDraft(SQLModel, table=True):

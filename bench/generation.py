@@ -106,7 +106,9 @@ class InstantProvider:
         Image.new("RGB", (1024, 1024), (120, 60, 220)).save(buffer, format="PNG")
         self.image = buffer.getvalue()
 
-    async def generate_one(self, *, source_png: bytes, options: object, index: int) -> bytes:
+    async def generate_one(
+        self, *, source_png: bytes, options: object, index: int, attachments: object = None
+    ) -> bytes:
         return self.image
 
 

@@ -27,6 +27,9 @@ EXTENSIONS = {
     ImageKind.PREPARED: "png",
     ImageKind.RESULT: "png",
     ImageKind.THUMB: "webp",
+    ImageKind.LOGO: "png",
+    ImageKind.FONT: "font",
+    ImageKind.MASK: "png",
 }
 HEX = frozenset("0123456789abcdef")
 DERIVED = "derived"

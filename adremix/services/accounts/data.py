@@ -18,6 +18,7 @@ from adremix.models import (
     AdDraft,
     AuthSession,
     BillingProfile,
+    BrandKit,
     Collection,
     CollectionItem,
     CreditTransaction,
@@ -195,6 +196,7 @@ def _delete_account(session: Session, user_id: int, confirm_email: str, storage:
     # six years); the profile that would name them on new ones goes.
     session.execute(delete(BillingProfile).where(BillingProfile.user_id == user_id))
     session.execute(delete(AdDraft).where(AdDraft.user_id == user_id))  # type: ignore[arg-type]
+    session.execute(delete(BrandKit).where(BrandKit.user_id == user_id))  # type: ignore[arg-type]
     session.execute(
         update(Generation)
         .where(Generation.user_id == user_id)

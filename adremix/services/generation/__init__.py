@@ -2,6 +2,13 @@
 run the image provider (OpenAI or the offline engine) as a durable job, store what came
 back, show progress, export placements."""
 
+from adremix.services.generation.contrast import (
+    AA_NORMAL_TEXT,
+    contrast_ratio,
+    parse_hex,
+    to_hex,
+    worst_contrast,
+)
 from adremix.services.generation.downloads import (
     DOWNLOAD_MEDIA_TYPES,
     ConversionTooLarge,
@@ -15,8 +22,10 @@ from adremix.services.generation.images import (
     MAX_UPLOAD_BYTES,
     InvalidImage,
     drop_refusal,
+    encode_png,
     media_type_of,
     open_untrusted,
+    sha256_hex,
 )
 from adremix.services.generation.ingest import SourceUpload, ingest_source, use_result_as_source
 from adremix.services.generation.jobs import (
@@ -38,7 +47,7 @@ from adremix.services.generation.progress import (
     restore_new_ad,
     save_draft,
 )
-from adremix.services.generation.prompt import build_prompt
+from adremix.services.generation.prompt import COLOUR_ROLES, build_prompt
 from adremix.services.generation.providers import (
     ImageProvider,
     OpenAIImageProvider,
@@ -59,12 +68,14 @@ from adremix.services.generation.queue import (
 )
 from adremix.services.generation.remix_options import (
     DEFAULT_OPTIONS,
+    LANGUAGES,
     MAX_INSTRUCTIONS,
     MAX_TEXT,
     MAX_VARIATIONS,
     PLACEMENTS,
     QUALITIES,
     STYLES,
+    Attachments,
     InvalidRequest,
     RemixOptions,
     Style,
@@ -77,13 +88,26 @@ from adremix.services.generation.start import (
 )
 from adremix.services.generation.stored_images import (
     forget_images,
+    holds_claim,
     owns_image,
+    record_image,
     thumbnail_bytes,
+)
+from adremix.services.generation.typesetting import (
+    BUNDLED_FONTS,
+    FontChoice,
+    ShapingUnavailable,
+    draw_line,
+    raqm_available,
 )
 
 __all__ = [
+    "AA_NORMAL_TEXT",
+    "BUNDLED_FONTS",
+    "COLOUR_ROLES",
     "DEFAULT_OPTIONS",
     "DOWNLOAD_MEDIA_TYPES",
+    "LANGUAGES",
     "MAX_INSTRUCTIONS",
     "MAX_TEXT",
     "MAX_UPLOAD_BYTES",
@@ -92,8 +116,10 @@ __all__ = [
     "PLACEMENT_EXPORTS",
     "QUALITIES",
     "STYLES",
+    "Attachments",
     "ConversionTooLarge",
     "DraftSource",
+    "FontChoice",
     "GenerationResult",
     "GenerationSummary",
     "ImageFile",
@@ -112,13 +138,18 @@ __all__ = [
     "ProviderTimedOut",
     "ProviderUnavailable",
     "RemixOptions",
+    "ShapingUnavailable",
     "SourceUpload",
     "StartedGeneration",
     "Style",
     "build_prompt",
+    "contrast_ratio",
     "credits_for",
+    "draw_line",
     "drop_refusal",
+    "encode_png",
     "forget_images",
+    "holds_claim",
     "ingest_source",
     "job_progress",
     "job_queue",
@@ -129,8 +160,11 @@ __all__ = [
     "owned_placements_zip",
     "owned_thumbnail",
     "owns_image",
+    "parse_hex",
     "placements_zip",
     "provider_for",
+    "raqm_available",
+    "record_image",
     "requeue_lapsed",
     "restore_new_ad",
     "result_of",
@@ -138,8 +172,11 @@ __all__ = [
     "run_worker",
     "save_draft",
     "serve_in_process",
+    "sha256_hex",
     "start_generation",
     "submit_generation",
     "thumbnail_bytes",
+    "to_hex",
     "use_result_as_source",
+    "worst_contrast",
 ]

@@ -23,11 +23,13 @@ import logging
 import os
 import secrets
 import socket
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -56,7 +58,7 @@ from adremix.services.generation.providers import (
     ProviderError,
     provider_for,
 )
-from adremix.services.generation.remix_options import InvalidRequest, RemixOptions
+from adremix.services.generation.remix_options import Attachments, InvalidRequest, RemixOptions
 from adremix.services.generation.stored_images import record_image
 from adremix.services.storage import Storage, storage_for
 from adremix.settings import Settings, get_settings
@@ -176,13 +178,17 @@ class JobWorker:
             )
             return await call(_settle, claim.generation_id, give_up=True)
         try:
-            source = await call(_provider_input, self.storage, claim.source_sha256)
+            if claim.options.edit_of:  # a region edit works on its parent's result
+                source = await call(self.storage.read, ImageKind.RESULT, claim.options.edit_of)
+            else:
+                source = await call(_provider_input, self.storage, claim.source_sha256)
+            attachments = await call(_attachments, self.storage, claim.options)
         except FileNotFoundError:
             for index in claim.missing:
                 await call(_record_outcome, claim, index, None, SOURCE_GONE)
             return await call(_settle, claim.generation_id, give_up=False)
         outcomes = await asyncio.gather(
-            *(self._variation(claim, index, source) for index in claim.missing),
+            *(self._variation(claim, index, source, attachments) for index in claim.missing),
             return_exceptions=True,
         )
         unexpected = [o for o in outcomes if isinstance(o, BaseException)]
@@ -205,10 +211,12 @@ class JobWorker:
         # The last variation's outcome settled the generation (or another worker did).
         return await call(result_of, claim.generation_id)
 
-    async def _variation(self, claim: _Claim, index: int, source: bytes) -> None:
+    async def _variation(
+        self, claim: _Claim, index: int, source: bytes, attachments: Attachments
+    ) -> None:
         try:
             image = await self.provider.generate_one(
-                source_png=source, options=claim.options, index=index
+                source_png=source, options=claim.options, index=index, attachments=attachments
             )
             stored = await call(_store_result, self.storage, image)
         except ProviderError as exc:  # the provider's final word on this variation
@@ -334,8 +342,13 @@ def _claim(
 
 
 def _options_of(row: Generation) -> RemixOptions:
+    return options_from(row.options or {})
+
+
+def options_from(stored: dict[str, Any]) -> RemixOptions:
+    """RemixOptions from their stored form (unknown keys, such as `cached_from`, dropped)."""
     fields = {f.name for f in dataclasses.fields(RemixOptions)}
-    return RemixOptions(**{k: v for k, v in (row.options or {}).items() if k in fields})
+    return RemixOptions(**{k: v for k, v in stored.items() if k in fields})
 
 
 @lru_cache(maxsize=16)
@@ -349,6 +362,31 @@ def _provider_input(storage: Storage, source_sha256: str) -> bytes:
         data = storage.read(ImageKind.SOURCE, source_sha256)
         with decoded_untrusted(data, fit_side=PROVIDER_MAX_SIDE) as source:
             return encode_png(downscale(source.image), compress_level=1)
+
+
+def _attachments(storage: Storage, options: RemixOptions) -> Attachments:
+    """The kit's logo and font and an edit's mask, read from storage for the provider."""
+    brand = options.brand or {}
+    logo_sha = str(brand.get("logo_sha256") or "")
+    font_sha = str(brand.get("font_sha256") or "")
+    return Attachments(
+        logo_png=storage.read(ImageKind.LOGO, logo_sha) if logo_sha else None,
+        font_path=str(local_font(storage, font_sha)) if font_sha else "",
+        mask_png=storage.read(ImageKind.MASK, options.edit_mask) if options.edit_mask else None,
+    )
+
+
+def local_font(storage: Storage, sha256: str) -> Path:
+    """An uploaded font as a file on this machine (FreeType opens fonts by path); the
+    storage may be remote, so a copy is kept in the temp directory, named by its hash."""
+    target = Path(tempfile.gettempdir()) / "adremix-fonts" / f"{sha256}.font"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(storage.read(ImageKind.FONT, sha256))
+        os.replace(temp, target)
+    return target
 
 
 def _store_result(storage: Storage, image_bytes: bytes) -> tuple[str, tuple[int, int]]:

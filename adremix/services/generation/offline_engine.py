@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from dataclasses import dataclass, field
 
-from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
+import numpy as np
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 
 from adremix.blocking import call
+from adremix.services.generation.contrast import (
+    AA_NORMAL_TEXT,
+    BLACK,
+    RGB,
+    WHITE,
+    best_text_colour,
+    luminance,
+    luminance_map,
+    parse_hex,
+)
 from adremix.services.generation.images import encode_png
-from adremix.services.generation.remix_options import STYLES, RemixOptions, Style
+from adremix.services.generation.remix_options import STYLES, Attachments, RemixOptions, Style
+from adremix.services.generation.typesetting import FontChoice, draw_line, text_width
 
-FONT_PATH = Path(__file__).resolve().parents[3] / "assets" / "fonts" / "DejaVuSans-Bold.ttf"
 HEX_COLOUR = re.compile(r"#([0-9a-fA-F]{6}|[0-9a-fA-F]{3})\b")
 # Crop when it keeps at least this share of the image; otherwise pad.
 MIN_KEPT_AREA = 0.8
@@ -31,9 +40,8 @@ EDGE_FLOOR = 24
 # Headline, button and margins together never take more of the height than this.
 MAX_TEXT_SHARE = 0.38
 MIN_FONT_SIZE = 14
-# How dark the scrim behind the text gets (of 255): white text reads on any photo.
+# How dark the scrim behind the text gets at least without a kit (of 255).
 SCRIM_ALPHA = 160
-WHITE = (255, 255, 255)
 
 
 @dataclass(frozen=True)
@@ -53,11 +61,6 @@ VARIATIONS = (
     Variation((0.06, 0.0), 1.06, 0.7, -0.08),
     Variation((0.0, -0.04), 1.12, 0.4, 0.16),
 )
-
-
-@lru_cache(maxsize=64)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONT_PATH), size)
 
 
 def flatten(image: Image.Image) -> Image.Image:
@@ -216,11 +219,11 @@ def brand_colour(text: str) -> tuple[int, int, int] | None:
     return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
 
 
-def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
+def _wrap(text: str, choice: FontChoice, size: int, width: int) -> list[str]:
     lines: list[str] = []
     for word in text.split():
         trial = f"{lines[-1]} {word}" if lines else word
-        if lines and font.getlength(trial) <= width:
+        if lines and text_width(trial, choice, size) <= width:
             lines[-1] = trial
         else:
             lines.append(word)
@@ -228,22 +231,28 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
 
 
 def _fit_text(
-    text: str, *, max_width: int, max_height: int, start: int, max_lines: int
-) -> tuple[ImageFont.FreeTypeFont, list[str]]:
-    """The largest font (from `start`, shrinking) whose wrapped text fits the box."""
+    text: str,
+    choice: FontChoice,
+    *,
+    max_width: int,
+    max_height: int,
+    start: int,
+    max_lines: int,
+) -> tuple[int, list[str]]:
+    """The largest font size (from `start`, shrinking) whose wrapped text fits the box."""
     size = max(start, MIN_FONT_SIZE)
     while True:
-        font = _font(size)
-        lines = _wrap(text, font, max_width)
-        widest = max((font.getlength(line) for line in lines), default=0)
+        lines = _wrap(text, choice, size, max_width)
+        widest = max((text_width(line, choice, size) for line in lines), default=0)
         fits = len(lines) <= max_lines and widest <= max_width
-        if (fits and _line_height(font) * len(lines) <= max_height) or size <= MIN_FONT_SIZE:
-            return font, lines
+        if (fits and _line_height(size) * len(lines) <= max_height) or size <= MIN_FONT_SIZE:
+            return size, lines
         size = max(MIN_FONT_SIZE, int(size * 0.92))
 
 
-def _line_height(font: ImageFont.FreeTypeFont) -> int:
-    return round(font.size * 1.15)
+def _line_height(size: int) -> int:
+    # Indic scripts stack matras above and below: a taller line than Latin needs.
+    return round(size * 1.35)
 
 
 def _quieter_edge_is_top(image: Image.Image, share: float) -> bool:
@@ -256,51 +265,117 @@ def _quieter_edge_is_top(image: Image.Image, share: float) -> bool:
     return sum(rows[:span]) < sum(rows[-span:])
 
 
-def _scrim(size: tuple[int, int], *, at_top: bool, solid: int, fade: int) -> Image.Image:
-    """Alpha mask: dark behind the text (`solid` px) fading out over `fade` px more."""
+def _scrim(
+    size: tuple[int, int], *, at_top: bool, solid: int, fade: int, alpha: int
+) -> Image.Image:
+    """Alpha mask: `alpha` behind the text (`solid` px) fading out over `fade` px more."""
     height = size[1]
     column = Image.new("L", (1, height), 0)
-    column.paste(SCRIM_ALPHA, (0, 0, 1, min(height, solid)))
+    column.paste(alpha, (0, 0, 1, min(height, solid)))
     # linear_gradient runs 0 -> 255 downwards; invert and scale it to fade the dark out.
     ramp = Image.linear_gradient("L").resize((1, max(1, fade)))
-    column.paste(ramp.point(lambda v: SCRIM_ALPHA - v * SCRIM_ALPHA // 255), (0, solid))
+    column.paste(ramp.point(lambda v: alpha - v * alpha // 255), (0, solid))
     if not at_top:
         column = column.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
     return column.resize(size, Image.Resampling.NEAREST)
 
 
-def _set_text(image: Image.Image, options: RemixOptions) -> Image.Image:
-    """Headline and call to action together, at the edge with less detail."""
+@dataclass(frozen=True)
+class BrandLook:
+    """What a brand kit changes in the offline remix: font, colours and the logo."""
+
+    font: FontChoice = field(default_factory=FontChoice)
+    text: RGB | None = None  # the kit's text colour, preferred where it is legible
+    background: RGB | None = None
+    button: RGB | None = None  # the call to action's fill (the kit's primary colour)
+    logo: Image.Image | None = None  # RGBA
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where something was drawn (for tests and the benchmark)."""
+
+    kind: str  # "headline", "cta" or "logo"
+    box: tuple[int, int, int, int]
+    fill: RGB | None = None  # text colour
+    behind: RGB | None = None  # the solid colour behind the text (the button), if any
+
+
+@dataclass
+class Composition:
+    image: Image.Image
+    placed: list[Placed]
+
+
+# Scrim strengths tried, weakest first, until the text meets WCAG AA on every pixel.
+SCRIM_STEPS = (0, 64, 112, SCRIM_ALPHA, 200, 232, 255)
+
+
+def _scrimmed_luminance(region: np.ndarray, colour: RGB, alpha: int) -> np.ndarray:
+    blended = region * (1 - alpha / 255) + np.array(colour, dtype=np.float64) * (alpha / 255)
+    return luminance_map(Image.fromarray(blended.round().astype(np.uint8), "RGB"))
+
+
+def _worst(fill: RGB, lum: np.ndarray) -> float:
+    text = luminance(fill)
+    ratios = (np.maximum(lum, text) + 0.05) / (np.minimum(lum, text) + 0.05)
+    return float(ratios.min())
+
+
+def _legible_text(
+    image: Image.Image, box: tuple[int, int, int, int], candidates: list[RGB], base_alpha: int
+) -> tuple[RGB, RGB, int]:
+    """(text colour, scrim colour, scrim alpha): the weakest scrim with which a candidate
+    (in order of preference) reaches 4.5:1 against every pixel behind the text. A fully
+    opaque black or white scrim always gets there (see contrast.best_text_colour)."""
+    region = np.asarray(image.crop(box).convert("RGB"), dtype=np.float64)
+    for alpha in (a for a in SCRIM_STEPS if a >= base_alpha):
+        for fill in candidates:
+            scrim = BLACK if luminance(fill) > 0.18 else WHITE
+            if _worst(fill, _scrimmed_luminance(region, scrim, alpha)) >= AA_NORMAL_TEXT:
+                return fill, scrim, alpha
+    fill = candidates[0]
+    return fill, BLACK if luminance(fill) > 0.18 else WHITE, 255
+
+
+def _set_text(
+    image: Image.Image, options: RemixOptions, look: BrandLook, placed: list[Placed]
+) -> tuple[Image.Image, bool | None]:
+    """Headline and call to action together, at the edge with less detail; returns the
+    image and whether the text went to the top (None: no text)."""
     if not options.headline and not options.call_to_action:
-        return image
+        return image, None
     template = STYLES[options.template]
     width, height = image.size
     short_side = min(width, height)
     margin = short_side // 24
     gap = short_side // 40
-    text_width = int(width * 0.85)
+    text_width_max = int(width * 0.85)
     available = int(height * MAX_TEXT_SHARE) - 2 * margin
+    font = look.font
 
-    button: tuple[ImageFont.FreeTypeFont, str, int, int] | None = None
+    button: tuple[int, str, int, int] | None = None
     if options.call_to_action:
-        font, cta_lines = _fit_text(
+        size, cta_lines = _fit_text(
             options.call_to_action,
+            font,
             max_width=int(width * 0.6),
             max_height=available // 3,
             start=short_side // 22,
             max_lines=1,
         )
         label = cta_lines[0] if cta_lines else options.call_to_action
-        button_w = round(font.getlength(label)) + 2 * font.size
-        button_h = round(font.size * 2.1)
-        button = (font, label, min(button_w, width - 2 * margin), button_h)
+        button_w = round(text_width(label, font, size)) + 2 * size
+        button_h = round(size * 2.1)
+        button = (size, label, min(button_w, width - 2 * margin), button_h)
         available -= button_h + gap
 
-    headline: tuple[ImageFont.FreeTypeFont, list[str]] | None = None
+    headline: tuple[int, list[str]] | None = None
     if options.headline:
         headline = _fit_text(
             options.headline,
-            max_width=text_width,
+            font,
+            max_width=text_width_max,
             max_height=available,
             start=short_side // 11,
             max_lines=3,
@@ -313,43 +388,119 @@ def _set_text(image: Image.Image, options: RemixOptions) -> Image.Image:
         block_h += button[3] + (gap if headline else 0)
     solid = block_h + 2 * margin
     at_top = _quieter_edge_is_top(image, solid / height)
+    top = margin if at_top else height - margin - block_h
 
-    # Legibility on any photo: a dark gradient scrim behind the text, plus a text shadow.
     canvas = image.copy()
-    canvas.paste(
-        (0, 0, 0),
-        (0, 0, width, height),
-        mask=_scrim(image.size, at_top=at_top, solid=solid, fade=solid // 3),
-    )
     draw = ImageDraw.Draw(canvas)
-    y = margin if at_top else height - margin - block_h
+    language = options.language if options.language != "en" else ""
+    y = top
     if headline:
-        font, lines = headline
-        shadow = max(1, font.size // 28)
-        for line in lines:
-            centre = (width / 2, y + _line_height(font) / 2)
-            draw.text(
-                (centre[0] + shadow, centre[1] + shadow),
-                line,
-                font=font,
-                fill=(0, 0, 0),
-                anchor="mm",
+        size, lines = headline
+        widest = max(text_width(line, font, size) for line in lines)
+        box = (
+            max(0, round((width - widest) / 2) - 2),
+            max(0, y),
+            min(width, round((width + widest) / 2) + 2),
+            min(height, y + _line_height(size) * len(lines)),
+        )
+        preferred = [c for c in (look.text, look.background) if c is not None]
+        # Without a kit: white on a dark scrim, the engine's usual look.
+        candidates = [*preferred, WHITE, BLACK] if preferred else [WHITE, BLACK]
+        fill, scrim, alpha = _legible_text(canvas, box, candidates, 0 if preferred else SCRIM_ALPHA)
+        if alpha:
+            canvas.paste(
+                scrim,
+                (0, 0, width, height),
+                mask=_scrim(image.size, at_top=at_top, solid=solid, fade=solid // 3, alpha=alpha),
             )
-            draw.text(centre, line, font=font, fill=WHITE, anchor="mm")
-            y += _line_height(font)
+            draw = ImageDraw.Draw(canvas)
+        for line in lines:
+            centre = (width / 2, y + _line_height(size) / 2)
+            draw_line(draw, centre, line, font, size, fill, language=language)
+            y += _line_height(size)
         y += gap
+        placed.append(Placed("headline", box, fill))
     if button:
-        font, label, button_w, button_h = button
-        colour = brand_colour(options.brand_colors) or template.accent
+        size, label, button_w, button_h = button
+        colour = look.button or brand_colour(options.brand_colors) or template.accent
+        label_colour = best_text_colour(
+            [c for c in (WHITE, look.text, look.background) if c is not None], colour
+        )
         left = (width - button_w) // 2
         draw.rounded_rectangle(
             (left, y, left + button_w, y + button_h), radius=button_h // 2, fill=colour
         )
-        draw.text((width / 2, y + button_h / 2), label, font=font, fill=WHITE, anchor="mm")
+        draw_line(
+            draw, (width / 2, y + button_h / 2), label, font, size, label_colour, language=language
+        )
+        placed.append(Placed("cta", (left, y, left + button_w, y + button_h), label_colour, colour))
+    return canvas, at_top
+
+
+# Logo widths tried, as shares of the short side, largest first.
+LOGO_SHARES = (0.24, 0.18, 0.13)
+# Mean edge energy (0-255) under which a corner counts as quiet enough for the logo.
+QUIET_CORNER = 12.0
+
+
+def _place_logo(
+    image: Image.Image, logo: Image.Image, text_at_top: bool | None, placed: list[Placed]
+) -> Image.Image:
+    """The logo in the quietest corner away from the text, as large as that corner allows."""
+    width, height = image.size
+    short_side = min(width, height)
+    margin = short_side // 24
+    edges = _edge_map(image)
+    scale_x, scale_y = edges.width / width, edges.height / height
+    corners = ["top-left", "top-right", "bottom-left", "bottom-right"]
+    if text_at_top is not None:  # the other edge: the text band is taken
+        corners = [c for c in corners if c.startswith("bottom" if text_at_top else "top")]
+    best: tuple[float, tuple[int, int, int, int]] | None = None
+    for share in LOGO_SHARES:
+        logo_w = round(short_side * share)
+        logo_h = round(logo_w * logo.height / logo.width)
+        if logo_h > height * 0.16:
+            logo_h = round(height * 0.16)
+            logo_w = max(1, round(logo_h * logo.width / logo.height))
+        for corner in corners:
+            left = margin if corner.endswith("left") else width - margin - logo_w
+            top = margin if corner.startswith("top") else height - margin - logo_h
+            box = (left, top, left + logo_w, top + logo_h)
+            small = (
+                int(box[0] * scale_x),
+                int(box[1] * scale_y),
+                max(int(box[0] * scale_x) + 1, round(box[2] * scale_x)),
+                max(int(box[1] * scale_y) + 1, round(box[3] * scale_y)),
+            )
+            energy = float(np.asarray(edges.crop(small), dtype=np.float64).mean())
+            if best is None or energy < best[0]:
+                best = (energy, box)
+        if best is not None and best[0] <= QUIET_CORNER:
+            break
+    assert best is not None
+    box = best[1]
+    fitted = logo.resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.LANCZOS)
+    canvas = image.copy()
+    canvas.paste(fitted, box[:2], mask=fitted.getchannel("A"))
+    placed.append(Placed("logo", box))
     return canvas
 
 
-def remix(source: Image.Image, options: RemixOptions, index: int) -> Image.Image:
+def compose(
+    image: Image.Image, options: RemixOptions, look: BrandLook | None = None
+) -> Composition:
+    """Text and logo on a laid-out, graded image; says where each went."""
+    look = look or BrandLook()
+    placed: list[Placed] = []
+    canvas, text_at_top = _set_text(image, options, look, placed)
+    if look.logo is not None:
+        canvas = _place_logo(canvas, look.logo, text_at_top, placed)
+    return Composition(canvas, placed)
+
+
+def remix(
+    source: Image.Image, options: RemixOptions, index: int, look: BrandLook | None = None
+) -> Image.Image:
     """The offline remix of `source` for `options`, variation `index` (0-based).
 
     Returns an RGB image of exactly the placement's size: laid out for the placement,
@@ -366,13 +517,35 @@ def remix(source: Image.Image, options: RemixOptions, index: int) -> Image.Image
         source, options.pixels, focus=focus, zoom=variation.zoom, align=variation.align
     )
     graded = apply_grade(laid_out, STYLES[options.template], step=variation.grade_step)
-    return _set_text(graded, options)
+    return compose(graded, options, look).image
 
 
-def _render(source_png: bytes, options: RemixOptions, index: int) -> bytes:
+def brand_look(options: RemixOptions, attachments: Attachments | None) -> BrandLook | None:
+    """The offline engine's reading of the kit copied into the options (None: no kit)."""
+    brand = options.brand
+    if not brand:
+        return None
+    attachments = attachments or Attachments()
+    colours = brand.get("colors") or {}
+    logo = None
+    if attachments.logo_png:
+        with Image.open(io.BytesIO(attachments.logo_png)) as opened:
+            logo = opened.convert("RGBA")
+    return BrandLook(
+        font=FontChoice(key=str(brand.get("font") or ""), path=attachments.font_path),
+        text=parse_hex(str(colours.get("text", ""))),
+        background=parse_hex(str(colours.get("background", ""))),
+        button=parse_hex(str(colours.get("primary", ""))),
+        logo=logo,
+    )
+
+
+def _render(
+    source_png: bytes, options: RemixOptions, index: int, attachments: Attachments | None
+) -> bytes:
     with Image.open(io.BytesIO(source_png)) as source:
         source.load()
-        result = remix(source, options, index)
+        result = remix(source, options, index, brand_look(options, attachments))
     return encode_png(result)
 
 
@@ -382,6 +555,13 @@ class OfflineEngine:
     name = "offline"
     model = "offline-v1"
 
-    async def generate_one(self, *, source_png: bytes, options: RemixOptions, index: int) -> bytes:
+    async def generate_one(
+        self,
+        *,
+        source_png: bytes,
+        options: RemixOptions,
+        index: int,
+        attachments: Attachments | None = None,
+    ) -> bytes:
         """One remixed PNG for variation `index`; CPU work runs in a worker thread."""
-        return await call(_render, source_png, options, index)
+        return await call(_render, source_png, options, index, attachments)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import io
 import json
 import logging
 from typing import Any, Protocol
@@ -17,11 +18,17 @@ from urllib.parse import urlsplit
 
 import httpx
 import openai
+from PIL import Image
 
 from adremix.services.errors import UserFacingError
-from adremix.services.generation.images import MAX_UPLOAD_BYTES, InvalidImage, check_image_bytes
+from adremix.services.generation.images import (
+    MAX_UPLOAD_BYTES,
+    InvalidImage,
+    check_image_bytes,
+    encode_png,
+)
 from adremix.services.generation.prompt import build_prompt
-from adremix.services.generation.remix_options import RemixOptions
+from adremix.services.generation.remix_options import Attachments, RemixOptions
 from adremix.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,7 +76,14 @@ class ImageProvider(Protocol):
     name: str
     model: str
 
-    async def generate_one(self, *, source_png: bytes, options: RemixOptions, index: int) -> bytes:
+    async def generate_one(
+        self,
+        *,
+        source_png: bytes,
+        options: RemixOptions,
+        index: int,
+        attachments: Attachments | None = None,
+    ) -> bytes:
         """One image (PNG/JPEG/WebP bytes) for variation `index`; raises ProviderError."""
         ...
 
@@ -137,28 +151,58 @@ class OpenAIImageProvider:
             ),
         )
 
-    def _parameters(self, options: RemixOptions) -> dict:
+    def _parameters(self, options: RemixOptions, attachments: Attachments) -> dict:
+        with_logo = attachments.logo_png is not None and not options.edit_mask
         params: dict = {
             "model": self.model,
-            "prompt": build_prompt(options),
+            "prompt": build_prompt(options, with_logo=with_logo),
             "size": options.size,
             "quality": options.quality,
             "n": 1,
         }
-        if options.keep_product and self.model in INPUT_FIDELITY_MODELS:
+        # A logo must come back as drawn: the model keeps input details closer with
+        # high input fidelity, where it offers it (not every image model does).
+        faithful = options.keep_product or with_logo
+        if faithful and self.model in INPUT_FIDELITY_MODELS:
             params["input_fidelity"] = "high"
         return params
 
-    async def generate_one(self, *, source_png: bytes, options: RemixOptions, index: int) -> bytes:
+    def _images(self, source_png: bytes, options: RemixOptions, attachments: Attachments) -> dict:
+        """The multipart files: the source (first), the logo as a second input image,
+        and for a region edit the mask (transparent where the image may change)."""
+        source = ("source.png", source_png, "image/png")
+        if options.edit_mask and attachments.mask_png is not None:
+            return {
+                "image": source,
+                "mask": ("mask.png", openai_mask(attachments.mask_png), "image/png"),
+            }
+        if attachments.logo_png is not None:
+            return {"image": [source, ("logo.png", attachments.logo_png, "image/png")]}
+        return {"image": source}
+
+    async def generate_one(
+        self,
+        *,
+        source_png: bytes,
+        options: RemixOptions,
+        index: int,
+        attachments: Attachments | None = None,
+    ) -> bytes:
         try:
-            return await asyncio.wait_for(self._generate(source_png, options), self.deadline_s)
+            return await asyncio.wait_for(
+                self._generate(source_png, options, attachments or Attachments()),
+                self.deadline_s,
+            )
         except TimeoutError as exc:
             raise ProviderTimedOut("The image service took too long to answer.") from exc
 
-    async def _generate(self, source_png: bytes, options: RemixOptions) -> bytes:
+    async def _generate(
+        self, source_png: bytes, options: RemixOptions, attachments: Attachments
+    ) -> bytes:
         try:
             response = await self._client.images.edit(
-                image=("source.png", source_png, "image/png"), **self._parameters(options)
+                **self._images(source_png, options, attachments),
+                **self._parameters(options, attachments),
             )
         except openai.APITimeoutError as exc:
             raise ProviderTimedOut("The image service took too long to answer.") from exc
@@ -230,6 +274,17 @@ class OpenAIImageProvider:
         except httpx.HTTPError as exc:
             raise ProviderUnavailable("The image service's image could not be fetched.") from exc
         return bytes(received)
+
+
+def openai_mask(mask_png: bytes) -> bytes:
+    """Our mask (greyscale, white where the image may change) as OpenAI wants it: a PNG
+    with an alpha channel, fully transparent where the image should be edited."""
+    with Image.open(io.BytesIO(mask_png)) as opened:
+        painted = opened.convert("L")
+    alpha = painted.point(lambda v: 0 if v >= 128 else 255)
+    out = Image.new("RGBA", painted.size, (0, 0, 0, 255))
+    out.putalpha(alpha)
+    return encode_png(out)
 
 
 def _refusal_message(exc: openai.BadRequestError) -> str:

@@ -3,7 +3,8 @@ options object that validates a request before anything is stored or charged."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from adremix.services.errors import UserFacingError
 
@@ -76,8 +77,32 @@ PLACEMENTS: dict[str, tuple[str, str, tuple[int, int]]] = {
 QUALITIES = ("low", "medium", "high")
 
 
+# The languages ad text may be in (code -> name): English and eight Indian languages.
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "hi": "Hindi",
+    "bn": "Bengali",
+    "ta": "Tamil",
+    "te": "Telugu",
+    "mr": "Marathi",
+    "gu": "Gujarati",
+    "kn": "Kannada",
+    "ml": "Malayalam",
+}
+
+
 class InvalidRequest(UserFacingError):
     """A remix request the user must fix."""
+
+
+@dataclass(frozen=True)
+class Attachments:
+    """Files a provider gets besides the source: the kit's logo (PNG with alpha), its
+    uploaded font (a path on this machine) and a region edit's mask (PNG, white = edit)."""
+
+    logo_png: bytes | None = None
+    font_path: str = ""
+    mask_png: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +116,14 @@ class RemixOptions:
     call_to_action: str = ""
     brand_colors: str = ""
     keep_product: bool = False
+    language: str = "en"
+    # The brand kit chosen on New Ad; `brand` is the copy of it the generation used
+    # (filled in by start_generation from the user's own kit, never from the browser).
+    brand_kit_id: int = 0
+    brand: dict[str, Any] = field(default_factory=dict, hash=False)
+    # A region edit: the result being edited and the mask (stored by content hash).
+    edit_of: str = ""
+    edit_mask: str = ""
 
     def validated(self) -> RemixOptions:
         instructions = self.instructions.strip()
@@ -109,6 +142,8 @@ class RemixOptions:
             raise InvalidRequest("Choose low, medium or high quality.")
         if not 1 <= self.variations <= MAX_VARIATIONS:
             raise InvalidRequest(f"Choose between 1 and {MAX_VARIATIONS} variations.")
+        if self.language not in LANGUAGES:
+            raise InvalidRequest("Choose one of the offered languages.")
         for label, text in (("Headline", self.headline), ("Call to action", self.call_to_action)):
             if len(text.strip()) > MAX_TEXT:
                 raise InvalidRequest(f"{label} is limited to {MAX_TEXT} characters.")
@@ -122,6 +157,11 @@ class RemixOptions:
             call_to_action=self.call_to_action.strip(),
             brand_colors=self.brand_colors.strip()[:120],
             keep_product=self.keep_product,
+            language=self.language,
+            brand_kit_id=max(0, int(self.brand_kit_id or 0)),
+            brand=dict(self.brand),
+            edit_of=self.edit_of,
+            edit_mask=self.edit_mask,
         )
 
     @property

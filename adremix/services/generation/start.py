@@ -11,13 +11,14 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from adremix.db import session_scope
 from adremix.enums import CreditKind, GenerationStatus, ImageKind
-from adremix.models import Generation, User, utcnow
+from adremix.models import BrandKit, Generation, User, utcnow
 from adremix.services import credits
 from adremix.services.generation.providers import provider_identity
 from adremix.services.generation.remix_options import InvalidRequest, RemixOptions
@@ -75,14 +76,21 @@ def start_generation(
     provider: str = "",
     model: str = "",
     fresh: bool = False,
+    parent_id: int | None = None,
 ) -> StartedGeneration:
     """Create the generation and reserve its credits (or serve it from the cache).
 
-    `provider` and `model` default to the configured image provider's.
+    `provider` and `model` default to the configured image provider's. The brand kit
+    named by `options.brand_kit_id` must be the user's; a copy of it goes with the
+    generation. `parent_id` makes it a region edit of that generation.
     """
     if not source_sha256:
         raise InvalidRequest("Upload an ad image first.")
     options = options.validated()
+    with session_scope() as session:
+        options = dataclasses.replace(
+            options, brand=brand_snapshot(session, user_id, options.brand_kit_id)
+        )
     if not client_request_id or len(client_request_id) > 64:
         raise InvalidRequest("Missing request id; reload the page and try again.")
     if not provider:
@@ -100,6 +108,12 @@ def start_generation(
             source = {"user_id": user_id, "sha256": source_sha256, "kind": ImageKind.SOURCE}
             if not holds_claim(session, **source):
                 raise InvalidRequest("Upload an image to remix first.")
+            for kind, sha in (
+                (ImageKind.RESULT, options.edit_of),
+                (ImageKind.MASK, options.edit_mask),
+            ):
+                if sha and not holds_claim(session, user_id=user_id, sha256=sha, kind=kind):
+                    raise InvalidRequest("That image is not available.")
             cached = None if fresh else _cached_result(session, user_id, key)
             generation = Generation(
                 user_id=user_id,
@@ -122,6 +136,8 @@ def start_generation(
                 completed_at=utcnow() if cached else None,
                 # The sweep counts a job's wait in the queue from here.
                 enqueued_at=None if cached else utcnow(),
+                parent_id=parent_id,
+                brand_kit_id=options.brand_kit_id or None,
             )
             session.add(generation)
             session.flush()
@@ -143,6 +159,26 @@ def start_generation(
             if first is None:
                 raise
             return _started(first, repeated=True)
+
+
+def brand_snapshot(session: Session, user_id: int, kit_id: int) -> dict[str, Any]:
+    """A copy of the user's kit as the generation uses it ({} for no kit)."""
+    if not kit_id:
+        return {}
+    kit = session.get(BrandKit, kit_id)
+    if kit is None or kit.user_id != user_id:
+        raise InvalidRequest("That brand kit no longer exists. Choose another one.")
+    return {
+        "id": kit.id,
+        "name": kit.name,
+        "colors": dict(kit.colors),
+        "font": kit.font,
+        "font_sha256": kit.font_sha256,
+        "font_name": kit.font_name,
+        "logo_sha256": kit.logo_sha256,
+        "tone": kit.tone,
+        "avoid_words": list(kit.avoid_words),
+    }
 
 
 def _started(row: Generation, *, repeated: bool) -> StartedGeneration:
