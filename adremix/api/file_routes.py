@@ -38,7 +38,7 @@ def file_routes(settings: Settings) -> list[Route]:
     async def image(request: Request) -> Response:
         kind = request.path_params["kind"]
         user_id = await _user_id(request)
-        if kind not in (ImageKind.SOURCE, ImageKind.RESULT) or user_id is None:
+        if kind not in (ImageKind.SOURCE, ImageKind.RESULT, ImageKind.LOGO) or user_id is None:
             return NOT_FOUND
         sha = request.path_params["sha"]
         fmt = request.query_params.get("format", "").lower()

@@ -17,6 +17,7 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Dashboard", "/", "layout-dashboard"),
     ("New Ad", "/new", "wand-sparkles"),
     ("History", "/history", "images"),
+    ("Brand", "/brand", "palette"),
     ("Credits", "/credits", "coins"),
     ("Account", "/account", "user-round"),
 ]

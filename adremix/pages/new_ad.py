@@ -11,6 +11,7 @@ from adremix.components.shell import protected_page
 from adremix.components.status_badge import status_badge
 from adremix.enums import GenerationStatus
 from adremix.services.generation import (
+    LANGUAGES,
     MAX_INSTRUCTIONS,
     MAX_TEXT,
     MAX_UPLOAD_BYTES,
@@ -216,6 +217,35 @@ def options_panel() -> rx.Component:
                 ),
             ),
             columns=rx.breakpoints(initial="1", md="3"),
+            spacing="4",
+            width="100%",
+        ),
+        rx.grid(
+            section(
+                "Brand kit",
+                rx.select.root(
+                    rx.select.trigger(id="brand-kit", aria_label="Brand kit"),
+                    rx.select.content(
+                        rx.select.item("No kit", value="0"),
+                        rx.foreach(NewAdState.kits, lambda k: rx.select.item(k.name, value=k.id)),
+                    ),
+                    value=NewAdState.brand_kit_id.to_string(),
+                    on_change=NewAdState.set_brand_kit,
+                ),
+                rx.link("Manage brand kits", href="/brand", size="1"),
+            ),
+            section(
+                "Text language",
+                rx.select.root(
+                    rx.select.trigger(id="language", aria_label="Text language"),
+                    rx.select.content(
+                        *[rx.select.item(name, value=code) for code, name in LANGUAGES.items()]
+                    ),
+                    value=NewAdState.language,
+                    on_change=NewAdState.set_language,
+                ),
+            ),
+            columns=rx.breakpoints(initial="1", md="2"),
             spacing="4",
             width="100%",
         ),

@@ -18,9 +18,10 @@ from adremix.enums import (
     ImageKind,
     LimitedAction,
 )
-from adremix.services import generation, library
+from adremix.services import brand, generation, library
 from adremix.services.generation import (
     DEFAULT_OPTIONS,
+    LANGUAGES,
     MAX_VARIATIONS,
     PLACEMENTS,
     QUALITIES,
@@ -46,6 +47,12 @@ WATCHER_STALE_S = 5.0
 
 def _new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+@dataclasses.dataclass
+class KitChoice:
+    id: str
+    name: str
 
 
 @dataclasses.dataclass
@@ -84,6 +91,10 @@ class NewAdState(rx.State):
     call_to_action: str = ""
     brand_colors: str = ""
     keep_product: bool = False
+    language: str = DEFAULT_OPTIONS.language
+    # The brand kit to use (0: none); the user's default kit is preselected.
+    brand_kit_id: int = 0
+    kits: list[KitChoice] = []
     fresh: bool = False
     starting: bool = False
     # The idempotency key of the form's current intent, rendered into Generate's press.
@@ -140,9 +151,36 @@ class NewAdState(rx.State):
         remix = self.router.url.query_parameters.get("remix", "")
         if remix:
             follow_ups.append(NewAdState.use_result(remix))
+        follow_ups.append(NewAdState.load_kits)
         # Every (re)connect runs load: a watcher that died with its web worker restarts.
         follow_ups.append(NewAdState.watch_jobs)
         return follow_ups
+
+    @rx.event
+    async def load_kits(self) -> None:
+        """The kit choices; the default kit is preselected on a fresh form."""
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return
+        kits = await call(brand.list_kits, user_id=user_id)
+        self.kits = [KitChoice(id=str(k.id), name=k.name) for k in kits]
+        known = {k.id for k in kits}
+        if self.brand_kit_id not in known:
+            default = next((k.id for k in kits if k.is_default), 0)
+            # A fresh form gets the default kit; a restored one keeps "no kit".
+            self.brand_kit_id = 0 if self.jobs or self.instructions else default
+
+    @rx.event
+    def set_brand_kit(self, value: str) -> rx.event.EventSpec:
+        self.brand_kit_id = int(value) if value.isdigit() else 0
+        return NewAdState.remember_form
+
+    @rx.event
+    def set_language(self, value: str) -> rx.event.EventSpec | None:
+        if value in LANGUAGES:
+            self.language = value
+            return NewAdState.remember_form
+        return None
 
     @rx.event
     async def restore(self) -> rx.event.EventSpec | None:
@@ -315,6 +353,8 @@ class NewAdState(rx.State):
             call_to_action=self.call_to_action,
             brand_colors=self.brand_colors,
             keep_product=self.keep_product,
+            language=self.language,
+            brand_kit_id=self.brand_kit_id,
         )
 
     @rx.var

@@ -105,6 +105,7 @@ class InputImage:
 class ParsedRequest:
     fields: dict[str, Any] = field(default_factory=dict)
     images: list[InputImage] = field(default_factory=list)
+    mask: InputImage | None = None
 
 
 class FakeOpenAIImages:
@@ -190,6 +191,8 @@ class FakeOpenAIImages:
         sizes = [i.image.size if i.image else None for i in request.images]
         record["image_sizes"] = sizes
         record["image_size"] = sizes[0] if sizes else None
+        if request.mask is not None:
+            record["mask"] = request.mask.image
 
         behaviour = self._next()
         if isinstance(behaviour, tuple) and behaviour[0] == "delay":
@@ -244,6 +247,8 @@ class FakeOpenAIImages:
             payload = base64.b64encode(b"<html>definitely not a png</html>").decode()
         elif behaviour == "not_base64":
             payload = "%%% not base64 %%%"
+        elif request.mask is not None and source is not None:
+            payload = base64.b64encode(_edited(source, request.mask, size)).decode()
         else:
             payload = self._rendered_image(source, size, output_format)
         item: dict[str, str] = {"b64_json": payload}
@@ -362,6 +367,8 @@ def _parse(path: str, content_type: str, body: bytes) -> ParsedRequest:
     for name, filename, payload in _multipart_parts(boundary, body):
         if name in ("image", "image[]"):
             request.images.append(InputImage(payload, _decoded(payload)))
+        elif name == "mask":
+            request.mask = InputImage(payload, _decoded(payload))
         elif filename is None:
             request.fields[name] = payload.decode("utf-8", errors="replace")
         else:
@@ -479,6 +486,8 @@ def _validate(path: str, request: ParsedRequest) -> None:
                     "image",
                     "invalid_image_file",
                 )
+    if request.mask is not None:
+        _validate_mask(request.mask, request.images[0])
     prompt = fields.get("prompt")
     if not isinstance(prompt, str) or not prompt:
         raise BadRequest("Missing required parameter: 'prompt'.", "prompt", "missing_required")
@@ -506,6 +515,27 @@ def _validate(path: str, request: ParsedRequest) -> None:
         )
 
 
+MAX_MASK_BYTES = 4 * 1024 * 1024
+
+
+def _validate_mask(mask: InputImage, first: InputImage) -> None:
+    """The documented rules: a PNG under 4 MB with an alpha channel, of the same size as
+    the (first) image; its fully transparent areas are where the image is edited."""
+    image = mask.image
+    if len(mask.data) > MAX_MASK_BYTES:
+        raise BadRequest("Invalid 'mask': file must be less than 4 MB.", "mask")
+    if image is None or (image.format or "").upper() != "PNG":
+        raise BadRequest("Invalid 'mask': the mask must be a valid PNG file.", "mask")
+    if image.mode not in ("RGBA", "LA") and "transparency" not in image.info:
+        raise BadRequest(
+            f"Invalid input mask - format must be in ['RGBA', 'LA'], got {image.mode}.",
+            "mask",
+            "invalid_image_format",
+        )
+    if first.image is not None and image.size != first.image.size:
+        raise BadRequest("Invalid mask image format - mask size does not match image size", "mask")
+
+
 def _check_choice(fields: dict[str, Any], name: str, allowed: tuple[str, ...]) -> None:
     value = fields.get(name)
     if value is not None and value not in allowed:
@@ -521,6 +551,23 @@ def _auto_size(source: Image.Image | None) -> str:
     if source is None or 0.8 <= source.width / source.height <= 1.25:
         return "1024x1024"
     return "1536x1024" if source.width > source.height else "1024x1536"
+
+
+EDIT_PAINT = (20, 200, 120)
+
+
+def _edited(source: InputImage, mask: InputImage, size: str) -> bytes:
+    """What an edit with a mask returns: the input image, repainted (a flat colour here)
+    only where the mask is fully transparent, at the requested size."""
+    assert source.image is not None and mask.image is not None
+    base = source.image.convert("RGB")
+    transparent = mask.image.convert("RGBA").getchannel("A").point(lambda a: 255 if a == 0 else 0)
+    base.paste(EDIT_PAINT, (0, 0, *base.size), mask=transparent)
+    if size in SIZES and base.size != SIZES[size]:
+        base = base.resize(SIZES[size])
+    buffer = io.BytesIO()
+    base.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def _render(source: Image.Image | None, size: str, output_format: str) -> bytes:

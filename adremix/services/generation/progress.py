@@ -19,6 +19,7 @@ from adremix.db import session_scope
 from adremix.enums import ACTIVE_GENERATION_STATUSES, GenerationStatus, ImageKind
 from adremix.models import AdDraft, Generation, GenerationOutput, StoredImage, utcnow
 from adremix.services.generation.remix_options import (
+    LANGUAGES,
     MAX_INSTRUCTIONS,
     MAX_TEXT,
     MAX_VARIATIONS,
@@ -41,6 +42,7 @@ DRAFT_CHOICES: dict[str, Any] = {
     "template": STYLES,
     "placement": PLACEMENTS,
     "quality": QUALITIES,
+    "language": LANGUAGES,
 }
 
 
@@ -131,6 +133,9 @@ def _valid_options(options: dict[str, Any]) -> dict[str, Any]:
     variations = options.get("variations")
     if isinstance(variations, int) and 1 <= variations <= MAX_VARIATIONS:
         valid["variations"] = variations
+    kit = options.get("brand_kit_id")
+    if isinstance(kit, int) and not isinstance(kit, bool) and kit >= 0:
+        valid["brand_kit_id"] = kit  # checked against the user's kits when used
     for name in ("keep_product", "fresh"):
         if isinstance(options.get(name), bool):
             valid[name] = options[name]
