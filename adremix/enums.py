@@ -150,6 +150,7 @@ class LimitedAction(StrEnum):
     GENERATION = "generation"
     UPLOAD = "upload"
     EXPORT = "export"
+    COPY = "copy"  # "Suggest copy" (a text-model call)
 
 
 class OrderKind(StrEnum):

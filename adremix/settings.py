@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     openai_api_key: str = Field("", validation_alias="OPENAI_API_KEY")
     openai_base_url: str = Field("", validation_alias="OPENAI_BASE_URL")
     openai_image_model: str = Field("gpt-image-1", validation_alias="OPENAI_IMAGE_MODEL")
+    # "Suggest copy" asks this text model (Chat Completions with a JSON schema answer).
+    openai_text_model: str = Field("gpt-4o-mini", validation_alias="OPENAI_TEXT_MODEL")
     openai_timeout_s: float = Field(120.0, gt=0, validation_alias="OPENAI_TIMEOUT_S")
     openai_max_retries: int = Field(2, ge=0, le=5, validation_alias="OPENAI_MAX_RETRIES")
     # Longest wait between the SDK's retries. Unset: the server's Retry-After (up to the

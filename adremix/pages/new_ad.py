@@ -22,6 +22,7 @@ from adremix.services.generation import (
 )
 from adremix.state.new_ad import UPLOAD_ID, JobView, NewAdState
 from adremix.state.session import SessionState
+from adremix.views.copy_panel import copy_dialog
 
 ACCEPT = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]}
 
@@ -277,6 +278,7 @@ def options_panel() -> rx.Component:
             spacing="4",
             width="100%",
         ),
+        copy_dialog(),
         rx.hstack(
             rx.switch(checked=NewAdState.keep_product, on_change=NewAdState.set_keep_product),
             rx.text("Keep product and logo unchanged (high input fidelity)", size="2"),

@@ -34,6 +34,8 @@ LIMITS: dict[LimitedAction, Limit] = {
     LimitedAction.GENERATION: Limit(per_ip="60/minute;1000/hour", per_user="20/minute;300/hour"),
     LimitedAction.UPLOAD: Limit(per_ip="60/minute;600/hour", per_user="20/minute;200/hour"),
     LimitedAction.EXPORT: Limit(per_ip="60/minute;600/hour", per_user="30/minute;300/hour"),
+    # "Suggest copy" is free to the user but costs a text-model call each.
+    LimitedAction.COPY: Limit(per_ip="30/minute;300/hour", per_user="10/minute;100/hour"),
 }
 
 

@@ -22,6 +22,7 @@ from adremix.services import brand, generation, library
 from adremix.services.generation import (
     DEFAULT_OPTIONS,
     LANGUAGES,
+    MAX_TEXT,
     MAX_VARIATIONS,
     PLACEMENTS,
     QUALITIES,
@@ -315,6 +316,13 @@ class NewAdState(rx.State):
     def set_variations(self, value: str) -> rx.event.EventSpec:
         self.variations = max(1, min(MAX_VARIATIONS, int(value or 1)))
         return NewAdState.remember_form
+
+    @rx.event
+    def take_copy(self, field: str, text: str) -> list[rx.event.EventSpec]:
+        """A suggested headline or CTA goes into the form (cut to the form's limit)."""
+        if field in ("headline", "call_to_action"):
+            setattr(self, field, text[:MAX_TEXT])
+        return [NewAdState.remember_form, rx.toast.info("Copied into the form.")]
 
     @rx.event
     def set_instructions(self, value: str) -> None:

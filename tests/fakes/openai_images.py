@@ -13,6 +13,14 @@ Tests script what the next authenticated requests get, one item per request:
 "url" (a `url` answer instead of `b64_json`, the image served by this fake at that URL),
 "url_huge" (the URL streams more than any image cap, without a Content-Length),
 "url_gone" (the URL answers 404) and "url_not_image". An empty script answers "ok".
+
+`POST /v1/chat/completions` (the text model behind "Suggest copy") answers as Chat
+Completions does with Structured Outputs: a strict `json_schema` response format is
+checked as OpenAI checks it (every property required, `additionalProperties: false`,
+400 `invalid_request_error` otherwise) and the answer's `message.content` is JSON valid
+against that schema. Its scripted behaviours: "refusal" (`message.refusal` set, content
+null), "length" (`finish_reason: "length"`, the JSON cut off) and "over_limit" (one
+variant of each kind far longer than any platform allows).
 Every answer carries an `x-request-id`; a rate limit carries `Retry-After` in seconds.
 `default_delay_s` slows every request (benchmarks); `requests` records what the API was
 sent.
@@ -73,6 +81,9 @@ STRING_BEHAVIOURS = (
     "url_huge",
     "url_gone",
     "url_not_image",
+    "refusal",
+    "length",
+    "over_limit",
 )
 # gpt-image-1 output tokens per image by quality and size, from OpenAI's pricing table.
 OUTPUT_TOKENS = {
@@ -183,6 +194,8 @@ class FakeOpenAIImages:
                 "invalid_request_error",
                 code="invalid_api_key",
             )
+        if path.endswith("/chat/completions"):
+            return self._chat(body, record)
         try:
             request = _parse(path, headers.get("Content-Type") or "", body)
         except BadRequest as exc:
@@ -218,6 +231,60 @@ class FakeOpenAIImages:
                 code="content_policy_violation",
             )
         return 200, self._success(request, behaviour), {}
+
+    def _chat(self, body: bytes, record: dict[str, Any]) -> Answer:
+        try:
+            data = json.loads(body or b"{}")
+            if not isinstance(data, dict):
+                raise BadRequest("The request body must be a JSON object.")
+            _validate_chat(data)
+        except ValueError:
+            return _error(
+                400, "We could not parse the JSON body of your request.", "invalid_request_error"
+            )
+        except BadRequest as exc:
+            return _error(400, str(exc), "invalid_request_error", exc.param, exc.code)
+        record["fields"] = data
+        behaviour = self._next()
+        if isinstance(behaviour, tuple) and behaviour[0] == "delay":
+            time.sleep(float(behaviour[1]))
+            behaviour = "ok"
+        if isinstance(behaviour, tuple) and behaviour[0] == "status":
+            return _scripted_status(int(behaviour[1]))
+        if behaviour == "quota":
+            return _error(429, QUOTA_MESSAGE, "insufficient_quota", code="insufficient_quota")
+        message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
+        finish = "stop"
+        if behaviour == "refusal":
+            message["refusal"] = "I'm sorry, I can't assist with that request."
+        else:
+            content = json.dumps(
+                _answer_for(data, over_limit=behaviour == "over_limit"), ensure_ascii=False
+            )
+            if behaviour == "length":
+                content, finish = content[: len(content) // 2], "length"
+            message["content"] = content
+        prompt_tokens = sum(len(str(m.get("content", ""))) for m in data["messages"]) // 4
+        completion_tokens = len(message["content"] or message["refusal"] or "") // 4
+        return (
+            200,
+            {
+                "id": f"chatcmpl-{secrets.token_hex(12)}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": data["model"],
+                "choices": [
+                    {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
+                ],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
+                "system_fingerprint": "fp_fake",
+            },
+            {},
+        )
 
     def file(self, name: str) -> bytes | None:
         """What GET /files/<name> serves (a "url" answer's image)."""
@@ -515,6 +582,106 @@ def _validate(path: str, request: ParsedRequest) -> None:
         )
 
 
+CHAT_ROLES = ("system", "developer", "user", "assistant")
+# What the fake "model" writes, by the language the system message asks for.
+SAMPLE_COPY = {
+    "English": ("Fresh deals for you", "Discover the season's best offers, delivered.", "Shop now"),
+    "Hindi": ("आपके लिए नए ऑफ़र", "इस मौसम के सबसे अच्छे ऑफ़र, अब घर पर।", "अभी खरीदें"),
+    "Bengali": ("আপনার জন্য নতুন অফার", "এই মরসুমের সেরা অফার, এখন ঘরে।", "এখনই কিনুন"),
+    "Tamil": ("உங்களுக்கு புதிய சலுகை", "இந்த பருவத்தின் சிறந்த சலுகைகள்.", "வாங்குங்கள்"),
+    "Telugu": ("మీ కోసం కొత్త ఆఫర్లు", "ఈ సీజన్ ఉత్తమ ఆఫర్లు, ఇంటికే.", "కొనండి"),
+    "Marathi": ("तुमच्यासाठी नवे ऑफर", "या हंगामातील सर्वोत्तम ऑफर, घरपोच.", "खरेदी करा"),
+    "Gujarati": ("તમારા માટે નવી ઓફર", "આ સીઝનની શ્રેષ્ઠ ઓફર, ઘરે બેઠા.", "ખરીદો"),
+    "Kannada": ("ನಿಮಗಾಗಿ ಹೊಸ ಕೊಡುಗೆ", "ಈ ಋತುವಿನ ಅತ್ಯುತ್ತಮ ಕೊಡುಗೆಗಳು.", "ಖರೀದಿಸಿ"),
+    "Malayalam": ("നിങ്ങൾക്കായി പുതിയ ഓഫർ", "ഈ സീസണിലെ മികച്ച ഓഫറുകൾ.", "വാങ്ങൂ"),
+}
+
+
+def _validate_chat(data: dict[str, Any]) -> None:
+    if not isinstance(data.get("model"), str) or not data["model"]:
+        raise BadRequest("you must provide a model parameter", "model", "missing_required")
+    messages = data.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise BadRequest(
+            "Invalid 'messages': empty array. Expected an array with minimum length 1.",
+            "messages",
+            "empty_array",
+        )
+    for number, message in enumerate(messages):
+        if not isinstance(message, dict) or message.get("role") not in CHAT_ROLES:
+            raise BadRequest(
+                f"Invalid value for 'messages[{number}].role'.", f"messages[{number}].role"
+            )
+    response_format = data.get("response_format")
+    if response_format is None:
+        return
+    kind = response_format.get("type") if isinstance(response_format, dict) else None
+    if kind not in ("text", "json_object", "json_schema"):
+        raise BadRequest(
+            "Invalid value for 'response_format.type'.", "response_format.type", "invalid_value"
+        )
+    if kind != "json_schema":
+        return
+    spec = response_format.get("json_schema")
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise BadRequest(
+            "Missing required parameter: 'response_format.json_schema.name'.",
+            "response_format.json_schema.name",
+            "missing_required_parameter",
+        )
+    if spec.get("strict"):
+        _check_strict_schema(spec["name"], spec.get("schema") or {}, ())
+
+
+def _check_strict_schema(name: str, schema: dict[str, Any], context: tuple[str, ...]) -> None:
+    """Structured Outputs' strict-mode rules for objects, as its 400s word them."""
+    if schema.get("type") == "object":
+        properties = schema.get("properties") or {}
+        missing = [key for key in properties if key not in (schema.get("required") or [])]
+        if missing:
+            raise BadRequest(
+                f"Invalid schema for response_format '{name}': In context={context}, "
+                "'required' is required to be supplied and to be an array including every "
+                f"key in properties. Missing '{missing[0]}'.",
+                "response_format",
+                "invalid_json_schema",
+            )
+        if schema.get("additionalProperties") is not False:
+            raise BadRequest(
+                f"Invalid schema for response_format '{name}': In context={context}, "
+                "'additionalProperties' is required to be supplied and to be false.",
+                "response_format",
+                "invalid_json_schema",
+            )
+        for key, child in properties.items():
+            _check_strict_schema(name, child, (*context, "properties", key))
+    if schema.get("type") == "array":
+        _check_strict_schema(name, schema.get("items") or {}, (*context, "items"))
+
+
+def _answer_for(data: dict[str, Any], *, over_limit: bool) -> dict[str, Any]:
+    """Content valid against the requested schema: for each platform its enum allows,
+    three variants of each kind in the language the system message names."""
+    system = " ".join(str(m.get("content", "")) for m in data["messages"] if m["role"] == "system")
+    language = next((name for name in SAMPLE_COPY if f"Write in {name}" in system), "English")
+    headline, primary, cta = SAMPLE_COPY[language]
+    schema = data.get("response_format", {}).get("json_schema", {}).get("schema", {})
+    placement = schema.get("properties", {}).get("placements", {}).get("items", {})
+    platforms = placement.get("properties", {}).get("platform", {}).get("enum", ["meta"])
+    long = "Loooong " * 60
+    return {
+        "placements": [
+            {
+                "platform": platform,
+                "headlines": [headline, f"{headline}!", *([long] if over_limit else [])],
+                "primary_texts": [primary, f"{primary} ✓", *([long] if over_limit else [])],
+                "ctas": [cta, *([long] if over_limit else [])],
+            }
+            for platform in platforms
+        ]
+    }
+
+
 MAX_MASK_BYTES = 4 * 1024 * 1024
 
 
@@ -652,7 +819,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload, extra = _error(400, "Malformed request body.", "invalid_request_error")
             self.close_connection = True
         else:
-            if path in ("/v1/images/edits", "/v1/images/generations"):
+            if path in ("/v1/images/edits", "/v1/images/generations", "/v1/chat/completions"):
                 status, payload, extra = fake.handle(path, self.headers, body)
             else:
                 status, payload, extra = _error(
