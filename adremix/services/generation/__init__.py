@@ -18,6 +18,14 @@ from adremix.services.generation.downloads import (
     owned_placements_zip,
     owned_thumbnail,
 )
+from adremix.services.generation.edits import (
+    Stroke,
+    Version,
+    lineage,
+    rasterise,
+    start_region_edit,
+    strokes_from,
+)
 from adremix.services.generation.images import (
     MAX_UPLOAD_BYTES,
     InvalidImage,
@@ -65,6 +73,7 @@ from adremix.services.generation.queue import (
     run_worker,
     serve_in_process,
     submit_generation,
+    submit_region_edit,
 )
 from adremix.services.generation.remix_options import (
     DEFAULT_OPTIONS,
@@ -141,7 +150,9 @@ __all__ = [
     "ShapingUnavailable",
     "SourceUpload",
     "StartedGeneration",
+    "Stroke",
     "Style",
+    "Version",
     "build_prompt",
     "contrast_ratio",
     "credits_for",
@@ -153,6 +164,7 @@ __all__ = [
     "ingest_source",
     "job_progress",
     "job_queue",
+    "lineage",
     "media_type_of",
     "open_untrusted",
     "owned_image_file",
@@ -164,6 +176,7 @@ __all__ = [
     "placements_zip",
     "provider_for",
     "raqm_available",
+    "rasterise",
     "record_image",
     "requeue_lapsed",
     "restore_new_ad",
@@ -174,7 +187,10 @@ __all__ = [
     "serve_in_process",
     "sha256_hex",
     "start_generation",
+    "start_region_edit",
+    "strokes_from",
     "submit_generation",
+    "submit_region_edit",
     "thumbnail_bytes",
     "to_hex",
     "use_result_as_source",

@@ -540,12 +540,68 @@ def brand_look(options: RemixOptions, attachments: Attachments | None) -> BrandL
     )
 
 
+QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{1,80})[\"“”«»]")
+INPAINT_RADIUS = 7
+
+
+def quoted_text(instructions: str) -> str:
+    """The text an edit asks to show: the first quoted phrase of the instruction."""
+    match = QUOTED.search(instructions)
+    return match.group(1).strip() if match else ""
+
+
+def region_edit(
+    image: Image.Image, mask: Image.Image, instructions: str, look: BrandLook | None = None
+) -> Image.Image:
+    """Fill the masked region from its surroundings (OpenCV's Telea inpainting) and set
+    the instruction's quoted text in it, if any; pixels outside the mask stay as they were."""
+    import cv2  # only the edit path needs OpenCV
+
+    base = flatten(image)
+    region = mask.convert("L")
+    if region.size != base.size:
+        region = region.resize(base.size, Image.Resampling.NEAREST)
+    region = region.point(lambda v: 255 if v >= 128 else 0)
+    pixels = np.ascontiguousarray(np.asarray(base)[:, :, ::-1])  # OpenCV works in BGR
+    healed = cv2.inpaint(pixels, np.asarray(region), INPAINT_RADIUS, cv2.INPAINT_TELEA)
+    edited = Image.fromarray(np.ascontiguousarray(healed[:, :, ::-1]), "RGB")
+    text = quoted_text(instructions)
+    box = region.getbbox()
+    if text and box:
+        font = (look or BrandLook()).font
+        width, height = box[2] - box[0], box[3] - box[1]
+        size, lines = _fit_text(
+            text,
+            font,
+            max_width=int(width * 0.9),
+            max_height=int(height * 0.8),
+            start=max(MIN_FONT_SIZE, height // 3),
+            max_lines=3,
+        )
+        behind = tuple(int(v) for v in np.asarray(edited.crop(box)).reshape(-1, 3).mean(axis=0))
+        candidates = [c for c in ((look.text if look else None), WHITE, BLACK) if c is not None]
+        fill = best_text_colour(candidates, behind)  # type: ignore[arg-type]
+        draw = ImageDraw.Draw(edited)
+        y = box[1] + (height - _line_height(size) * len(lines)) / 2
+        for line in lines:
+            draw_line(
+                draw, ((box[0] + box[2]) / 2, y + _line_height(size) / 2), line, font, size, fill
+            )
+            y += _line_height(size)
+    return Image.composite(edited, base, region)
+
+
 def _render(
     source_png: bytes, options: RemixOptions, index: int, attachments: Attachments | None
 ) -> bytes:
+    look = brand_look(options, attachments)
     with Image.open(io.BytesIO(source_png)) as source:
         source.load()
-        result = remix(source, options, index, brand_look(options, attachments))
+        if options.edit_mask and attachments is not None and attachments.mask_png:
+            with Image.open(io.BytesIO(attachments.mask_png)) as mask:
+                result = region_edit(source, mask, options.instructions, look)
+        else:
+            result = remix(source, options, index, look)
     return encode_png(result)
 
 

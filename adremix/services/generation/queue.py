@@ -28,6 +28,7 @@ from taskiq.cli.worker.args import WorkerArgs
 from taskiq.cli.worker.run import start_listen
 
 from adremix.blocking import call
+from adremix.services.generation.edits import start_region_edit
 from adremix.services.generation.jobs import JobWorker
 from adremix.services.generation.providers import ImageProvider
 from adremix.services.generation.remix_options import RemixOptions
@@ -209,6 +210,15 @@ async def submit_generation(
         options=options,
         fresh=fresh,
     )
+    return await _queue_started(started)
+
+
+async def submit_region_edit(**edit: Any) -> StartedGeneration:
+    """Start a region edit (see edits.start_region_edit) and queue its job, as above."""
+    return await _queue_started(await call(start_region_edit, **edit))
+
+
+async def _queue_started(started: StartedGeneration) -> StartedGeneration:
     if not (started.cached or started.repeated):
         try:
             await job_queue().enqueue(started.generation_id)
