@@ -12,12 +12,13 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from adremix.blocking import call
-from adremix.services import library
+from adremix.enums import ImageKind
+from adremix.services import generation, library
 from adremix.services.generation import PLACEMENTS, STYLES
 from adremix.services.library import HistoryFilter, HistoryItem
 from adremix.state.errors import error_toast
 from adremix.state.session import current_user_id
-from adremix.urls import cover_url
+from adremix.urls import cover_url, file_url
 
 PAGE_SIZE = 24
 ALL = "all"
@@ -41,6 +42,19 @@ class GenerationCard:
     cached: bool
     favourite: bool
     latency: str
+    parent_id: int
+    canvas_height: int  # the region-edit canvas's height for a 512 px wide canvas
+
+
+@dataclasses.dataclass
+class VersionView:
+    """One version in a generation's lineage (the original and its region edits)."""
+
+    id: int
+    label: str
+    cover: str
+    instructions: str
+    current: bool
 
 
 @dataclasses.dataclass
@@ -52,6 +66,7 @@ class CollectionOption:
 
 def _card(item: HistoryItem) -> GenerationCard:
     style = STYLES.get(item.template)
+    pixels = PLACEMENTS.get(item.placement, PLACEMENTS["square"])[2]
     return GenerationCard(
         id=item.id,
         status=item.status,
@@ -69,10 +84,14 @@ def _card(item: HistoryItem) -> GenerationCard:
         cached=item.cached,
         favourite=item.favourite,
         latency=f"{item.latency_ms / 1000:.1f} s" if item.latency_ms else "",
+        parent_id=item.parent_id or 0,
+        canvas_height=round(512 * pixels[1] / pixels[0]),
     )
 
 
-EMPTY_CARD = GenerationCard(0, "", "", "", "", "", "", 0, 0, [], "", "", "", False, False, "")
+EMPTY_CARD = GenerationCard(
+    0, "", "", "", "", "", "", 0, 0, [], "", "", "", False, False, "", 0, 512
+)
 
 
 class HistoryState(rx.State):
@@ -96,6 +115,7 @@ class HistoryState(rx.State):
     selected: list[int] = []
     detail_id: int = 0
     focused: GenerationCard = EMPTY_CARD
+    versions: list[VersionView] = []
     new_collection_name: str = ""
     template_name: str = ""
 
@@ -366,9 +386,62 @@ class HistoryState(rx.State):
         return [*result, self._push_url()]
 
     @rx.event
-    def open_detail(self, generation_id: int) -> None:
+    def open_detail(self, generation_id: int) -> rx.event.EventSpec:
         self.detail_id = generation_id
         self.template_name = ""
+        self.versions = []
+        return HistoryState.load_versions
+
+    @rx.event
+    async def load_versions(self) -> None:
+        """The open generation's lineage: its original and every region edit of it."""
+        user_id = await current_user_id(self)
+        if user_id is None or not self.detail_id:
+            return
+        try:
+            family = await call(generation.lineage, user_id=user_id, generation_id=self.detail_id)
+        except generation.InvalidRequest:
+            family = []
+        self.versions = [
+            VersionView(
+                id=v.id,
+                label="Original" if v.parent_id is None else f"Edit #{v.id}",
+                cover=file_url(v.cover_sha256, ImageKind.THUMB) if v.cover_sha256 else "",
+                instructions=v.instructions[:80],
+                current=v.id == self.detail_id,
+            )
+            for v in family
+        ]
+
+    @rx.var
+    def version_position(self) -> str:
+        """ "Version 2 of 3" for the open generation, "" when it has no edits."""
+        if len(self.versions) < 2:
+            return ""
+        index = next((i for i, v in enumerate(self.versions) if v.current), 0)
+        return f"Version {index + 1} of {len(self.versions)}"
+
+    @rx.event
+    async def step_version(self, delta: int) -> None:
+        """Show the previous (-1) or next (+1) version of the open generation."""
+        ids = [v.id for v in self.versions]
+        if self.detail_id not in ids:
+            return
+        index = ids.index(self.detail_id) + delta
+        if 0 <= index < len(ids):
+            await self._show_version(ids[index])
+
+    @rx.event
+    async def show_version(self, generation_id: int) -> None:
+        await self._show_version(generation_id)
+
+    async def _show_version(self, generation_id: int) -> None:
+        if generation_id not in {v.id for v in self.versions}:
+            return
+        await self._refresh(focus_id=generation_id)
+        self.versions = [
+            dataclasses.replace(v, current=v.id == generation_id) for v in self.versions
+        ]
 
     @rx.event
     def close_detail(self) -> None:

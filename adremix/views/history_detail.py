@@ -7,8 +7,68 @@ import reflex as rx
 from adremix.components.result_tile import result_tile
 from adremix.components.status_badge import status_badge
 from adremix.enums import ImageKind
-from adremix.state.history import HistoryState
+from adremix.state.history import HistoryState, VersionView
+from adremix.state.region_edit import RegionEditState
 from adremix.urls import file_url
+from adremix.views.region_edit_dialog import region_edit_dialog
+
+
+def version_tile(version: VersionView) -> rx.Component:
+    return rx.button(
+        rx.cond(
+            version.cover != "",
+            rx.image(
+                src=version.cover, alt="", width="2.5rem", height="2.5rem", object_fit="cover"
+            ),
+        ),
+        rx.text(version.label, size="1"),
+        variant=rx.cond(version.current, "solid", "soft"),
+        size="1",
+        on_click=HistoryState.show_version(version.id),
+        aria_current=rx.cond(version.current, "true", "false"),
+        title=version.instructions,
+        height="auto",
+        padding="0.25rem 0.5rem",
+        class_name="version-tile",
+    )
+
+
+def versions_strip() -> rx.Component:
+    """The lineage: the original and its region edits, with previous / next."""
+    return rx.cond(
+        HistoryState.versions.length() > 1,
+        rx.vstack(
+            rx.hstack(
+                rx.button(
+                    rx.icon("chevron-left", size=14),
+                    "Previous",
+                    size="1",
+                    variant="soft",
+                    on_click=HistoryState.step_version(-1),
+                    id="version-previous",
+                ),
+                rx.text(HistoryState.version_position, size="2", id="version-position"),
+                rx.button(
+                    "Next",
+                    rx.icon("chevron-right", size=14),
+                    size="1",
+                    variant="soft",
+                    on_click=HistoryState.step_version(1),
+                    id="version-next",
+                ),
+                align="center",
+                spacing="3",
+            ),
+            rx.hstack(
+                rx.foreach(HistoryState.versions, version_tile),
+                spacing="2",
+                wrap="wrap",
+                id="versions",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+    )
 
 
 def detail_dialog() -> rx.Component:
@@ -23,6 +83,7 @@ def detail_dialog() -> rx.Component:
                 ),
                 rx.text(card.instructions, size="2"),
                 rx.cond(card.error != "", rx.callout(card.error, color_scheme="red", size="1")),
+                versions_strip(),
                 rx.grid(
                     rx.vstack(
                         rx.text("Source", size="1", weight="bold"),
@@ -33,7 +94,23 @@ def detail_dialog() -> rx.Component:
                             alt="Source ad",
                         ),
                     ),
-                    rx.foreach(card.images, result_tile),
+                    rx.foreach(
+                        card.images,
+                        lambda sha: rx.vstack(
+                            result_tile(sha),
+                            rx.button(
+                                rx.icon("brush", size=14),
+                                "Edit a region",
+                                size="1",
+                                variant="soft",
+                                on_click=RegionEditState.open_editor(
+                                    card.id, sha, card.canvas_height
+                                ),
+                                class_name="edit-region",
+                            ),
+                            spacing="1",
+                        ),
+                    ),
                     columns=rx.breakpoints(initial="2", md="3"),
                     spacing="3",
                     width="100%",
@@ -90,6 +167,7 @@ def detail_dialog() -> rx.Component:
                 ),
                 spacing="3",
             ),
+            region_edit_dialog(),
             max_width="min(94vw, 60rem)",
             id="generation-detail",
         ),

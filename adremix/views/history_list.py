@@ -132,6 +132,17 @@ def generation_card(card: GenerationCard) -> rx.Component:
             rx.hstack(
                 rx.badge(card.template, variant="soft", size="1"),
                 rx.badge(card.placement, variant="outline", size="1"),
+                rx.cond(
+                    card.parent_id != 0,
+                    rx.badge(
+                        rx.icon("brush", size=12),
+                        "Edit of #",
+                        card.parent_id,
+                        color_scheme="iris",
+                        size="1",
+                        class_name="edit-of",
+                    ),
+                ),
                 wrap="wrap",
             ),
             rx.hstack(

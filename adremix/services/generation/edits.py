@@ -89,12 +89,15 @@ def start_region_edit(
     client_request_id: str,
     parent_id: int,
     result_sha256: str,
-    strokes: list[Stroke],
+    paths: Any,
     canvas: tuple[float, float],
     instructions: str,
     storage: Storage | None = None,
 ) -> StartedGeneration:
-    """Store the mask and start the edit as a new generation linked to `parent_id`."""
+    """Store the mask and start the edit as a new generation linked to `parent_id`.
+
+    `paths` are the sketch canvas's strokes, `canvas` its size in CSS pixels."""
+    strokes = strokes_from(paths)
     instructions = instructions.strip()
     if not instructions:
         raise InvalidRequest("Say what should change in the painted region.")

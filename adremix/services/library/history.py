@@ -114,6 +114,7 @@ class HistoryItem:
     cached: bool
     favourite: bool
     latency_ms: int | None
+    parent_id: int | None = None  # a region edit of that generation
 
 
 def history_item(row: Generation) -> HistoryItem:
@@ -133,6 +134,7 @@ def history_item(row: Generation) -> HistoryItem:
         cached="cached_from" in (row.options or {}),
         favourite=row.is_favourite,
         latency_ms=row.latency_ms,
+        parent_id=row.parent_id,
     )
 
 
