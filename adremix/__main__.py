@@ -4,7 +4,8 @@
 `python -m adremix invoices verify|export|send-pending`, `python -m adremix quote create ...`
 and, in test mode, `python -m adremix subscriptions simulate renewal|failure ID` and
 `python -m adremix quote simulate-payment REF`; `python -m adremix worker` runs a job
-worker process for the Redis queue."""
+worker process for the Redis queue; `python -m adremix remix SOURCE ...` remixes one image
+into a folder."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from adremix.enums import Role
-from adremix.services import admin, billing, credits, generation, payments
+from adremix.services import admin, batch, billing, credits, generation, payments
 from adremix.services.errors import UserFacingError
 from adremix.settings import get_settings
 
@@ -320,11 +321,66 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("what", choices=["renewal", "failure"])
     simulate.add_argument("subscription_id")
     simulate.set_defaults(run=_subscriptions_simulate)
+    remix = areas.add_parser(
+        "remix",
+        help="remix one image into a folder (images + result.json); no account, no credits",
+    )
+    remix.add_argument("source", help="the ad image (PNG, JPEG or WebP)")
+    remix.add_argument("--instructions", required=True, help="how to remix it")
+    kit = remix.add_mutually_exclusive_group()
+    kit.add_argument("--brand-kit", help="a brand kit JSON file (see README)")
+    kit.add_argument("--logo", help="a logo PNG/WebP (with --colors, instead of a kit file)")
+    remix.add_argument("--colors", default="", help="hex colours: primary,secondary,accent,...")
+    remix.add_argument("--headline", default="")
+    remix.add_argument("--cta", default="", help="the call to action")
+    remix.add_argument("--language", default="en", choices=list(generation.LANGUAGES))
+    remix.add_argument(
+        "--placement", nargs="+", choices=list(generation.PLACEMENTS), help="default: square"
+    )
+    remix.add_argument("--variations", type=int, default=1)
+    remix.add_argument("--style", default="minimal", choices=list(generation.STYLES))
+    remix.add_argument("--quality", default="medium", choices=list(generation.QUALITIES))
+    remix.add_argument("--engine", default="offline", choices=["offline", "openai"])
+    remix.add_argument("--out", required=True, help="the folder to write into")
+    remix.set_defaults(run=_remix)
     areas.add_parser(
         "worker",
         help="run generation jobs from the Redis queue until SIGTERM (ADREMIX_JOB_QUEUE=redis)",
     ).set_defaults(run=_worker)
     return parser
+
+
+def _remix(args: argparse.Namespace) -> int:
+    options = generation.RemixOptions(
+        instructions=args.instructions,
+        template=args.style,
+        quality=args.quality,
+        variations=args.variations,
+        headline=args.headline,
+        call_to_action=args.cta,
+        language=args.language,
+        placement=(args.placement or ["square"])[0],
+    )
+    try:
+        result = batch.remix_to_folder(
+            source=Path(args.source),
+            out_dir=Path(args.out),
+            options=options,
+            placements=args.placement or [],
+            engine=args.engine,
+            brand_file=Path(args.brand_kit) if args.brand_kit else None,
+            logo=Path(args.logo) if args.logo else None,
+            colors=args.colors,
+        )
+    except UserFacingError as exc:
+        print(f"remix: {exc}", file=sys.stderr)
+        return 2
+    for name in result.files:
+        print(Path(args.out) / name)
+    for failure in result.failures:
+        print(f"remix: failed: {failure}", file=sys.stderr)
+    print(f"remix: {len(result.files)} image(s) and result.json in {args.out}")
+    return 1 if result.failures else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,7 +35,12 @@ from adremix.services.generation.images import (
     open_untrusted,
     sha256_hex,
 )
-from adremix.services.generation.ingest import SourceUpload, ingest_source, use_result_as_source
+from adremix.services.generation.ingest import (
+    SourceUpload,
+    ingest_source,
+    prepare_source,
+    use_result_as_source,
+)
 from adremix.services.generation.jobs import (
     GenerationResult,
     JobWorker,
@@ -174,6 +179,7 @@ __all__ = [
     "owns_image",
     "parse_hex",
     "placements_zip",
+    "prepare_source",
     "provider_for",
     "raqm_available",
     "rasterise",
