@@ -65,6 +65,7 @@ bench: $(BIN)/.test-deps system-packages
 	$(BIN)/python bench/invoices.py
 	$(BIN)/python bench/scaleout.py
 	$(BIN)/python bench/admin.py
+	$(BIN)/python bench/brand.py
 
 clean:
 	rm -rf .web data test-artifacts
