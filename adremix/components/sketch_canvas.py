@@ -14,8 +14,9 @@ import reflex as rx
 
 
 def _stroke_spec(
-    path: rx.Var[dict[str, Any]], is_eraser: rx.Var[bool]
+    path: rx.Var[dict[str, Any]], _is_eraser: rx.Var[bool]
 ) -> tuple[rx.Var[dict[str, Any]]]:
+    # Eraser strokes carry drawMode false in the path itself.
     return (path,)
 
 

@@ -296,7 +296,7 @@ def kit_tile(kit: KitCard) -> rx.Component:
 
 
 @protected_page(route="/brand", title="Brand", on_load=[BrandState.load])
-def brand_page() -> rx.Component:
+def brand() -> rx.Component:
     return rx.vstack(
         rx.text(
             "A brand kit keeps your logo, colours, font and tone, so every ad is on brand "

@@ -35,7 +35,6 @@ class RegionEditState(rx.State):
     starting: bool = False
     # Remounts the canvas (a clean sheet) when it changes.
     canvas_key: int = 0
-    started_id: int = 0
     _paths: list[dict[str, Any]] = []
     painted: int = 0  # strokes so far, for the button and the hint
 
@@ -50,7 +49,6 @@ class RegionEditState(rx.State):
         self.canvas_height = max(64, min(2048, int(canvas_height)))
         self.instructions = ""
         self.request_key = uuid.uuid4().hex
-        self.started_id = 0
         self._clear()
 
     def _clear(self) -> None:
@@ -118,7 +116,6 @@ class RegionEditState(rx.State):
             self.press_ack += 1
             if request_key == self.request_key:
                 self.request_key = uuid.uuid4().hex
-            self.started_id = started.generation_id
             self.open = False
         if started.repeated:
             return
