@@ -171,6 +171,19 @@ class BrandState(rx.State):
             )
 
     @rx.event
+    def logo_rejected(self, _rejected: list[dict]) -> rx.event.EventSpec:
+        """The browser's own check refused the file (type or size); the server checks
+        again whatever reaches it."""
+        return rx.toast.error(
+            "Logos must be PNG or WebP files up to 5 MB. SVG isn't accepted: it can carry "
+            "scripts. Export your logo as a PNG with a transparent background."
+        )
+
+    @rx.event
+    def font_rejected(self, _rejected: list[dict]) -> rx.event.EventSpec:
+        return rx.toast.error("Fonts must be TTF or OTF files up to 2 MB.")
+
+    @rx.event
     async def upload_font(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
         user_id = await current_user_id(self)
         if not files or user_id is None:

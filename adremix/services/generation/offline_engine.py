@@ -309,6 +309,8 @@ class Composition:
 
 # Scrim strengths tried, weakest first, until the text meets WCAG AA on every pixel.
 SCRIM_STEPS = (0, 64, 112, SCRIM_ALPHA, 200, 232, 255)
+# How strong a scrim the kit's own text colour may need before white or black is used.
+KIT_SCRIM_LIMIT = 200
 
 
 def _scrimmed_luminance(region: np.ndarray, colour: RGB, alpha: int) -> np.ndarray:
@@ -323,19 +325,33 @@ def _worst(fill: RGB, lum: np.ndarray) -> float:
 
 
 def _legible_text(
-    image: Image.Image, box: tuple[int, int, int, int], candidates: list[RGB], base_alpha: int
+    image: Image.Image,
+    box: tuple[int, int, int, int],
+    preferred: list[RGB],
+    base_alpha: int,
 ) -> tuple[RGB, RGB, int]:
-    """(text colour, scrim colour, scrim alpha): the weakest scrim with which a candidate
-    (in order of preference) reaches 4.5:1 against every pixel behind the text. A fully
-    opaque black or white scrim always gets there (see contrast.best_text_colour)."""
+    """(text colour, scrim colour, scrim alpha) reaching 4.5:1 against every pixel behind
+    the text. The kit's colours come first, with up to a strong scrim; then white or
+    black with the weakest scrim that works. A fully opaque black or white scrim always
+    gets there (see contrast.best_text_colour)."""
     region = np.asarray(image.crop(box).convert("RGB"), dtype=np.float64)
-    for alpha in (a for a in SCRIM_STEPS if a >= base_alpha):
-        for fill in candidates:
-            scrim = BLACK if luminance(fill) > 0.18 else WHITE
-            if _worst(fill, _scrimmed_luminance(region, scrim, alpha)) >= AA_NORMAL_TEXT:
+
+    def passes(fill: RGB, alpha: int) -> RGB | None:
+        scrim = BLACK if luminance(fill) > 0.18 else WHITE
+        lum = _scrimmed_luminance(region, scrim, alpha)
+        return scrim if _worst(fill, lum) >= AA_NORMAL_TEXT else None
+
+    for fill in preferred:
+        for alpha in (a for a in SCRIM_STEPS if base_alpha <= a <= KIT_SCRIM_LIMIT):
+            scrim = passes(fill, alpha)
+            if scrim is not None:
                 return fill, scrim, alpha
-    fill = candidates[0]
-    return fill, BLACK if luminance(fill) > 0.18 else WHITE, 255
+    for alpha in (a for a in SCRIM_STEPS if a >= base_alpha):
+        for fill in (WHITE, BLACK):
+            scrim = passes(fill, alpha)
+            if scrim is not None:
+                return fill, scrim, alpha
+    return WHITE, BLACK, 255
 
 
 def _set_text(
