@@ -16,9 +16,16 @@ from adremix.models import Generation, StoredImage
 from adremix.services import brand
 from adremix.services import generation as generations
 from adremix.services.brand import InvalidBrandAsset, InvalidKit, KitInput
-from adremix.services.generation import InvalidRequest, OfflineEngine, RemixOptions
+from adremix.services.generation import (
+    InvalidRequest,
+    OfflineEngine,
+    OpenAIImageProvider,
+    RemixOptions,
+)
+from adremix.services.generation.jobs import local_font
 from adremix.services.storage import LocalStorage
 from tests.factories import funded_user, jpeg, make_user
+from tests.fakes.openai_images import API_KEY, EDIT_PAINT, FakeOpenAIImages
 
 FONT_DIR = Path(__file__).resolve().parents[1] / "assets" / "fonts"
 MAGENTA = (230, 0, 200)
@@ -259,3 +266,91 @@ def test_someone_elses_kit_cannot_be_used(database_url: str, storage: LocalStora
             source_sha256=upload.sha256,
             options=RemixOptions(instructions="x", brand_kit_id=kit.id),
         )
+
+
+def test_through_the_job_openai_gets_the_kit_logo_and_an_edit_gets_its_mask(
+    database_url: str, storage: LocalStorage, openai_images: FakeOpenAIImages
+) -> None:
+    user_id = funded_user(5)
+    logo = brand.ingest_logo(user_id=user_id, data=logo_png(), storage=storage)
+    kit = brand.save_kit(
+        user_id=user_id, data=KitInput(name="K", logo_sha256=logo.sha256, tone="Calm")
+    )
+
+    def fake_openai() -> OpenAIImageProvider:  # one per event loop (each asyncio.run)
+        return OpenAIImageProvider(
+            api_key=API_KEY, base_url=openai_images.base_url, model="gpt-image-1", max_retries=0
+        )
+
+    provider = fake_openai()
+    upload = generations.ingest_source(user_id=user_id, data=jpeg(), storage=storage)
+    started = generations.start_generation(
+        user_id=user_id,
+        client_request_id="openai-kit",
+        source_sha256=upload.sha256,
+        options=RemixOptions(instructions="Festive", brand_kit_id=kit.id),
+        provider=provider.name,
+        model=provider.model,
+    )
+    result = asyncio.run(
+        generations.run_generation(
+            generation_id=started.generation_id, provider=provider, storage=storage
+        )
+    )
+    assert result.status == "succeeded"
+    [remix_request] = openai_images.requests
+    assert remix_request["image_sizes"][1] == (logo.width, logo.height)
+    assert remix_request["fields"]["input_fidelity"] == "high"
+    assert "Tone of voice: Calm" in remix_request["fields"]["prompt"]
+
+    paths = [{"paths": [{"x": 10, "y": 10}, {"x": 60, "y": 10}], "strokeWidth": 20}]
+    edit = generations.start_region_edit(
+        user_id=user_id,
+        client_request_id="openai-edit",
+        parent_id=started.generation_id,
+        result_sha256=result.delivered[0],
+        paths=paths,
+        canvas=(512, 512),
+        instructions="Make it gold",
+        storage=storage,
+    )
+    edited = asyncio.run(
+        generations.run_generation(
+            generation_id=edit.generation_id, provider=fake_openai(), storage=storage
+        )
+    )
+    assert edited.status == "succeeded"
+    edit_request = openai_images.requests[-1]
+    assert len(edit_request["image_sizes"]) == 1 and edit_request["mask"].mode == "RGBA"
+    out = Image.open(io.BytesIO(storage.read("result", edited.delivered[0]))).convert("RGB")
+    assert out.getpixel((70, 20)) == EDIT_PAINT  # inside the painted stroke
+    assert out.getpixel((600, 600)) != EDIT_PAINT
+
+
+def test_an_uploaded_font_is_used_by_the_offline_job(
+    database_url: str, storage: LocalStorage
+) -> None:
+    user_id = funded_user(3)
+    font = brand.ingest_font(
+        user_id=user_id, data=(FONT_DIR / "DejaVuSans.ttf").read_bytes(), storage=storage
+    )
+    kit = brand.save_kit(
+        user_id=user_id,
+        data=KitInput(name="F", font="upload", font_sha256=font.sha256, font_name=font.family),
+    )
+    upload = generations.ingest_source(user_id=user_id, data=jpeg(), storage=storage)
+    started = generations.start_generation(
+        user_id=user_id,
+        client_request_id="font",
+        source_sha256=upload.sha256,
+        options=RemixOptions(instructions="x", headline="Own font", brand_kit_id=kit.id),
+        provider="offline",
+        model="offline-v1",
+    )
+    result = asyncio.run(
+        generations.run_generation(
+            generation_id=started.generation_id, provider=OfflineEngine(), storage=storage
+        )
+    )
+    assert result.status == "succeeded"
+    assert local_font(storage, font.sha256).read_bytes() == storage.read("font", font.sha256)
