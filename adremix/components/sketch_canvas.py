@@ -1,7 +1,7 @@
 """react-sketch-canvas (npm), wrapped: freehand strokes over an image, reported per stroke.
 
-Only the page that renders it (History's region-edit dialog) imports the package, so no
-other route's JavaScript grows. Each finished stroke is sent to the server as the
+The package is loaded on demand when the region-edit dialog first shows it, so no
+route's JavaScript grows. Each finished stroke is sent to the server as the
 library's `CanvasPath` (points in canvas pixels, stroke width), and the server draws the
 mask itself (services/generation/edits.py).
 """
@@ -20,7 +20,10 @@ def _stroke_spec(
     return (path,)
 
 
-class SketchCanvas(rx.Component):
+class SketchCanvas(rx.NoSSRComponent):
+    """Imported dynamically (React lazy) when it first renders: the library's code is a
+    separate chunk that only the region-edit dialog fetches."""
+
     library = "react-sketch-canvas@8.0.0"
     tag = "ReactSketchCanvas"
 
