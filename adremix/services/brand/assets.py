@@ -9,20 +9,25 @@ stored for a refused file.
 
 from __future__ import annotations
 
-import io
 import subprocess
 import tempfile
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import ots
-from PIL import Image, ImageFont, UnidentifiedImageError
+from PIL import Image, ImageFont
 
 from adremix.db import session_scope
 from adremix.enums import ImageKind
 from adremix.services.errors import UserFacingError
-from adremix.services.generation import encode_png, record_image, sha256_hex
+from adremix.services.generation import (
+    InvalidImage,
+    decoded_untrusted,
+    encode_png,
+    read_header,
+    record_image,
+    sha256_hex,
+)
 from adremix.services.storage import Storage, default_storage
 
 MAX_LOGO_BYTES = 5 * 1024 * 1024
@@ -59,7 +64,10 @@ def _looks_like_svg(data: bytes) -> bool:
 
 
 def check_logo(data: bytes) -> Image.Image:
-    """The logo as RGBA, at most 1024 px on its long side; raises InvalidBrandAsset."""
+    """The logo as RGBA, at most 1024 px on its long side; raises InvalidBrandAsset.
+
+    Decoded through the upload path's own decoder, so a logo waits for room in the same
+    decode-memory budget as every other image (ADREMIX_IMAGE_MEMORY_MB)."""
     if not data:
         raise InvalidBrandAsset("The logo file is empty.")
     if len(data) > MAX_LOGO_BYTES:
@@ -70,28 +78,17 @@ def check_logo(data: bytes) -> Image.Image:
             "Please export your logo as a PNG or WebP with a transparent background."
         )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if (image.format or "").upper() not in ("PNG", "WEBP"):
-                raise InvalidBrandAsset(
-                    "The logo must be a PNG or WebP image (with a transparent background)."
-                )
-            width, height = image.size
-            if width * height > MAX_LOGO_PIXELS:
-                raise InvalidBrandAsset("The logo is over 16 megapixels. Please make it smaller.")
-            if min(width, height) < 16:
-                raise InvalidBrandAsset("The logo is too small (at least 16 px on each side).")
-            image.load()
-    except InvalidBrandAsset:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InvalidBrandAsset("The logo is too large to process safely.") from exc
-    except UnidentifiedImageError as exc:
-        raise InvalidBrandAsset("This file isn't a PNG or WebP image.") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise InvalidBrandAsset("The logo file is damaged or incomplete.") from exc
-    logo = image.convert("RGBA")
+        header = read_header(data, max_pixels=MAX_LOGO_PIXELS)
+        if header.format not in ("PNG", "WebP"):
+            raise InvalidBrandAsset(
+                "The logo must be a PNG or WebP image (with a transparent background)."
+            )
+        if min(header.size) < 16:
+            raise InvalidBrandAsset("The logo is too small (at least 16 px on each side).")
+        with decoded_untrusted(data, max_pixels=MAX_LOGO_PIXELS) as decoded:
+            logo = decoded.image.convert("RGBA")
+    except InvalidImage as exc:
+        raise InvalidBrandAsset(f"Logo: {exc.message}") from exc
     logo.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE), Image.Resampling.LANCZOS)
     bbox = logo.getchannel("A").getbbox()
     if bbox is None:

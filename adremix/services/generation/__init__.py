@@ -29,10 +29,12 @@ from adremix.services.generation.edits import (
 from adremix.services.generation.images import (
     MAX_UPLOAD_BYTES,
     InvalidImage,
+    decoded_untrusted,
     drop_refusal,
     encode_png,
     media_type_of,
     open_untrusted,
+    read_header,
     sha256_hex,
 )
 from adremix.services.generation.ingest import (
@@ -161,6 +163,7 @@ __all__ = [
     "build_prompt",
     "contrast_ratio",
     "credits_for",
+    "decoded_untrusted",
     "draw_line",
     "drop_refusal",
     "encode_png",
@@ -183,6 +186,7 @@ __all__ = [
     "provider_for",
     "raqm_available",
     "rasterise",
+    "read_header",
     "record_image",
     "requeue_lapsed",
     "restore_new_ad",
