@@ -69,7 +69,7 @@ def upload_zone(
     label: str,
     busy: rx.Var,
 ) -> rx.Component:
-    return rx.upload.root(
+    zone = rx.upload.root(
         rx.hstack(
             rx.cond(busy, rx.spinner(size="2"), rx.icon("upload", size=18)),
             rx.text(label, size="2"),
@@ -89,6 +89,8 @@ def upload_zone(
         cursor="pointer",
         width="100%",
     )
+    # The <label> around the zone names its file input and opens it on a click.
+    return rx.el.label(zone, display="block", width="100%")
 
 
 def kit_form() -> rx.Component:
@@ -203,17 +205,11 @@ def kit_form() -> rx.Component:
                 ),
                 "Comma separated. Kept out of images and suggested copy.",
             ),
-            rx.el.label(
-                rx.hstack(
-                    rx.checkbox(
-                        checked=BrandState.make_default,
-                        on_change=BrandState.set_make_default,
-                        id="kit-default",
-                    ),
-                    rx.text("Preselect this kit on New Ad", size="2"),
-                    align="center",
-                    spacing="2",
-                ),
+            rx.checkbox(
+                "Preselect this kit on New Ad",
+                checked=BrandState.make_default,
+                on_change=BrandState.set_make_default,
+                id="kit-default",
             ),
             rx.hstack(
                 rx.button(

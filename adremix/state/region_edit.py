@@ -65,8 +65,9 @@ class RegionEditState(rx.State):
         self.open = value
 
     @rx.event
-    def set_brush(self, value: list[int | float]) -> None:
-        self.brush = max(4, min(120, int(value[0]))) if value else self.brush
+    def set_brush(self, value: str) -> None:
+        if value.isdigit():
+            self.brush = max(4, min(120, int(value)))
 
     @rx.event
     def set_instructions(self, value: str) -> None:

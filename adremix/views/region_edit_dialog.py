@@ -43,14 +43,16 @@ def region_edit_dialog() -> rx.Component:
                     border=f"1px solid {rx.color('gray', 6)}",
                 ),
                 rx.hstack(
-                    rx.text("Brush", size="2", id="brush-label"),
-                    rx.slider(
-                        default_value=[32],
+                    rx.el.label("Brush size", html_for="brush-size", font_size="0.875rem"),
+                    # A native range input: labelled, and keyboard-operable as it is.
+                    rx.el.input(
+                        type="range",
                         min=4,
                         max=120,
-                        on_value_commit=state.set_brush,
+                        default_value=32,
+                        on_change=state.set_brush,
+                        id="brush-size",
                         width="10rem",
-                        aria_labelledby="brush-label",
                     ),
                     rx.button(
                         rx.icon("eraser", size=14),
