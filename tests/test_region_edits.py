@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from adremix.db import session_scope
+from adremix.models import Generation
 from adremix.services import generation as generations
+from adremix.services import library
 from adremix.services.generation import (
     InvalidRequest,
     OfflineEngine,
@@ -204,3 +207,32 @@ def test_someone_elses_result_cannot_be_edited(database_url: str, storage: Local
         )
     with pytest.raises(InvalidRequest):
         lineage(user_id=other, generation_id=parent)
+
+
+def test_deleting_an_edit_forgets_its_mask_and_the_lineage_skips_deleted_versions(
+    database_url: str, storage: LocalStorage
+) -> None:
+    user_id = funded_user(5)
+    parent, sha = made(user_id, storage)
+    started, _ = edit(user_id, parent, sha, "e1", "Brighter", storage)
+    second, _ = edit(
+        user_id, started.generation_id, generations.result_of(started.generation_id).delivered[0],
+        "e2", "Darker", storage,
+    )  # fmt: skip
+    with session_scope() as session:
+        row = session.get(Generation, started.generation_id)
+        assert row is not None
+        mask_sha = row.options["edit_mask"]
+    assert storage.exists("mask", mask_sha)
+    library.delete_generations(user_id=user_id, generation_ids=[started.generation_id])
+    assert storage.exists("mask", mask_sha)  # the second edit painted the same strokes
+    with session_scope() as session:
+        row = session.get(Generation, second.generation_id)
+        assert row is not None and row.options["edit_mask"] == mask_sha
+    # The first edit is gone: the second's lineage starts where the kept chain does.
+    assert [v.id for v in lineage(user_id=user_id, generation_id=second.generation_id)] == [
+        second.generation_id
+    ]
+    assert [v.id for v in lineage(user_id=user_id, generation_id=parent)] == [parent]
+    library.delete_generations(user_id=user_id, generation_ids=[second.generation_id])
+    assert not storage.exists("mask", mask_sha)  # its last user gone, the mask goes too

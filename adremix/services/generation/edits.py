@@ -169,9 +169,9 @@ def lineage(*, user_id: int, generation_id: int) -> list[Version]:
         row = session.get(Generation, generation_id)
         if row is None or row.user_id != user_id or row.deleted_at is not None:
             raise InvalidRequest("That generation does not exist.")
-        while row.parent_id is not None:  # up to the original
+        while row.parent_id is not None:  # up to the original (or the oldest one kept)
             parent = session.get(Generation, row.parent_id)
-            if parent is None or parent.user_id != user_id:
+            if parent is None or parent.user_id != user_id or parent.deleted_at is not None:
                 break
             row = parent
         family, frontier = [row], [row.id]

@@ -36,6 +36,7 @@ def delete_generations(
         rows = session.exec(select(Generation).where(Generation.id.in_(own))).all()  # type: ignore[union-attr]
         hashes = {sha for row in rows for sha in row.output_hashes}
         sources = {row.source_image_hash for row in rows if row.source_image_hash}
+        masks = {str((row.options or {}).get("edit_mask") or "") for row in rows} - {""}
         for row in rows:
             row.deleted_at = utcnow()
             row.output_hashes = []
@@ -46,18 +47,23 @@ def delete_generations(
         # A result another live generation of theirs still shows (a cached copy) stays,
         # and so does a source another live generation was made from.
         live = session.exec(
-            select(Generation.output_hashes, Generation.source_image_hash).where(
+            select(
+                Generation.output_hashes, Generation.source_image_hash, Generation.options
+            ).where(
                 Generation.user_id == user_id,
                 Generation.deleted_at.is_(None),  # type: ignore[union-attr]
             )
         ).all()
-        still_shown = {sha for outputs, _ in live for sha in outputs}
-        still_used = {source for _, source in live}
+        still_shown = {sha for outputs, _, _ in live for sha in outputs}
+        still_used = {source for _, source, _ in live}
+        # A region edit's mask goes with it (a repeat of the same edit shares it).
+        masks_used = {str((options or {}).get("edit_mask") or "") for _, _, options in live}
         forget_images(
             session,
             user_id=user_id,
             images=[(ImageKind.RESULT, sha) for sha in hashes - still_shown]
-            + [(ImageKind.SOURCE, sha) for sha in sources - still_used],
+            + [(ImageKind.SOURCE, sha) for sha in sources - still_used]
+            + [(ImageKind.MASK, sha) for sha in masks - masks_used],
             storage=storage,
         )
         return len(own)
