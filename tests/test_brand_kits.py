@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from adremix.db import session_scope
 from adremix.models import Generation, StoredImage
 from adremix.services import brand
 from adremix.services import generation as generations
+from adremix.services.accounts import delete_account, export_archive
 from adremix.services.brand import InvalidBrandAsset, InvalidKit, KitInput
 from adremix.services.generation import (
     InvalidRequest,
@@ -354,3 +357,35 @@ def test_an_uploaded_font_is_used_by_the_offline_job(
     )
     assert result.status == "succeeded"
     assert local_font(storage, font.sha256).read_bytes() == storage.read("font", font.sha256)
+
+
+def test_the_data_export_has_the_kits_and_deleting_the_account_removes_them(
+    database_url: str, storage: LocalStorage
+) -> None:
+    user_id = make_user("kit@example.com")
+    logo = brand.ingest_logo(user_id=user_id, data=logo_png(), storage=storage)
+    font = brand.ingest_font(
+        user_id=user_id, data=(FONT_DIR / "DejaVuSans.ttf").read_bytes(), storage=storage
+    )
+    brand.save_kit(
+        user_id=user_id,
+        data=KitInput(
+            name="Mine",
+            logo_sha256=logo.sha256,
+            font="upload",
+            font_sha256=font.sha256,
+            font_name=font.family,
+            avoid_words="cheap",
+        ),
+    )
+    with zipfile.ZipFile(io.BytesIO(export_archive(user_id=user_id, storage=storage))) as zipped:
+        names = zipped.namelist()
+        document = json.loads(zipped.read("adremix-data.json"))
+    [kit] = document["brand_kits"]
+    assert (kit["name"], kit["font"], kit["avoid_words"]) == ("Mine", "DejaVu Sans", ["cheap"])
+    assert f"images/logo/{logo.sha256}.png" in names
+    assert f"images/font/{font.sha256}.ttf" in names
+
+    delete_account(user_id=user_id, confirm_email="kit@example.com", storage=storage)
+    assert brand.list_kits(user_id=user_id) == []
+    assert not storage.exists("logo", logo.sha256) and not storage.exists("font", font.sha256)

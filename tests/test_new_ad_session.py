@@ -24,6 +24,8 @@ FORM = {
     "brand_colors": "#ff6600",
     "keep_product": True,
     "fresh": True,
+    "language": "hi",
+    "brand_kit_id": 4,
 }
 
 
@@ -52,6 +54,8 @@ def test_a_draft_keeps_only_what_the_form_can_show(database_url: str) -> None:
             "variations": 99,
             "keep_product": "yes",
             "is_admin": True,
+            "language": "klingon",
+            "brand_kit_id": "7",
         },
     )
     restored = generations.restore_new_ad(user_id=user_id)

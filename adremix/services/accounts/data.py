@@ -112,6 +112,7 @@ def _archive(session: Session, user_id: int, storage: Storage) -> bytes:
     ).all()
     orders = session.exec(select(PaymentOrder).where(PaymentOrder.user_id == user_id)).all()
     images = session.exec(select(StoredImage).where(StoredImage.user_id == user_id)).all()
+    kits = session.exec(select(BrandKit).where(BrandKit.user_id == user_id)).all()
     document = {
         "exported_at": utcnow().isoformat(),
         "profile": {
@@ -133,6 +134,18 @@ def _archive(session: Session, user_id: int, storage: Storage) -> bytes:
                 "favourite": g.is_favourite,
             }
             for g in generations
+        ],
+        "brand_kits": [
+            {
+                "name": k.name,
+                "default": k.is_default,
+                "logo": f"images/logo/{k.logo_sha256}.png" if k.logo_sha256 else None,
+                "colors": k.colors,
+                "font": k.font_name or k.font,
+                "tone": k.tone,
+                "avoid_words": k.avoid_words,
+            }
+            for k in kits
         ],
         "credit_ledger": [
             {
@@ -163,6 +176,8 @@ def _archive(session: Session, user_id: int, storage: Storage) -> bytes:
             if storage.exists(image.kind, image.sha256):
                 data = storage.read(image.kind, image.sha256)
                 extension = media_type_of(data).split("/")[-1].replace("jpeg", "jpg")
+                if image.kind == ImageKind.FONT:  # a brand kit's font (sanitised)
+                    extension = "otf" if data[:4] == b"OTTO" else "ttf"
                 archive.writestr(f"images/{image.kind}/{image.sha256}.{extension}", data)
     return buffer.getvalue()
 
