@@ -20,7 +20,10 @@ from adremix.state.session import SessionState, current_user_id
 from adremix.urls import file_url
 
 CANVAS_WIDTH = 512
-MAX_PATHS = 400
+# What one dialog keeps before Generate (the service checks again): a tab cannot grow
+# its server-side state without bound by sending strokes.
+MAX_PATHS = 100
+MAX_POINTS = 20_000
 
 
 class RegionEditState(rx.State):
@@ -74,10 +77,16 @@ class RegionEditState(rx.State):
         self.instructions = value
 
     @rx.event
-    def add_stroke(self, path: dict[str, Any]) -> None:
-        if isinstance(path, dict) and len(self._paths) < MAX_PATHS:
-            self._paths = [*self._paths, path]
-            self.painted = len(self._paths)
+    def add_stroke(self, path: dict[str, Any]) -> rx.event.EventSpec | None:
+        points = path.get("paths") if isinstance(path, dict) else None
+        if not isinstance(points, list):
+            return None
+        held = sum(len(p.get("paths", [])) for p in self._paths)
+        if len(self._paths) >= MAX_PATHS or held + len(points) > MAX_POINTS:
+            return rx.toast.warning("That is enough painting for one edit: Clear to start over.")
+        self._paths = [*self._paths, path]
+        self.painted = len(self._paths)
+        return None
 
     @rx.event(background=True)
     async def generate(self, request_key: str):  # type: ignore[no-untyped-def]
