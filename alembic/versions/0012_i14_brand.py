@@ -4,8 +4,8 @@
 A generation records the kit it used (`brand_kit_id`; a copy of the kit is in its
 options) and, for a region edit, the generation it was made from (`parent_id`).
 
-Revision ID: 0011_i14_brand
-Revises: 0010_i12_admin
+Revision ID: 0012_i14_brand
+Revises: 0011_i12_admin_speed
 Create Date: 2026-11-25 19:00:00
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0011_i14_brand"
-down_revision: str | None = "0010_i12_admin"
+revision: str = "0012_i14_brand"
+down_revision: str | None = "0011_i12_admin_speed"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
