@@ -12,6 +12,11 @@ config = rx.Config(
     # ADREMIX_PUBLIC_URL does not start anyway.
     cors_allowed_origins=get_settings().allowed_origins or ["null-origin.invalid"],
     show_built_with_reflex=False,
+    # Weight per route (bench/frontend.py): Radix Themes' whole namespace is imported on
+    # every page only for dynamically evaluated components, which the app has none of; and
+    # Brotli sidecars next to gzip (browsers ask for br first).
+    frontend_lazy_bundled_libraries=True,
+    frontend_compression_formats=["brotli", "gzip"],
     telemetry_enabled=False,
     # One Redis for the app (ADREMIX_REDIS_URL): with it Reflex keeps page state in Redis,
     # so several web workers can serve one user (REFLEX_REDIS_URL still overrides it).

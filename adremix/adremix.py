@@ -25,6 +25,7 @@ from adremix.settings import get_settings
 from adremix.state.errors import backend_error_toast
 from adremix.state.guard import EventGuard
 from adremix.state.session import LoginState, SessionState, current_user_id
+from adremix.urls import LOGIN, route_of
 
 settings = get_settings()
 settings.ensure_startable()
@@ -36,6 +37,21 @@ async def tab_user_id(client_token: str) -> int | None:
     token = rx.BaseStateToken(ident=client_token, cls=SessionState)
     async with app.modify_state(token) as state:
         return await current_user_id(state)
+
+
+DESCRIPTION = (
+    "Upload an ad, say what to change, and get fresh on-brand creatives for every "
+    "placement, made by OpenAI's image model. Pay per image in INR."
+)
+# What a link to the sign-in page shows when it is shared (Open Graph, X cards).
+SHARING = [
+    {"property": "og:title", "content": "AdRemix: remix your best ads in seconds"},
+    {"property": "og:description", "content": DESCRIPTION},
+    {"property": "og:type", "content": "website"},
+    {"property": "og:site_name", "content": "AdRemix"},
+    {"property": "og:image:alt", "content": "AdRemix: remix your best ads in seconds"},
+    {"name": "twitter:card", "content": "summary_large_image"},
+]
 
 
 app = rx.App(
@@ -62,12 +78,22 @@ app = rx.App(
     ),
     # An exception no handler expected: logged with its request, one generic message.
     backend_exception_handler=backend_error_toast,
+    # Focus rings, screen-reader text and toast contrast; bundled into the one stylesheet.
+    stylesheets=["/adremix.css"],
 )
 # Crafted events (wrong arguments, huge strings, no session) stop here.
 app.add_middleware(EventGuard())
-app.add_page(login, route="/login", title="Sign in · AdRemix", on_load=LoginState.load)
+app.add_page(
+    login,
+    route=route_of(LOGIN),
+    title="Sign in · AdRemix",
+    description=DESCRIPTION,
+    image="/og-image.png",
+    meta=SHARING,
+    on_load=LoginState.load,
+)
 for component, route, title, on_load in PAGES + ADMIN_PAGES:
-    app.add_page(component, route=route, title=title, on_load=on_load)
+    app.add_page(component, route=route, title=title, description=DESCRIPTION, on_load=on_load)
 app.add_page(not_found, route="404", title="Page not found · AdRemix")
 
 

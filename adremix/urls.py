@@ -1,6 +1,8 @@
-"""The app's own URLs for stored files and receipts, built in one place.
+"""The app's own URLs for pages, stored files and receipts, built in one place.
 
-`api/file_routes.py` serves exactly these paths. The builders take a plain string in
+Pages are linked at their canonical address, with the trailing slash the production
+server would otherwise answer with a 307 to (a round trip lost on every navigation and
+sign-in). `api/file_routes.py` serves exactly the file paths. The builders take a plain string in
 services and state, or a Reflex Var in components (Vars concatenate with `+` as well), so
 a page and the server can never disagree about where a file lives.
 """
@@ -8,8 +10,18 @@ a page and the server can never disagree about where a file lives.
 from __future__ import annotations
 
 from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from adremix.enums import ImageKind
+
+DASHBOARD = "/"
+NEW_AD = "/new/"
+HISTORY = "/history/"
+CREDITS = "/credits/"
+ACCOUNT = "/account/"
+BRAND = "/brand/"
+LOGIN = "/login/"
+PAGES = (DASHBOARD, NEW_AD, HISTORY, BRAND, CREDITS, ACCOUNT, LOGIN)
 
 FILES_PREFIX = "/files"
 RECEIPTS_PREFIX = "/receipts"
@@ -77,3 +89,19 @@ def admin_export_url(table: str) -> str:
 def is_admin_path(path: str) -> bool:
     """Anything under /admin: the console's pages, their prerendered files, its exports."""
     return path == "/admin" or path.startswith(("/admin/", "/admin."))
+
+
+def route_of(page: str) -> str:
+    """The route a page is registered under ("/new/" -> "/new"), as Reflex names it."""
+    return page.rstrip("/") or "/"
+
+
+def canonical_path(path: str) -> str:
+    """A page's address with its trailing slash ("/history?x=1" -> "/history/?x=1").
+
+    Anything that is not one of our pages (files, receipts, API routes) is left as it is.
+    """
+    parts = urlsplit(path)
+    if parts.path + "/" not in PAGES:
+        return path
+    return urlunsplit(parts._replace(path=parts.path + "/"))

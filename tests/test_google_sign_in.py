@@ -107,7 +107,7 @@ def assert_refused(response: httpx.Response, code: str, database_url: str) -> No
     """Sent back to /login with `code`, which has a message, and nobody signed in."""
     assert response.status_code == 303
     location = urlsplit(response.headers["location"])
-    assert location.path == "/login"
+    assert location.path == "/login/"
     assert parse_qs(location.query)["error"] == [code]
     assert SIGN_IN_ERRORS[code]
     assert session_cookie_header(response) is None
@@ -160,7 +160,7 @@ def test_sign_in_creates_the_user_and_a_session_and_returns_to_next(
     response = callback(auth_client, returned["code"], returned["state"])
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/history"
+    assert response.headers["location"] == "/history/"
     header = session_cookie_header(response)
     assert header is not None
     attributes = cookie_attributes(header)
@@ -254,7 +254,7 @@ def test_replayed_code_is_refused_without_a_session(
     assert oidc_provider.token_requests == exchanges + 1  # the provider said no
     assert response.status_code == 303
     location = urlsplit(response.headers["location"])
-    assert location.path == "/login"
+    assert location.path == "/login/"
     assert parse_qs(location.query)["error"] == ["invalid_grant"]
     assert SIGN_IN_ERRORS["invalid_grant"]
     assert session_cookie_header(response) is None
@@ -345,7 +345,7 @@ def test_email_served_only_by_userinfo_signs_in(
     oidc_provider.claims_in_id_token = False
     response = sign_in(auth_client)
 
-    assert response.status_code == 303 and response.headers["location"] == "/history"
+    assert response.status_code == 303 and response.headers["location"] == "/history/"
     (id_token_claims,) = oidc_provider.issued_id_token_claims
     assert "email" not in id_token_claims and "email_verified" not in id_token_claims
     assert oidc_provider.userinfo_requests == 1
@@ -455,7 +455,7 @@ def test_logout_revokes_the_session_and_deletes_the_cookie(
     )
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/login"
+    assert response.headers["location"] == "/login/"
     header = session_cookie_header(response)
     assert header is not None
     assert header.startswith(f'{SESSION_COOKIE}="";') or header.startswith(f"{SESSION_COOKIE}=;")
@@ -521,7 +521,7 @@ def test_dev_sign_in_without_google_signs_in_by_email_and_returns_to_next(
     response = dev_sign_in(dev_auth_client, {"email": "Dev@Example.com", "next": "/credits"})
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/credits"
+    assert response.headers["location"] == "/credits/"
     assert session_cookie_header(response) is not None
     token = response.cookies[SESSION_COOKIE]
     user = signed_in_user(database_url, token)
@@ -605,7 +605,7 @@ def test_production_sign_in_cookies_are_secure(
     returned = query_of(consent(login.headers["location"]))
     response = callback(browser, returned["code"], returned["state"])
 
-    assert response.status_code == 303 and response.headers["location"] == "/history"
+    assert response.status_code == 303 and response.headers["location"] == "/history/"
     header = session_cookie_header(response)
     assert header is not None
     assert {"secure", "httponly"} <= cookie_attributes(header).keys()
@@ -618,6 +618,6 @@ def test_google_login_without_a_client_says_it_is_not_configured(
     response = dev_auth_client.get("/auth/google/login", params={"next": "/history"})
     assert response.status_code == 303
     location = urlsplit(response.headers["location"])
-    assert location.path == "/login"
-    assert parse_qs(location.query) == {"error": ["not_configured"], "next": ["/history"]}
+    assert location.path == "/login/"
+    assert parse_qs(location.query) == {"error": ["not_configured"], "next": ["/history/"]}
     assert SIGN_IN_ERRORS["not_configured"]

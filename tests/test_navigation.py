@@ -12,10 +12,23 @@ def test_the_default_destination_is_the_dashboard() -> None:
 
 
 @pytest.mark.parametrize(
-    "path",
-    ["/history", "/history?x=1", "/credits", "/history?status=failed&page=2#top", "/"],
+    ("path", "canonical"),
+    [
+        ("/history", "/history/"),
+        ("/history?x=1", "/history/?x=1"),
+        ("/credits", "/credits/"),
+        ("/history?status=failed&page=2#top", "/history/?status=failed&page=2#top"),
+        ("/new/?remix=abc", "/new/?remix=abc"),
+        ("/", "/"),
+    ],
 )
-def test_same_site_paths_are_kept_as_given(path: str) -> None:
+def test_pages_come_back_at_their_canonical_address(path: str, canonical: str) -> None:
+    # The trailing slash the server would otherwise redirect to: sign-in lands directly.
+    assert safe_next_path(path) == canonical
+
+
+@pytest.mark.parametrize("path", ["/receipts/AR-2026-000001", "/files/result/abc", "/newsletter"])
+def test_other_same_site_paths_are_kept_as_given(path: str) -> None:
     assert safe_next_path(path) == path
 
 

@@ -19,3 +19,10 @@ from adremix.pages.not_found import not_found
 def test_page_renders(page) -> None:  # type: ignore[no-untyped-def]
     rendered = page().render()
     assert rendered
+
+
+@pytest.mark.parametrize("page", [entry[0] for entry in PAGES], ids=lambda p: p.__name__)
+def test_each_protected_page_compiles_into_its_own_module(page) -> None:  # type: ignore[no-untyped-def]
+    # Reflex writes a page's components to a file named after the page function's module:
+    # the shell's module would put every page (and the dashboard's charts) in one chunk.
+    assert page.__module__ == f"adremix.pages.{page.__name__}"

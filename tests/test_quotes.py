@@ -105,7 +105,7 @@ def test_a_paid_link_grants_once_with_a_b2b_invoice_whichever_path_comes_first(
 
     # The buyer is back first: the callback's signature is checked, the payment fetched.
     response = client.get("/api/razorpay/payment-link/callback", params=params)
-    assert response.status_code == 303 and response.headers["location"] == "/credits?quote=paid"
+    assert response.status_code == 303 and response.headers["location"] == "/credits/?quote=paid"
     assert balance(buyer) == 5000
     # Then Razorpay's webhooks: nothing more.
     assert post_webhook(client, body, event_id)["status"] == "already_granted"
@@ -141,7 +141,7 @@ def test_the_webhook_alone_grants_and_a_forged_callback_grants_nothing(
     body, event_id, params = link_paid(razorpay, the_quote().provider_link_id or "")
     forged = {**params, "razorpay_signature": "0" * 64}
     response = client.get("/api/razorpay/payment-link/callback", params=forged)
-    assert response.headers["location"] == "/credits?quote=unverified"
+    assert response.headers["location"] == "/credits/?quote=unverified"
     assert balance(buyer) == 0
     assert post_webhook(client, body, event_id)["status"] == "granted"
     assert balance(buyer) == 5000

@@ -29,6 +29,7 @@ from adremix.services.accounts import (
     safe_next_path,
 )
 from adremix.settings import Settings
+from adremix.urls import LOGIN
 
 NEXT_KEY = "adremix_next"
 MOUNT = "/auth"  # where api/__init__.py mounts this app
@@ -43,7 +44,7 @@ def _login_error(code: str, next_path: str = "/") -> RedirectResponse:
     query = {"error": code}
     if next_path != "/":
         query["next"] = next_path
-    return RedirectResponse("/login?" + urlencode(query), status_code=303)
+    return RedirectResponse(LOGIN + "?" + urlencode(query), status_code=303)
 
 
 def build_auth_app(settings: Settings) -> Starlette:
@@ -161,7 +162,7 @@ def build_auth_app(settings: Settings) -> Starlette:
             # A post from another site (or with no session): nothing is signed out.
             return HTMLResponse(CSRF_REFUSED, status_code=403)
         await call(lambda: accounts.sign_out(token=token))
-        response = RedirectResponse("/login", status_code=303)
+        response = RedirectResponse(LOGIN, status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 

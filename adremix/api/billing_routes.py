@@ -15,7 +15,7 @@ from adremix.enums import LimitedAction
 from adremix.services import billing, payments
 from adremix.services.errors import UserFacingError
 from adremix.settings import Settings
-from adremix.urls import DOCUMENTS_PREFIX
+from adremix.urls import CREDITS, DOCUMENTS_PREFIX
 
 log = logging.getLogger(__name__)
 NOT_FOUND = HTMLResponse("Not found", status_code=404)
@@ -56,9 +56,9 @@ def billing_routes(settings: Settings) -> list[Route]:
             )
         except UserFacingError as exc:
             log.warning("Payment link callback refused: %s", exc)
-            return RedirectResponse("/credits?quote=unverified", status_code=303)
+            return RedirectResponse(CREDITS + "?quote=unverified", status_code=303)
         state = "paid" if result.paid else "pending"
-        return RedirectResponse(f"/credits?quote={state}", status_code=303)
+        return RedirectResponse(f"{CREDITS}?quote={state}", status_code=303)
 
     return [
         Route(DOCUMENTS_PREFIX + "/{document_id}.pdf", document, methods=["GET"]),

@@ -7,7 +7,7 @@ from html import escape
 from adremix.enums import CheckoutMode, OrderStatus
 from adremix.services.credits import format_inr
 from adremix.services.payments import Receipt
-from adremix.urls import document_url
+from adremix.urls import CREDITS, document_url
 
 STYLE = """
 body{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;color:#1c2024;background:#f6f7f9;
@@ -56,7 +56,7 @@ def render_receipt(receipt: Receipt) -> str:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Receipt {escape(receipt.receipt_number)} · AdRemix</title><style>{STYLE}</style></head>
-<body><div class="actions"><a class="btn" href="/credits">Back to credits</a>
+<body><div class="actions"><a class="btn" href="{CREDITS}">Back to credits</a>
 {invoice_link}<a class="btn" href="?download=1">Download</a>
 <button id="print-receipt" type="button">Print</button></div>
 <main class="sheet" id="receipt"><div class="head"><div><h1>Receipt</h1>

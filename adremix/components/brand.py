@@ -14,7 +14,8 @@ def logo(size: str = "5") -> rx.Component:
             border_radius="8px",
             background=styles.GRADIENT,
         ),
-        rx.heading("AdRemix", size=size, weight="bold"),
+        # The wordmark, not a section heading: each page's own title is its heading.
+        rx.text("AdRemix", as_="span", size=size, weight="bold"),
         align="center",
         spacing="2",
     )

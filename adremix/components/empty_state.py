@@ -11,7 +11,7 @@ def empty_state(
     return rx.center(
         rx.vstack(
             accent_icon(icon, size=28, box="3.5rem", radius="999px"),
-            rx.heading(title, size="4"),
+            rx.heading(title, as_="h2", size="4"),
             rx.text(body, color_scheme="gray", align="center", max_width="28rem"),
             *([action] if action is not None else []),
             align="center",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 
-def generation_cover(cover: rx.Var, *, alt: str) -> rx.Component:
+def generation_cover(cover: rx.Var, *, alt: rx.Var | str) -> rx.Component:
     return rx.cond(
         cover != "",
         rx.image(

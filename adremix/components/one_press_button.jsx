@@ -56,10 +56,11 @@ export function OnePressButton({
 
   const showBusy = pressed || busy;
   // aria-disabled rather than disabled while busy: the button keeps keyboard focus.
-  return React.createElement(
+  const button = React.createElement(
     Button,
     {
       ...rest,
+      key: "button",
       disabled,
       onClick: handleClick,
       "aria-disabled": showBusy || disabled ? "true" : undefined,
@@ -68,9 +69,17 @@ export function OnePressButton({
     },
     showBusy
       ? [
-          React.createElement(Spinner, { key: "spinner", size: "2" }),
+          React.createElement(Spinner, { key: "spinner", size: "2", "aria-hidden": "true" }),
           React.createElement("span", { key: "label" }, busyLabel),
         ]
       : children,
   );
+  // A screen reader is not told when the focused button's text changes: this polite
+  // live region (always mounted, so changes to it are announced) says it is working.
+  const status = React.createElement(
+    "span",
+    { key: "status", role: "status", className: "sr-only" },
+    showBusy ? busyLabel : "",
+  );
+  return React.createElement(React.Fragment, null, button, status);
 }

@@ -2,36 +2,44 @@
 
 import reflex as rx
 
+from adremix.components.link_button import link_button, link_menu_item
 from adremix.enums import ImageKind
 from adremix.services.generation import PLACEMENT_EXPORTS
-from adremix.urls import DOWNLOAD_FORMATS, file_url, placement_url
+from adremix.urls import DOWNLOAD_FORMATS, NEW_AD, file_url, placement_url
 
 
-def _download(label: str, href: rx.Var | str) -> rx.Component:
-    return rx.menu.item(rx.link(label, href=href, reload_document=True, underline="none"))
-
-
-def result_tile(sha: rx.Var) -> rx.Component:
+def result_tile(sha: rx.Var, description: rx.Var) -> rx.Component:
+    """`description` says what the image is (style and placement): its alt text."""
     full = file_url(sha)
     return rx.box(
         rx.dialog.root(
             rx.dialog.trigger(
-                rx.image(
-                    src=file_url(sha, ImageKind.THUMB),
-                    alt="Generated ad",
+                # A real button around the thumbnail, so the keyboard can open it too.
+                rx.el.button(
+                    rx.image(
+                        src=file_url(sha, ImageKind.THUMB),
+                        alt=description,
+                        width="100%",
+                        aspect_ratio="1",
+                        object_fit="cover",
+                        border_radius="10px",
+                        class_name="result-thumb",
+                        loading="lazy",
+                        display="block",
+                    ),
+                    type="button",
+                    class_name="result-open",
                     width="100%",
-                    aspect_ratio="1",
-                    object_fit="cover",
+                    padding="0",
+                    border="none",
                     border_radius="10px",
+                    background="none",
                     cursor="zoom-in",
-                    class_name="result-thumb",
-                    loading="lazy",
                 ),
             ),
             rx.dialog.content(
-                rx.image(
-                    src=full, alt="Generated ad, full size", width="100%", border_radius="8px"
-                ),
+                rx.dialog.title(description, size="3"),
+                rx.image(src=full, alt=description + ", full size", width="100%"),
                 rx.hstack(
                     rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
                     justify="end",
@@ -41,31 +49,42 @@ def result_tile(sha: rx.Var) -> rx.Component:
             ),
         ),
         rx.hstack(
-            rx.link(
-                rx.button(
-                    rx.icon("wand-sparkles", size=14), "Remix this", size="1", variant="soft"
-                ),
-                href="/new?remix=" + sha,
+            link_button(
+                rx.icon("wand-sparkles", size=14),
+                "Remix this",
+                href=NEW_AD + "?remix=" + sha,
                 reload_document=True,
+                size="1",
+                variant="soft",
             ),
             rx.menu.root(
                 rx.menu.trigger(
-                    rx.button(rx.icon("download", size=14), "Download", size="1", variant="soft")
+                    rx.button(
+                        rx.icon("download", size=14),
+                        "Download",
+                        size="1",
+                        variant="soft",
+                        class_name="download-menu",
+                    )
                 ),
                 rx.menu.content(
                     *[
-                        _download(label, file_url(sha, download=fmt))
+                        link_menu_item(label, file_url(sha, download=fmt))
                         for fmt, label in DOWNLOAD_FORMATS.items()
                     ],
                     rx.menu.separator(),
-                    rx.text(
-                        "Export for placements", size="1", color_scheme="gray", padding_x="0.75rem"
+                    rx.menu.sub(
+                        rx.menu.sub_trigger("Export for placements"),
+                        rx.menu.sub_content(
+                            *[
+                                link_menu_item(
+                                    f"{label} {size[0]}x{size[1]}", placement_url(sha, name)
+                                )
+                                for name, (label, size) in PLACEMENT_EXPORTS.items()
+                            ],
+                            link_menu_item("All placements (.zip)", placement_url(sha)),
+                        ),
                     ),
-                    *[
-                        _download(f"{label} {size[0]}x{size[1]}", placement_url(sha, name))
-                        for name, (label, size) in PLACEMENT_EXPORTS.items()
-                    ],
-                    _download("All placements (.zip)", placement_url(sha)),
                 ),
             ),
             spacing="2",

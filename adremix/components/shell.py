@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import reflex as rx
+from reflex.vars import FunctionStringVar
 
-from adremix import styles
+from adremix import styles, urls
 from adremix.components.balance_sync import balance_sync
 from adremix.components.brand import logo
 from adremix.components.credit_banner import credit_banner
+from adremix.components.link_button import link_button
 from adremix.components.native_form import native_post_form
 from adremix.state.session import SessionState
 
 NAV_ITEMS: list[tuple[str, str, str]] = [
-    ("Dashboard", "/", "layout-dashboard"),
-    ("New Ad", "/new", "wand-sparkles"),
-    ("History", "/history", "images"),
-    ("Brand", "/brand", "palette"),
-    ("Credits", "/credits", "coins"),
-    ("Account", "/account", "user-round"),
+    ("Dashboard", urls.DASHBOARD, "layout-dashboard"),
+    ("New Ad", urls.NEW_AD, "wand-sparkles"),
+    ("History", urls.HISTORY, "images"),
+    ("Brand", urls.BRAND, "palette"),
+    ("Credits", urls.CREDITS, "coins"),
+    ("Account", urls.ACCOUNT, "user-round"),
 ]
+MAIN_ID = "main-content"
 
 
 def nav_link(label: str, href: str, icon: str) -> rx.Component:
-    active = rx.State.router.page.path == href  # type: ignore[attr-defined]
+    # router.page.path is the matched route ("/new"), not the address ("/new/").
+    active = rx.State.router.page.path == urls.route_of(href)  # type: ignore[attr-defined]
     return rx.link(
         rx.hstack(
             rx.icon(icon, size=18),
@@ -46,11 +51,22 @@ def nav_link(label: str, href: str, icon: str) -> rx.Component:
     )
 
 
-def nav_links() -> rx.Component:
-    return rx.vstack(*[nav_link(*item) for item in NAV_ITEMS], spacing="1", width="100%")
+def nav_links(label: str) -> rx.Component:
+    return rx.el.nav(
+        rx.vstack(*[nav_link(*item) for item in NAV_ITEMS], spacing="1", width="100%"),
+        aria_label=label,
+        width="100%",
+    )
+
+
+def until_signed_in(child: rx.Component) -> rx.Component:
+    """Holds the place of what shows the user's own data until it has arrived, so the
+    prerendered page has the final layout and nothing moves when it fills in."""
+    return rx.skeleton(child, loading=~SessionState.signed_in)
 
 
 def balance_badge() -> rx.Component:
+    # Named by its visible text ("2 credits"): an aria-label would hide the balance.
     return rx.link(
         rx.badge(
             rx.icon("coins", size=14),
@@ -63,9 +79,8 @@ def balance_badge() -> rx.Component:
             padding_x="0.7rem",
             padding_y="0.3rem",
         ),
-        href="/credits",
+        href=urls.CREDITS,
         underline="none",
-        aria_label="Credit balance",
     )
 
 
@@ -107,15 +122,16 @@ def avatar() -> rx.Component:
 
 
 def profile_menu() -> rx.Component:
+    # Named by what it shows, the user's name, plus what it is; no aria-label over it.
     return rx.popover.root(
         rx.popover.trigger(
             rx.button(
-                avatar(),
+                rx.el.span(avatar(), aria_hidden="true", display="contents"),
                 rx.text(SessionState.user_name, id="user-name", display=["none", "none", "block"]),
+                rx.el.span(" account menu", class_name="sr-only"),
                 rx.icon("chevron-down", size=14),
                 variant="ghost",
                 color_scheme="gray",
-                aria_label="Profile menu",
                 id="profile-menu",
             )
         ),
@@ -137,8 +153,8 @@ def profile_menu() -> rx.Component:
                     rx.text(SessionState.credit_balance, size="2", weight="bold"),
                     width="100%",
                 ),
-                rx.link("Account settings", href="/account", size="2"),
-                rx.link("Buy credits", href="/credits", size="2"),
+                rx.link("Account settings", href=urls.ACCOUNT, size="2"),
+                rx.link("Buy credits", href=urls.CREDITS, size="2"),
                 # Staff only; its address and words come from the server (SessionState).
                 rx.cond(
                     SessionState.console_href != "",
@@ -157,15 +173,13 @@ def profile_menu() -> rx.Component:
 def sidebar() -> rx.Component:
     return rx.vstack(
         rx.box(logo(), padding_x="0.75rem", padding_y="0.5rem"),
-        nav_links(),
+        nav_links("Main"),
         rx.spacer(),
         rx.card(
             rx.vstack(
                 rx.text("Balance", size="1", color_scheme="gray"),
-                rx.heading(SessionState.credit_balance, size="6"),
-                rx.link(
-                    rx.button("Buy credits", size="1", width="100%"), href="/credits", width="100%"
-                ),
+                until_signed_in(rx.text(SessionState.credit_balance, size="6", weight="bold")),
+                link_button("Buy credits", href=urls.CREDITS, size="1", width="100%"),
                 spacing="2",
             ),
             width="100%",
@@ -200,7 +214,7 @@ def mobile_menu() -> rx.Component:
                             ),
                             width="100%",
                         ),
-                        nav_links(),
+                        nav_links("Main (menu)"),
                         spacing="4",
                         padding="1rem",
                     ),
@@ -216,56 +230,80 @@ def mobile_menu() -> rx.Component:
 
 
 def top_bar(title: str) -> rx.Component:
-    return rx.hstack(
-        mobile_menu(),
-        rx.heading(title, size="5", weight="medium"),
-        rx.spacer(),
-        balance_badge(),
-        profile_menu(),
-        align="center",
-        spacing="3",
-        width="100%",
-        padding_x=["1rem", "1rem", "2rem"],
-        padding_y="0.75rem",
-        border_bottom=f"1px solid {rx.color('gray', 4)}",
-        background=rx.color("gray", 1),
+    return rx.el.header(
+        rx.hstack(
+            mobile_menu(),
+            rx.heading(title, size="5", weight="medium"),
+            rx.spacer(),
+            until_signed_in(balance_badge()),
+            until_signed_in(profile_menu()),
+            align="center",
+            spacing="3",
+            width="100%",
+            padding_x=["1rem", "1rem", "2rem"],
+            padding_y="0.75rem",
+            border_bottom=f"1px solid {rx.color('gray', 4)}",
+            background=rx.color("gray", 1),
+        ),
         position="sticky",
         top="0",
         z_index="4",
+        width="100%",
     )
 
 
-def loading_screen() -> rx.Component:
-    return rx.center(rx.spinner(size="3"), height="100vh", width="100%")
-
-
 def app_shell(title: str, content: rx.Component) -> rx.Component:
-    return rx.cond(
-        SessionState.signed_in,
-        rx.hstack(
+    # The shell and the page are prerendered as they will look, so the first paint is the
+    # page itself rather than a spinner. Their controls stay disabled (the fieldset) until
+    # the signed-in state has arrived: input made before then would be lost.
+    return rx.hstack(
+        rx.el.a(
+            "Skip to content",
+            href=f"#{MAIN_ID}",
+            class_name="skip-link",
+            # Following the link only scrolls; focus must move too, or Tab goes on
+            # through the navigation.
+            on_click=FunctionStringVar.create(
+                f"() => document.getElementById('{MAIN_ID}').focus()"
+            ),
+        ),
+        # Mounted with the user's balance, so that its arrival is not taken for a change.
+        rx.cond(
+            SessionState.signed_in,
             balance_sync(
                 balance=SessionState.credit_balance,
                 on_balance_changed=SessionState.refresh_balance,
             ),
-            sidebar(),
-            rx.vstack(
-                top_bar(title),
-                rx.box(
-                    credit_banner(),
-                    content,
-                    width="100%",
-                    max_width=styles.PAGE_MAX_WIDTH,
-                    padding=["1rem", "1.5rem", "2rem"],
-                ),
-                width="100%",
-                spacing="0",
-                min_height="100vh",
-            ),
-            spacing="0",
-            width="100%",
-            background=rx.color("gray", 2),
         ),
-        loading_screen(),
+        sidebar(),
+        rx.vstack(
+            top_bar(title),
+            rx.el.main(
+                credit_banner(),
+                rx.el.fieldset(
+                    content,
+                    disabled=~SessionState.signed_in,
+                    id="page-controls",
+                    border="none",
+                    margin="0",
+                    padding="0",
+                    min_width="0",
+                ),
+                id=MAIN_ID,
+                tab_index=-1,
+                width="100%",
+                max_width=styles.PAGE_MAX_WIDTH,
+                padding=["1rem", "1.5rem", "2rem"],
+                # A narrow screen never scrolls sideways: wide content scrolls inside.
+                min_width="0",
+            ),
+            width="100%",
+            spacing="0",
+            min_height="100vh",
+        ),
+        spacing="0",
+        width="100%",
+        background=rx.color("gray", 2),
     )
 
 
@@ -275,10 +313,13 @@ def protected_page(
     """Register a page behind sign-in, wrapped in the shell (the reflex templates' pattern)."""
 
     def decorator(page_body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+        # wraps() gives the page its body's module: Reflex compiles each page's components
+        # into a file named after that module, so every route gets its own chunk (left as
+        # this module, all pages shared one, with the dashboard's charts in it).
+        @functools.wraps(page_body)
         def page() -> rx.Component:
             return app_shell(title, page_body())
 
-        page.__name__ = page_body.__name__
         PAGES.append(
             (page, route, f"{title} · AdRemix", [SessionState.require_user, *(on_load or [])])
         )

@@ -13,8 +13,17 @@ def status_badge(
     """`running` replaces the plain "Running" badge (New Ad shows its progress stage)."""
     return rx.match(
         status,
-        (GenerationStatus.RUNNING, running or rx.badge("Running", color_scheme="blue")),
-        (GenerationStatus.SUCCEEDED, rx.badge(done_label, color_scheme="grass")),
-        (GenerationStatus.PARTIAL, rx.badge("Partly done", color_scheme="amber")),
-        rx.badge("Failed", color_scheme="red"),
+        (
+            GenerationStatus.RUNNING,
+            running or rx.badge("Running", color_scheme="blue", high_contrast=True),
+        ),
+        (
+            GenerationStatus.SUCCEEDED,
+            rx.badge(done_label, color_scheme="grass", high_contrast=True),
+        ),
+        (
+            GenerationStatus.PARTIAL,
+            rx.badge("Partly done", color_scheme="amber", high_contrast=True),
+        ),
+        rx.badge("Failed", color_scheme="red", high_contrast=True),
     )

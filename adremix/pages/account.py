@@ -4,18 +4,21 @@ from collections.abc import Callable
 
 import reflex as rx
 
+from adremix.components.field import field, labelled_by
+from adremix.components.link_button import link_button
 from adremix.components.shell import protected_page
 from adremix.services.generation import MAX_VARIATIONS, PLACEMENTS, QUALITIES, STYLES
 from adremix.services.library import MAX_LOW_CREDIT_THRESHOLD
 from adremix.state.account import AccountState, SessionRow, TemplateRow
 from adremix.state.billing import BillingProfileState
 from adremix.state.session import SessionState
+from adremix.urls import ACCOUNT, route_of
 from adremix.views.billing_profile import billing_profile
 
 
 def card_section(title: str, *children: rx.Component, **props) -> rx.Component:  # type: ignore[no-untyped-def]
     return rx.card(
-        rx.vstack(rx.heading(title, size="4"), *children, spacing="3", width="100%"),
+        rx.vstack(rx.heading(title, as_="h2", size="4"), *children, spacing="3", width="100%"),
         width="100%",
         **props,
     )
@@ -42,22 +45,21 @@ def profile() -> rx.Component:
     )
 
 
-def labelled(label: str, control: rx.Component) -> rx.Component:
-    return rx.vstack(rx.text(label, size="2", weight="medium"), control, spacing="1", width="100%")
-
-
 def preference_choice(
     label: str, name: str, options: list[str], value: rx.Var, on_change: Callable
 ) -> rx.Component:
     """One of the New Ad defaults; `name` is its form field (and, short, its id)."""
-    return labelled(
+    control_id = "pref-" + name.removeprefix("default_")
+    return field(
         label,
+        control_id,
         rx.select(
             options,
             value=value,
             on_change=on_change,
             name=name,
-            id="pref-" + name.removeprefix("default_"),
+            id=control_id,
+            custom_attrs=labelled_by(control_id),
         ),
     )
 
@@ -97,8 +99,9 @@ def preferences() -> rx.Component:
                         AccountState.default_variations,
                         AccountState.set_default_variations,
                     ),
-                    labelled(
+                    field(
                         "Warn when credits are at or below",
+                        "pref-threshold",
                         rx.input(
                             type="number",
                             min=0,
@@ -133,7 +136,12 @@ def template_row(template: TemplateRow) -> rx.Component:
             rx.popover.content(
                 rx.form(
                     rx.hstack(
-                        rx.input(name="name", default_value=template.name, max_length=80),
+                        rx.input(
+                            name="name",
+                            default_value=template.name,
+                            max_length=80,
+                            aria_label="Template name",
+                        ),
                         rx.popover.close(rx.button("Save", type="submit")),
                     ),
                     on_submit=lambda form: AccountState.rename_template(template.id, form),
@@ -173,7 +181,11 @@ def session_row(row: SessionRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row.device),
         rx.table.cell(row.started),
-        rx.table.cell(rx.cond(row.current, rx.badge("This browser", color_scheme="grass"), "")),
+        rx.table.cell(
+            rx.cond(
+                row.current, rx.badge("This browser", color_scheme="grass", high_contrast=True), ""
+            )
+        ),
     )
 
 
@@ -210,10 +222,12 @@ def data() -> rx.Component:
             "ledger and payments.",
             size="2",
         ),
-        rx.link(
-            rx.button(rx.icon("download", size=14), "Export my data", variant="soft"),
+        link_button(
+            rx.icon("download", size=14),
+            "Export my data",
             href="/api/account/export.zip",
             reload_document=True,
+            variant="soft",
             id="export-data",
         ),
         rx.divider(),
@@ -227,6 +241,7 @@ def data() -> rx.Component:
         rx.hstack(
             rx.input(
                 placeholder="Type your e-mail to confirm",
+                aria_label="Type your e-mail to confirm",
                 value=AccountState.delete_confirmation,
                 on_change=AccountState.set_delete_confirmation,
                 id="delete-confirmation",
@@ -245,7 +260,9 @@ def data() -> rx.Component:
 
 
 @protected_page(
-    route="/account", title="Account", on_load=[AccountState.load, BillingProfileState.load]
+    route=route_of(ACCOUNT),
+    title="Account",
+    on_load=[AccountState.load, BillingProfileState.load],
 )
 def account() -> rx.Component:
     return rx.vstack(

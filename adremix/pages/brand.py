@@ -9,6 +9,7 @@ from adremix.components.shell import protected_page
 from adremix.services.brand import MAX_FONT_BYTES, MAX_LOGO_BYTES
 from adremix.services.generation import COLOUR_ROLES
 from adremix.state.brand import FONT_UPLOAD_ID, LOGO_UPLOAD_ID, BrandState, KitCard, Swatch
+from adremix.urls import BRAND, route_of
 
 # Shows a logo's transparency, as design tools do.
 CHECKERBOARD = "repeating-conic-gradient(#ddd 0% 25%, #fff 0% 50%) 50% / 16px 16px"
@@ -295,7 +296,7 @@ def kit_tile(kit: KitCard) -> rx.Component:
     )
 
 
-@protected_page(route="/brand", title="Brand", on_load=[BrandState.load])
+@protected_page(route=route_of(BRAND), title="Brand", on_load=[BrandState.load])
 def brand() -> rx.Component:
     return rx.vstack(
         rx.text(

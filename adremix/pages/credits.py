@@ -3,12 +3,14 @@
 import reflex as rx
 
 from adremix.components.data_table import data_table
+from adremix.components.dialog_focus import returns_focus
 from adremix.components.empty_state import empty_state
+from adremix.components.link_button import link_button
 from adremix.components.one_press import one_press_button
 from adremix.components.shell import protected_page
 from adremix.state.credits import CreditsState
 from adremix.state.session import SessionState
-from adremix.urls import receipt_url
+from adremix.urls import CREDITS, HISTORY, receipt_url, route_of
 from adremix.views.billing_documents import documents_table
 from adremix.views.subscription_panel import payment_update_banner, subscription_section
 
@@ -22,14 +24,21 @@ def balance_card() -> rx.Component:
         rx.hstack(
             rx.vstack(
                 rx.text("Available credits", size="2", color_scheme="gray"),
-                rx.heading(SessionState.credit_balance, size="8", id="credits-page-balance"),
+                rx.text(
+                    SessionState.credit_balance, size="8", weight="bold", id="credits-page-balance"
+                ),
                 rx.text("1 credit = 1 generated image", size="1", color_scheme="gray"),
                 spacing="1",
             ),
             rx.spacer(),
             rx.cond(
                 CreditsState.test_mode,
-                rx.badge("Test mode: no real payments", color_scheme="amber", size="2"),
+                rx.badge(
+                    "Test mode: no real payments",
+                    color_scheme="amber",
+                    high_contrast=True,
+                    size="2",
+                ),
             ),
             align="center",
             width="100%",
@@ -43,13 +52,18 @@ def package_card(package: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading(package["name"], size="4"),
+                rx.heading(package["name"], as_="h3", size="4"),
                 rx.spacer(),
-                rx.cond(best, rx.badge("Best value", color_scheme="grass", variant="solid")),
+                rx.cond(
+                    best,
+                    rx.badge(
+                        "Best value", color_scheme="grass", variant="solid", high_contrast=True
+                    ),
+                ),
                 width="100%",
             ),
             rx.hstack(
-                rx.heading(package["price"], size="7"),
+                rx.text(package["price"], size="7", weight="bold"),
                 align="baseline",
                 spacing="2",
             ),
@@ -87,6 +101,7 @@ def confirmation() -> rx.Component:
                     href=receipt_url(CreditsState.confirmed_receipt),
                     is_external=True,
                     weight="bold",
+                    high_contrast=True,
                     id="receipt-link",
                 ),
                 wrap="wrap",
@@ -94,6 +109,7 @@ def confirmation() -> rx.Component:
             ),
             icon="circle-check",
             color_scheme="grass",
+            high_contrast=True,
             width="100%",
             id="purchase-confirmation",
         ),
@@ -131,6 +147,7 @@ def pending_payments() -> rx.Component:
                 width="100%",
             ),
             color_scheme="blue",
+            high_contrast=True,
             width="100%",
             id="pending-payments",
         ),
@@ -143,7 +160,7 @@ def test_checkout_dialog() -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     rx.dialog.title("Test checkout", margin="0"),
-                    rx.badge("Test mode", color_scheme="amber"),
+                    rx.badge("Test mode", color_scheme="amber", high_contrast=True),
                     align="center",
                 ),
                 rx.dialog.description(
@@ -184,8 +201,13 @@ def test_checkout_dialog() -> rx.Component:
                 spacing="4",
             ),
             max_width="26rem",
+            **returns_focus(),
         ),
         open=CreditsState.checkout_open,
+        # Escape and a click outside close it like Cancel does (not while a payment runs).
+        on_open_change=lambda open_: rx.cond(
+            open_ | CreditsState.paying, rx.noop(), CreditsState.close_test_checkout()
+        ),
     )
 
 
@@ -198,6 +220,7 @@ def payment_row(line: rx.Var) -> rx.Component:
                 line["status"],
                 color_scheme=rx.cond(line["refund"] == "yes", "amber", "grass"),
                 variant="soft",
+                high_contrast=True,
             )
         ),
         rx.table.cell(rx.text(line["note"], size="2")),
@@ -215,7 +238,7 @@ def payments_table() -> rx.Component:
     return rx.cond(
         CreditsState.payment_lines.length() > 0,
         rx.vstack(
-            rx.heading("Payments", size="5"),
+            rx.heading("Payments", as_="h2", size="5"),
             data_table(
                 ["Date (UTC)", "Amount", "Status", "Details", ""],
                 CreditsState.payment_lines,
@@ -248,7 +271,7 @@ def ledger_row(entry: rx.Var) -> rx.Component:
                 receipt_link(entry["receipt"]),
                 rx.cond(
                     entry["generation"] != "",
-                    rx.link("Generation", href="/history?id=" + entry["generation"]),
+                    rx.link("Generation", href=HISTORY + "?id=" + entry["generation"]),
                     rx.text(entry["reason"], color_scheme="gray", size="1"),
                 ),
             )
@@ -259,12 +282,15 @@ def ledger_row(entry: rx.Var) -> rx.Component:
 def ledger_table() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.heading("Credit history", size="5"),
+            rx.heading("Credit history", as_="h2", size="5"),
             rx.spacer(),
-            rx.link(
-                rx.button(rx.icon("download", size=14), "Export CSV", variant="soft", size="2"),
+            link_button(
+                rx.icon("download", size=14),
+                "Export CSV",
                 href="/api/credits/export.csv",
                 reload_document=True,
+                variant="soft",
+                size="2",
             ),
             width="100%",
             align="center",
@@ -311,7 +337,7 @@ def ledger_table() -> rx.Component:
     )
 
 
-@protected_page(route="/credits", title="Credits", on_load=[CreditsState.load])
+@protected_page(route=route_of(CREDITS), title="Credits", on_load=[CreditsState.load])
 def credits() -> rx.Component:
     return rx.vstack(
         balance_card(),
@@ -319,7 +345,7 @@ def credits() -> rx.Component:
         confirmation(),
         pending_payments(),
         subscription_section(),
-        rx.heading("Buy credits once", size="5"),
+        rx.heading("Buy credits once", as_="h2", size="5"),
         rx.grid(
             rx.foreach(CreditsState.packages, package_card),
             columns=rx.breakpoints(initial="1", sm="2", md="3"),

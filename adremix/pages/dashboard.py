@@ -5,9 +5,11 @@ import reflex as rx
 from adremix.components.accent_icon import accent_icon
 from adremix.components.empty_state import empty_state
 from adremix.components.generation_cover import generation_cover
+from adremix.components.link_button import link_button
 from adremix.components.shell import protected_page
 from adremix.state.dashboard import DashboardState, RecentItem
 from adremix.state.session import SessionState
+from adremix.urls import DASHBOARD, HISTORY, NEW_AD, route_of
 
 
 def stat_card(label: str, value: rx.Var | str, icon: str, id_: str) -> rx.Component:
@@ -16,7 +18,7 @@ def stat_card(label: str, value: rx.Var | str, icon: str, id_: str) -> rx.Compon
             accent_icon(icon, size=20, box="2.5rem", radius="10px"),
             rx.vstack(
                 rx.text(label, size="2", color_scheme="gray"),
-                rx.heading(value, size="6", id=id_),
+                rx.text(value, size="6", weight="bold", id=id_),
                 spacing="0",
             ),
             align="center",
@@ -50,27 +52,29 @@ def recent_tile(item: RecentItem) -> rx.Component:
     return rx.link(
         rx.card(
             rx.vstack(
-                generation_cover(item.cover, alt="Recent result"),
+                generation_cover(item.cover, alt=item.cover_alt),
                 rx.text(item.instructions, size="1", trim="both"),
                 spacing="2",
             ),
         ),
-        href="/history",
+        href=HISTORY,
         underline="none",
     )
 
 
-@protected_page(route="/", title="Dashboard", on_load=[DashboardState.load])
+@protected_page(route=route_of(DASHBOARD), title="Dashboard", on_load=[DashboardState.load])
 def dashboard() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.vstack(
-                rx.heading(f"Welcome back, {SessionState.user_name}", size="7", id="welcome"),
+                rx.heading(
+                    f"Welcome back, {SessionState.user_name}", as_="h2", size="7", id="welcome"
+                ),
                 rx.text("Turn one good ad into many.", color_scheme="gray"),
                 spacing="1",
             ),
             rx.spacer(),
-            rx.link(rx.button(rx.icon("wand-sparkles"), "New ad", size="3"), href="/new"),
+            link_button(rx.icon("wand-sparkles"), "New ad", href=NEW_AD, size="3"),
             width="100%",
             align="center",
             wrap="wrap",
@@ -92,7 +96,7 @@ def dashboard() -> rx.Component:
             width="100%",
         ),
         usage_chart(),
-        rx.heading("Recent generations", size="4"),
+        rx.heading("Recent generations", as_="h2", size="4"),
         rx.cond(
             DashboardState.recent.length() > 0,
             rx.grid(
@@ -105,7 +109,7 @@ def dashboard() -> rx.Component:
                 "sparkles",
                 "No generations yet",
                 "Upload an ad and describe a remix to create your first creatives.",
-                rx.link(rx.button("Create a new ad"), href="/new"),
+                link_button("Create a new ad", href=NEW_AD),
             ),
         ),
         spacing="5",

@@ -3,15 +3,17 @@
 import reflex as rx
 
 from adremix.components.empty_state import empty_state
+from adremix.components.link_button import link_button
 from adremix.components.shell import protected_page
 from adremix.state.history import HistoryState
+from adremix.urls import HISTORY, NEW_AD, route_of
 from adremix.views.history_collections import collection_actions, collections_panel
 from adremix.views.history_detail import detail_dialog
 from adremix.views.history_filters import filters_bar
 from adremix.views.history_list import bulk_bar, generation_card, pager
 
 
-@protected_page(route="/history", title="History", on_load=[HistoryState.load])
+@protected_page(route=route_of(HISTORY), title="History", on_load=[HistoryState.load])
 def history() -> rx.Component:
     return rx.vstack(
         rx.hstack(collection_actions(), rx.spacer(), collections_panel(), width="100%"),
@@ -26,7 +28,7 @@ def history() -> rx.Component:
                     "images",
                     "Nothing here yet",
                     "Generations you make, or that match these filters, are listed here.",
-                    rx.link(rx.button("Create a new ad"), href="/new"),
+                    link_button("Create a new ad", href=NEW_AD),
                 ),
                 rx.vstack(
                     rx.grid(

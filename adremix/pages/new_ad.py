@@ -5,6 +5,8 @@ from typing import Any
 
 import reflex as rx
 
+from adremix.components.field import caption, captioned_switch, group_caption, labelled_by
+from adremix.components.link_button import link_button
 from adremix.components.one_press import one_press_button
 from adremix.components.result_tile import result_tile
 from adremix.components.shell import protected_page
@@ -22,19 +24,28 @@ from adremix.services.generation import (
 )
 from adremix.state.new_ad import UPLOAD_ID, JobView, NewAdState
 from adremix.state.session import SessionState
+from adremix.urls import BRAND, CREDITS, HISTORY, NEW_AD, route_of
 from adremix.views.copy_panel import copy_dialog
 
 ACCEPT = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"]}
 
 
-def section(title: str, *children: rx.Component) -> rx.Component:
-    return rx.vstack(rx.text(title, weight="bold", size="2"), *children, spacing="2", width="100%")
+def section(title: str, *children: rx.Component, labels: str = "", group: str = "") -> rx.Component:
+    """A titled part of the form. Its title is the label of the control with id `labels`,
+    or the name of the group of options with id `group`."""
+    if labels:
+        head = caption(title, labels, weight="bold")
+    elif group:
+        head = group_caption(title, group)
+    else:
+        head = rx.text(title, weight="bold", size="2")
+    return rx.vstack(head, *children, spacing="2", width="100%")
 
 
 def optional_text(
     label: str, value: rx.Var, on_change: Callable, placeholder: str, **props: object
 ) -> rx.Component:
-    """A free-text option of the form."""
+    """A free-text option of the form; `props` carry its id."""
     return section(
         f"{label} (optional)",
         rx.input(
@@ -44,6 +55,7 @@ def optional_text(
             placeholder=placeholder,
             **props,
         ),
+        labels=str(props["id"]),
     )
 
 
@@ -78,6 +90,10 @@ def source_picker() -> rx.Component:
         multiple=False,
         on_drop=NewAdState.handle_upload(rx.upload_files(upload_id=UPLOAD_ID)),
         on_drop_rejected=lambda rejected: NewAdState.refuse_files(refusal_codes(rejected)),
+        # The <label> around the zone names its file input and opens it on a click; the
+        # zone's own click handler would open the file dialog a second time. Enter and
+        # Space on the focused zone still open it.
+        no_click=True,
         border=f"2px dashed {rx.color('accent', 7)}",
         border_radius="12px",
         padding="2rem",
@@ -85,6 +101,7 @@ def source_picker() -> rx.Component:
         cursor="pointer",
         background=rx.color("accent", 2),
     )
+    dropzone = rx.el.label(dropzone, display="block", width="100%")
     preview = rx.hstack(
         rx.image(
             src=NewAdState.source_url,
@@ -97,13 +114,15 @@ def source_picker() -> rx.Component:
         rx.vstack(
             rx.text("Source ad", weight="bold"),
             rx.text(NewAdState.source_size, size="1", color_scheme="gray"),
-            rx.text(NewAdState.source_note, size="1", color_scheme="amber"),
+            rx.text(NewAdState.source_note, size="1", color_scheme="amber", high_contrast=True),
             rx.button(
                 rx.icon("x", size=14),
                 "Change image",
                 variant="soft",
                 size="1",
                 on_click=NewAdState.clear_source,
+                # The drop zone that had focus is gone: keep the keyboard where it was.
+                auto_focus=True,
             ),
             spacing="2",
         ),
@@ -140,7 +159,8 @@ def template_picker() -> rx.Component:
         columns=rx.breakpoints(initial="2", sm="3", lg="5"),
         gap="2",
         width="100%",
-        aria_label="Style",
+        id="template",
+        custom_attrs=labelled_by("template"),
     )
 
 
@@ -166,6 +186,7 @@ def options_panel() -> rx.Component:
                 align="right",
                 width="100%",
             ),
+            labels="instructions",
         ),
         section(
             "Style",
@@ -173,7 +194,9 @@ def options_panel() -> rx.Component:
                 NewAdState.saved_templates.length() > 0,
                 rx.select.root(
                     rx.select.trigger(
-                        placeholder="Start from one of your templates…", id="saved-template"
+                        placeholder="Start from one of your templates…",
+                        id="saved-template",
+                        aria_label="Saved template",
                     ),
                     rx.select.content(
                         rx.foreach(
@@ -186,6 +209,7 @@ def options_panel() -> rx.Component:
                 ),
             ),
             template_picker(),
+            group="template",
         ),
         rx.grid(
             section(
@@ -198,7 +222,9 @@ def options_panel() -> rx.Component:
                     value=NewAdState.placement,
                     on_change=NewAdState.set_placement,
                     id="placement",
+                    custom_attrs=labelled_by("placement"),
                 ),
+                group="placement",
             ),
             section(
                 "Quality",
@@ -206,7 +232,10 @@ def options_panel() -> rx.Component:
                     *[rx.segmented_control.item(q.title(), value=q) for q in QUALITIES],
                     value=NewAdState.quality,
                     on_change=NewAdState.set_quality,
+                    id="quality",
+                    custom_attrs=labelled_by("quality"),
                 ),
+                group="quality",
             ),
             section(
                 "Variations",
@@ -215,7 +244,9 @@ def options_panel() -> rx.Component:
                     value=NewAdState.variations.to_string(),
                     on_change=NewAdState.set_variations,
                     id="variations",
+                    custom_attrs=labelled_by("variations"),
                 ),
+                labels="variations",
             ),
             columns=rx.breakpoints(initial="1", md="3"),
             spacing="4",
@@ -233,7 +264,7 @@ def options_panel() -> rx.Component:
                     value=NewAdState.brand_kit_id.to_string(),
                     on_change=NewAdState.set_brand_kit,
                 ),
-                rx.link("Manage brand kits", href="/brand", size="1"),
+                rx.link("Manage brand kits", href=BRAND, size="1"),
             ),
             section(
                 "Text language",
@@ -273,16 +304,18 @@ def options_panel() -> rx.Component:
                 NewAdState.set_brand_colors,
                 "#ff6600, #1a1a1a",
                 max_length=120,
+                id="brand-colors",
             ),
             columns=rx.breakpoints(initial="1", md="3"),
             spacing="4",
             width="100%",
         ),
         copy_dialog(),
-        rx.hstack(
-            rx.switch(checked=NewAdState.keep_product, on_change=NewAdState.set_keep_product),
-            rx.text("Keep product and logo unchanged (high input fidelity)", size="2"),
-            align="center",
+        captioned_switch(
+            "Keep product and logo unchanged (high input fidelity)",
+            "keep-product",
+            checked=NewAdState.keep_product,
+            on_change=NewAdState.set_keep_product,
         ),
         rx.checkbox(
             "Always make a fresh result (skip the free cache)",
@@ -324,7 +357,7 @@ def generate_bar() -> rx.Component:
             rx.spacer(),
             rx.cond(
                 short,
-                rx.link(rx.button("Buy credits", variant="soft", size="3"), href="/credits"),
+                link_button("Buy credits", href=CREDITS, variant="soft", size="3"),
             ),
             one_press_button(
                 rx.icon("sparkles", size=16),
@@ -336,6 +369,8 @@ def generate_bar() -> rx.Component:
                 busy_label="Starting…",
                 disabled=blocker != "",
                 id="generate",
+                # What is missing before it can be pressed is read with it.
+                custom_attrs={"aria-describedby": "generate-hint"},
             ),
             align="center",
             width="100%",
@@ -364,7 +399,9 @@ def job_card(job: JobView) -> rx.Component:
                 status_badge(
                     job.status,
                     done_label="Done",
-                    running=rx.badge(rx.spinner(size="1"), job.stage, color_scheme="blue"),
+                    running=rx.badge(
+                        rx.spinner(size="1"), job.stage, color_scheme="blue", high_contrast=True
+                    ),
                 ),
                 rx.cond(job.cached, rx.badge("From cache · free", variant="outline")),
                 width="100%",
@@ -372,13 +409,16 @@ def job_card(job: JobView) -> rx.Component:
             ),
             rx.cond(
                 job.status == GenerationStatus.RUNNING,
-                rx.progress(value=job.done * 100 // job.total, width="100%"),
+                rx.progress(value=job.done * 100 // job.total, width="100%", aria_label="Progress"),
             ),
             rx.cond(
-                job.error != "", rx.callout(job.error, icon="info", color_scheme="red", size="1")
+                job.error != "",
+                rx.callout(
+                    job.error, icon="info", color_scheme="red", high_contrast=True, size="1"
+                ),
             ),
             rx.grid(
-                rx.foreach(job.images, result_tile),
+                rx.foreach(job.images, lambda sha: result_tile(sha, job.image_alt)),
                 rx.foreach(job.pending, placeholder_tile),
                 columns=rx.breakpoints(initial="1", sm="2", md="4"),
                 spacing="3",
@@ -392,7 +432,7 @@ def job_card(job: JobView) -> rx.Component:
     )
 
 
-@protected_page(route="/new", title="New Ad", on_load=[NewAdState.load])
+@protected_page(route=route_of(NEW_AD), title="New Ad", on_load=[NewAdState.load])
 def new_ad() -> rx.Component:
     return rx.vstack(
         rx.card(rx.vstack(source_picker(), options_panel(), spacing="5"), width="100%"),
@@ -400,9 +440,9 @@ def new_ad() -> rx.Component:
         rx.cond(
             NewAdState.jobs.length() > 0,
             rx.vstack(
-                rx.heading("Results", size="5"),
+                rx.heading("Results", as_="h2", size="5"),
                 rx.foreach(NewAdState.jobs, job_card),
-                rx.link("See everything in History →", href="/history", size="2"),
+                rx.link("See everything in History →", href=HISTORY, size="2"),
                 spacing="3",
                 width="100%",
                 id="results",

@@ -12,6 +12,7 @@ from adremix.services import accounts, library
 from adremix.services.generation import DEFAULT_OPTIONS
 from adremix.state.errors import error_toast
 from adremix.state.session import SessionState, current_user_id, session_hash
+from adremix.urls import LOGIN
 
 
 @dataclasses.dataclass
@@ -132,7 +133,7 @@ class AccountState(rx.State):
         if user_id is None:
             return None
         await call(accounts.sign_out_everywhere, user_id=user_id)
-        return rx.redirect("/login", replace=True)
+        return rx.redirect(LOGIN, replace=True)
 
     @rx.event
     def set_delete_confirmation(self, value: str) -> None:
@@ -150,7 +151,7 @@ class AccountState(rx.State):
         except Exception as exc:
             return error_toast(self, exc)
         self.delete_confirmation = ""
-        return rx.redirect("/login?error=account_deleted", replace=True)
+        return rx.redirect(LOGIN + "?error=account_deleted", replace=True)
 
 
 def _device(user_agent: str) -> str:

@@ -9,6 +9,7 @@ import reflex as rx
 
 from adremix.blocking import call
 from adremix.services import library
+from adremix.services.generation import describe_result
 from adremix.state.session import current_user_id
 from adremix.urls import cover_url
 
@@ -19,6 +20,7 @@ class RecentItem:
     status: str
     instructions: str
     cover: str
+    cover_alt: str
 
 
 class DashboardState(rx.State):
@@ -50,6 +52,7 @@ class DashboardState(rx.State):
                 status=item.status,
                 instructions=item.instructions[:80],
                 cover=cover_url(item.output_hashes),
+                cover_alt=describe_result(item.template, item.placement),
             )
             for item in view.recent
         ]

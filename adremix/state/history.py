@@ -14,11 +14,11 @@ import reflex as rx
 from adremix.blocking import call
 from adremix.enums import ImageKind
 from adremix.services import generation, library
-from adremix.services.generation import PLACEMENTS, STYLES
+from adremix.services.generation import PLACEMENTS, STYLES, describe_result
 from adremix.services.library import HistoryFilter, HistoryItem
 from adremix.state.errors import error_toast
 from adremix.state.session import current_user_id
-from adremix.urls import cover_url, file_url
+from adremix.urls import HISTORY, cover_url, file_url
 
 PAGE_SIZE = 24
 ALL = "all"
@@ -44,6 +44,7 @@ class GenerationCard:
     latency: str
     parent_id: int
     canvas_height: int  # the region-edit canvas's height for a 512 px wide canvas
+    image_alt: str
 
 
 @dataclasses.dataclass
@@ -86,11 +87,12 @@ def _card(item: HistoryItem) -> GenerationCard:
         latency=f"{item.latency_ms / 1000:.1f} s" if item.latency_ms else "",
         parent_id=item.parent_id or 0,
         canvas_height=round(512 * pixels[1] / pixels[0]),
+        image_alt=describe_result(item.template, item.placement),
     )
 
 
 EMPTY_CARD = GenerationCard(
-    0, "", "", "", "", "", "", 0, 0, [], "", "", "", False, False, "", 0, 512
+    0, "", "", "", "", "", "", 0, 0, [], "", "", "", False, False, "", 0, 512, ""
 )
 
 
@@ -192,7 +194,7 @@ class HistoryState(rx.State):
 
     def _push_url(self) -> rx.event.EventSpec:
         query = urlencode(self._filters().to_query())
-        url = "/history" + (f"?{query}" if query else "")
+        url = HISTORY + (f"?{query}" if query else "")
         # Keep the address bar in step so the view can be bookmarked and survives reload.
         return rx.call_script(f"window.history.replaceState(null, '', {json.dumps(url)})")
 

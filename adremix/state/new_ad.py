@@ -76,6 +76,7 @@ class JobView:
     error: str
     instructions: str
     cached: bool
+    image_alt: str
 
 
 class NewAdState(rx.State):
@@ -522,4 +523,5 @@ def _job_from(summary: generation.GenerationSummary, *, cached: bool = False) ->
         error=summary.error_message or "",
         instructions=summary.instructions[:120],
         cached=summary.cached or cached,
+        image_alt=summary.image_description,
     )

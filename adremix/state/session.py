@@ -29,6 +29,7 @@ from adremix.services.accounts import (
     signed_in_user,
 )
 from adremix.settings import get_settings
+from adremix.urls import LOGIN
 
 
 class SessionState(rx.State):
@@ -75,7 +76,9 @@ class SessionState(rx.State):
     async def require_user(self) -> rx.event.EventSpec | None:
         """on_load of every page but login: send signed-out visitors to sign in."""
         if await self._load_user() is None:
-            return rx.redirect("/login?next=" + quote(self._current_path(), safe="/"), replace=True)
+            return rx.redirect(
+                LOGIN + "?next=" + quote(self._current_path(), safe="/"), replace=True
+            )
         return None
 
     @rx.event
@@ -96,6 +99,8 @@ class SessionState(rx.State):
     @rx.var
     def credit_status(self) -> str:
         """Empty, low (at or below the user's threshold) or ok: what the banner says."""
+        if not self.signed_in:
+            return CreditStatus.OK  # nothing to warn about before the balance is known
         if self.credit_balance <= 0:
             return CreditStatus.EMPTY
         if self.credit_balance <= self.low_credit_threshold:

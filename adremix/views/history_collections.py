@@ -23,6 +23,7 @@ def collections_panel() -> rx.Component:
                 rx.hstack(
                     rx.input(
                         placeholder="Collection name",
+                        aria_label="Collection name",
                         value=HistoryState.new_collection_name,
                         on_change=HistoryState.set_new_collection_name,
                         max_length=80,
@@ -46,7 +47,12 @@ def collection_actions() -> rx.Component:
                 rx.popover.content(
                     rx.form(
                         rx.hstack(
-                            rx.input(name="name", placeholder="New name", max_length=80),
+                            rx.input(
+                                name="name",
+                                placeholder="New name",
+                                aria_label="New collection name",
+                                max_length=80,
+                            ),
                             rx.popover.close(rx.button("Save", type="submit")),
                         ),
                         on_submit=HistoryState.rename_collection,

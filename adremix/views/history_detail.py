@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from adremix.components.dialog_focus import returns_focus
 from adremix.components.result_tile import result_tile
 from adremix.components.status_badge import status_badge
 from adremix.enums import ImageKind
@@ -82,7 +83,10 @@ def detail_dialog() -> rx.Component:
                     align="center",
                 ),
                 rx.text(card.instructions, size="2"),
-                rx.cond(card.error != "", rx.callout(card.error, color_scheme="red", size="1")),
+                rx.cond(
+                    card.error != "",
+                    rx.callout(card.error, color_scheme="red", high_contrast=True, size="1"),
+                ),
                 versions_strip(),
                 rx.grid(
                     rx.vstack(
@@ -97,7 +101,7 @@ def detail_dialog() -> rx.Component:
                     rx.foreach(
                         card.images,
                         lambda sha: rx.vstack(
-                            result_tile(sha),
+                            result_tile(sha, card.image_alt),
                             rx.button(
                                 rx.icon("brush", size=14),
                                 "Edit a region",
@@ -136,6 +140,7 @@ def detail_dialog() -> rx.Component:
                     rx.hstack(
                         rx.input(
                             placeholder="Template name",
+                            aria_label="Template name",
                             value=HistoryState.template_name,
                             on_change=HistoryState.set_template_name,
                             max_length=80,
@@ -170,6 +175,7 @@ def detail_dialog() -> rx.Component:
             region_edit_dialog(),
             max_width="min(94vw, 60rem)",
             id="generation-detail",
+            **returns_focus(),
         ),
         open=HistoryState.detail_id != 0,
         on_open_change=lambda open_: rx.cond(open_, rx.noop(), HistoryState.close_detail()),

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import reflex as rx
 
+from adremix.components.field import caption, captioned_switch
 from adremix.enums import GenerationStatus
 from adremix.services.generation import PLACEMENTS, STYLES
 from adremix.state.history import ALL, CollectionOption, HistoryState
@@ -42,6 +43,7 @@ def filters_bar() -> rx.Component:
                 rx.input(
                     rx.input.slot(rx.icon("search", size=16)),
                     placeholder="Search instructions",
+                    aria_label="Search instructions",
                     value=HistoryState.search,
                     on_change=HistoryState.set_search,
                     width="100%",
@@ -93,7 +95,7 @@ def filters_bar() -> rx.Component:
                 on_change=HistoryState.set_collection_filter,
             ),
             rx.hstack(
-                rx.text("From", size="1"),
+                caption("From", "filter-from", weight="regular"),
                 rx.input(
                     type="date",
                     value=HistoryState.date_from,
@@ -101,7 +103,7 @@ def filters_bar() -> rx.Component:
                     size="1",
                     id="filter-from",
                 ),
-                rx.text("to", size="1"),
+                caption("to", "filter-to", weight="regular"),
                 rx.input(
                     type="date",
                     value=HistoryState.date_to,
@@ -112,14 +114,11 @@ def filters_bar() -> rx.Component:
                 align="center",
                 spacing="1",
             ),
-            rx.hstack(
-                rx.switch(
-                    checked=HistoryState.favourites,
-                    on_change=HistoryState.set_favourites,
-                    id="filter-favourites",
-                ),
-                rx.text("Favourites", size="2"),
-                align="center",
+            captioned_switch(
+                "Favourites",
+                "filter-favourites",
+                checked=HistoryState.favourites,
+                on_change=HistoryState.set_favourites,
             ),
             rx.button("Clear", variant="ghost", size="1", on_click=HistoryState.clear_filters),
             wrap="wrap",

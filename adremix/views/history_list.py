@@ -23,7 +23,11 @@ def bulk_bar() -> rx.Component:
                     on_click=HistoryState.favourite_selected(True),
                 ),
                 rx.select.root(
-                    rx.select.trigger(placeholder="Add to collection…", id="bulk-collection"),
+                    rx.select.trigger(
+                        placeholder="Add to collection…",
+                        id="bulk-collection",
+                        aria_label="Add to collection",
+                    ),
                     rx.select.content(rx.foreach(HistoryState.collections, collection_item)),
                     on_change=HistoryState.add_selected_to_collection,
                     size="1",
@@ -85,7 +89,7 @@ def generation_card(card: GenerationCard) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.box(
-                generation_cover(card.cover, alt="Result"),
+                generation_cover(card.cover, alt=card.image_alt),
                 rx.checkbox(
                     checked=selected,
                     on_change=lambda _: HistoryState.toggle_selected(card.id),
@@ -93,7 +97,7 @@ def generation_card(card: GenerationCard) -> rx.Component:
                     top="0.5rem",
                     left="0.5rem",
                     size="3",
-                    aria_label="Select",
+                    aria_label="Select generation #" + card.id.to(str),
                     class_name="select-generation",
                 ),
                 rx.icon_button(
@@ -106,6 +110,7 @@ def generation_card(card: GenerationCard) -> rx.Component:
                     variant=rx.cond(card.favourite, "solid", "soft"),
                     color_scheme="amber",
                     aria_label="Favourite",
+                    aria_pressed=card.favourite,
                     class_name="favourite-toggle",
                 ),
                 position="relative",
@@ -149,7 +154,11 @@ def generation_card(card: GenerationCard) -> rx.Component:
                 rx.text(card.date, size="1", color_scheme="gray"),
                 rx.spacer(),
                 rx.button(
-                    "Open", size="1", variant="soft", on_click=HistoryState.open_detail(card.id)
+                    "Open",
+                    rx.el.span(" generation #", card.id, class_name="sr-only"),
+                    size="1",
+                    variant="soft",
+                    on_click=HistoryState.open_detail(card.id),
                 ),
                 width="100%",
                 align="center",

@@ -12,6 +12,7 @@ from adremix.db import engine_for, session_scope
 from adremix.models import AuthSession
 from adremix.services.accounts import hash_token
 from tests.app_server import RunningApp
+from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import save_screenshot, sign_in_as_developer
 
 
@@ -25,6 +26,7 @@ def test_developer_sign_in_shows_shell_and_survives_reload(page: Page, dev_app: 
     page.goto(f"{dev_app.base_url}/history")
     expect(page.locator("#dev-sign-in-section")).to_contain_text("Developer sign-in")
     save_screenshot(page, "login")
+    assert_accessible(page, "the login page (developer sign-in)")
 
     sign_in_as_developer(page, "Asha.Patel@Example.com")
 

@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
 from tests.app_server import RunningApp
+from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import save_screenshot, sign_in_as_developer
 from tests.test_images import bomb_png
 
@@ -25,6 +26,9 @@ def ad_image(path: Path) -> Path:
 
 
 def upload(page: Page, path: Path) -> None:
+    # The prerendered page keeps its controls disabled until the signed-in state arrives;
+    # setting files does not wait for that by itself.
+    expect(page.locator("#page-controls:enabled")).to_have_count(1)
     page.locator("#source-upload input[type=file]").set_input_files(str(path))
 
 
@@ -34,6 +38,7 @@ def test_generate_with_the_offline_engine(page: Page, dev_app: RunningApp, tmp_p
     expect(page.locator("#engine-label")).to_have_text("Offline engine")
     expect(page.locator("#generate")).to_be_disabled()
     expect(page.locator("#generate-hint")).to_have_text("Upload an ad to start.")
+    assert_accessible(page, "New Ad, empty")
 
     upload(page, ad_image(tmp_path / "ad.jpg"))
     expect(page.locator("#source-preview")).to_be_visible()
@@ -44,6 +49,7 @@ def test_generate_with_the_offline_engine(page: Page, dev_app: RunningApp, tmp_p
     page.locator("#variations").click()
     page.get_by_role("option", name="2").click()
     expect(page.locator("#cost-summary")).to_contain_text("Cost: 2 credit(s)")
+    assert_accessible(page, "New Ad with a source")
 
     page.locator("#generate").click()
 
@@ -53,10 +59,12 @@ def test_generate_with_the_offline_engine(page: Page, dev_app: RunningApp, tmp_p
     page.locator("#results").scroll_into_view_if_needed()
     page.wait_for_timeout(300)  # thumbnails fade in
     save_screenshot(page, "new-ad")
+    assert_accessible(page, "New Ad after a generation")
 
     page.get_by_role("link", name="History").first.click()
     expect(page.locator("#history-grid")).to_contain_text("Make it a festive Diwali offer")
     save_screenshot(page, "history")
+    assert_accessible(page, "History")
 
 
 def test_a_fake_image_is_refused_with_a_clear_message(

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.app_server import RunningApp, run_app
+from tests.browser.a11y import assert_accessible
 from tests.fakes.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeOidcProvider
 
 
@@ -48,6 +49,8 @@ def test_google_sign_in_round_trip(page: Page, prod_app: RunningApp) -> None:
     page.goto(f"{prod_app.base_url}/credits")
     expect(page).to_have_url(re.compile(r"/login/?\?next=/credits"))
     expect(page.locator("#dev-sign-in-section")).to_have_count(0)
+    expect(page.locator("#google-sign-in")).to_be_visible()
+    assert_accessible(page, "the login page (Google)")
 
     page.locator("#google-sign-in").click()
 

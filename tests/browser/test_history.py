@@ -15,6 +15,7 @@ from sqlmodel import select
 from adremix.db import engine_for, session_scope
 from adremix.models import Generation, User
 from tests.app_server import RunningApp
+from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import sign_in_as_developer
 
 
@@ -80,6 +81,7 @@ def test_filters_live_in_the_url_and_survive_reload(page: Page, dev_app: Running
     page.reload()
     expect(page.locator(".history-card")).to_have_count(1)
     expect(page.locator(".history-card")).to_contain_text("Holi colours splash sale")
+    assert_accessible(page, "History, filtered")
     expect(page.locator("#history-search")).to_have_value("holi")
 
 
@@ -126,6 +128,7 @@ def test_saved_template_is_offered_on_new_ad(page: Page, dev_app: RunningApp) ->
         "button", name="Open"
     ).click()
     expect(page.locator("#generation-detail")).to_contain_text("Gold watch on black velvet")
+    assert_accessible(page, "History detail")
     page.locator("#template-name").fill("Velvet luxe")
     page.locator("#save-template").click()
     expect(page.get_by_text("Saved the template")).to_be_visible()
@@ -140,6 +143,8 @@ def test_preferences_persist_across_sign_out_and_sign_in(page: Page, dev_app: Ru
     email = "habits@example.com"
     page.goto(f"{dev_app.base_url}/login?next=/account")
     sign_in_as_developer(page, email)
+    expect(page.locator("#sessions-table")).to_contain_text("This browser")
+    assert_accessible(page, "Account")
     choose(page, "#pref-placement", "landscape")
     choose(page, "#pref-variations", "3")
     page.locator("#save-preferences").click()

@@ -8,6 +8,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.app_server import RunningApp
+from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import save_screenshot, sign_in_as_developer
 
 SIGNUP_BONUS = 3
@@ -18,10 +19,12 @@ def test_test_mode_purchase_adds_credits_and_shows_receipt(page: Page, dev_app: 
     sign_in_as_developer(page, "buyer@example.com")
     expect(page.locator("#credit-balance")).to_have_text(str(SIGNUP_BONUS))
     expect(page.get_by_text("Test mode: no real payments")).to_be_visible()
+    assert_accessible(page, "Credits")
 
     page.locator("#buy-growth").click()
     expect(page.get_by_role("dialog")).to_contain_text("Test mode")
     save_screenshot(page, "test-checkout")
+    assert_accessible(page, "Credits with the checkout dialog open")
     page.locator("#test-checkout-pay").click()
 
     expect(page.locator("#purchase-confirmation")).to_be_visible()
@@ -29,6 +32,8 @@ def test_test_mode_purchase_adds_credits_and_shows_receipt(page: Page, dev_app: 
     expect(page.locator("#ledger-table")).to_contain_text("Purchase")
     expect(page.locator("#ledger-table")).to_contain_text("+50")
     save_screenshot(page, "credits")
+    expect(page.get_by_text("Payment received: 50 credits added.")).to_be_visible()
+    assert_accessible(page, "Credits after a purchase, with its toast")
 
     receipt_href = page.locator("#receipt-link").get_attribute("href")
     assert receipt_href and receipt_href.startswith("/receipts/AR-")

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-DEFAULT_AFTER_SIGN_IN = "/"
+from adremix.urls import DASHBOARD, canonical_path
+
+DEFAULT_AFTER_SIGN_IN = DASHBOARD
 
 
 def safe_next_path(candidate: str | None) -> str:
-    """Accept only same-site absolute paths, so `next` cannot become an open redirect."""
+    """Accept only same-site absolute paths, so `next` cannot become an open redirect.
+
+    A page comes back at its canonical address, so the browser lands without a redirect.
+    """
     if not candidate or not candidate.startswith("/") or candidate.startswith(("//", "/\\")):
         return DEFAULT_AFTER_SIGN_IN
     if any(ch in candidate for ch in "\\\r\n\t") or any(ord(ch) < 32 for ch in candidate):
@@ -18,4 +23,4 @@ def safe_next_path(candidate: str | None) -> str:
         return DEFAULT_AFTER_SIGN_IN
     if parts.path.startswith(("/login", "/auth/")):
         return DEFAULT_AFTER_SIGN_IN
-    return candidate
+    return canonical_path(candidate)

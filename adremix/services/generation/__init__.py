@@ -95,6 +95,7 @@ from adremix.services.generation.remix_options import (
     InvalidRequest,
     RemixOptions,
     Style,
+    describe_result,
 )
 from adremix.services.generation.start import (
     GenerationSummary,
@@ -164,6 +165,7 @@ __all__ = [
     "contrast_ratio",
     "credits_for",
     "decoded_untrusted",
+    "describe_result",
     "draw_line",
     "drop_refusal",
     "encode_png",

@@ -26,6 +26,7 @@ from adremix.services.generation.remix_options import (
     PLACEMENTS,
     QUALITIES,
     STYLES,
+    describe_result,
 )
 from adremix.services.generation.start import GenerationSummary
 
@@ -172,6 +173,7 @@ def _summaries(session: Any, rows: list[Generation]) -> list[GenerationSummary]:
                 output_hashes=images,
                 error_message=row.error_message,
                 cached="cached_from" in (row.options or {}),
+                image_description=describe_result(row.template, row.placement),
                 failed=max(0, failed),
                 queued=is_running and row.lease_owner is None,
             )

@@ -77,6 +77,13 @@ PLACEMENTS: dict[str, tuple[str, str, tuple[int, int]]] = {
 QUALITIES = ("low", "medium", "high")
 
 
+def describe_result(template: str, placement: str) -> str:
+    """What a generated image is, in words (its alt text): "Generated ad, Festive style, square"."""
+    style = STYLES.get(template)
+    shape = PLACEMENTS.get(placement, (placement,))[0]
+    return f"Generated ad, {style.name if style else template} style, {shape.lower()}"
+
+
 # The languages ad text may be in (code -> name): English and eight Indian languages.
 LANGUAGES: dict[str, str] = {
     "en": "English",

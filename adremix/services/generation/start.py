@@ -21,7 +21,11 @@ from adremix.enums import CreditKind, GenerationStatus, ImageKind
 from adremix.models import BrandKit, Generation, User, utcnow
 from adremix.services import credits
 from adremix.services.generation.providers import provider_identity
-from adremix.services.generation.remix_options import InvalidRequest, RemixOptions
+from adremix.services.generation.remix_options import (
+    InvalidRequest,
+    RemixOptions,
+    describe_result,
+)
 from adremix.services.generation.stored_images import holds_claim
 from adremix.settings import get_settings
 
@@ -37,6 +41,7 @@ class GenerationSummary:
     output_hashes: list[str]  # delivered so far, in variation order
     error_message: str | None
     cached: bool
+    image_description: str  # what its images are, for their alt text
     failed: int = 0  # variations that will not be delivered (refunded)
     queued: bool = False  # running, but no worker has taken it up yet
 
@@ -195,6 +200,7 @@ def _started(row: Generation, *, repeated: bool) -> StartedGeneration:
             output_hashes=list(row.output_hashes),
             error_message=row.error_message,
             cached=cached,
+            image_description=describe_result(row.template, row.placement),
             queued=row.status == GenerationStatus.RUNNING and row.lease_owner is None,
         ),
     )
