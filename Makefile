@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 BUN := .tools/node_modules/.bin/bun
+# The audit tools the browser tests and bench/frontend.py run (npm packages, pinned).
+AXE := .tools/node_modules/axe-core/axe.min.js
+LIGHTHOUSE := .tools/node_modules/.bin/lighthouse
+NPM_TOOL := npm install --prefix .tools --no-audit --no-fund --loglevel=error --save-exact
 
 # Reflex's own bun download needs the internet; a project-local bun from npm works offline.
 export REFLEX_USE_SYSTEM_BUN := 1
@@ -22,7 +26,7 @@ run: $(BIN)/.deps $(BUN)
 	$(BIN)/alembic upgrade head
 	$(BIN)/reflex run --env prod --single-port --backend-port $(PORT) --frontend-port $(PORT)
 
-test: lint $(BUN) system-packages
+test: lint $(BUN) $(AXE) system-packages
 	$(BIN)/python -m pytest
 
 # Several processes on this machine, as production runs them: PostgreSQL, Redis, a local
@@ -56,16 +60,24 @@ $(BIN)/.test-deps: requirements-dev.txt $(BIN)/.deps
 	@touch $@
 
 $(BUN):
-	npm install --prefix .tools --no-audit --no-fund --loglevel=error bun@1.4.4
+	$(NPM_TOOL) bun@1.4.4
+
+$(AXE):
+	$(NPM_TOOL) axe-core@4.14.1
+
+# Lighthouse 13 needs Node 22; 12.x runs on the machine's Node 20.
+$(LIGHTHOUSE):
+	$(NPM_TOOL) lighthouse@12.8.2
 
 # Benchmarks print their figures and end with one JSON line each.
-bench: $(BIN)/.test-deps system-packages
+bench: $(BIN)/.test-deps $(BUN) $(LIGHTHOUSE) system-packages
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/invoices.py
 	$(BIN)/python bench/scaleout.py
 	$(BIN)/python bench/admin.py
 	$(BIN)/python bench/brand.py
+	$(BIN)/python bench/frontend.py
 
 clean:
 	rm -rf .web data test-artifacts
