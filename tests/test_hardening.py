@@ -142,6 +142,24 @@ def test_a_hashed_asset_is_served_immutable(database_url: str, tmp_path: Path) -
     assert "cache-control" not in client.get("/assets/plain.js").headers
 
 
+def test_the_csp_goes_on_what_can_be_a_document_not_on_hashed_scripts(
+    database_url: str, tmp_path: Path
+) -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+    from starlette.staticfiles import StaticFiles
+
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "root-BLZ_AqfH.js").write_text("export {}")
+    (tmp_path / "login").mkdir()
+    (tmp_path / "login" / "index.html").write_text("<!doctype html><title>x</title>")
+    site = Starlette(routes=[Mount("/", StaticFiles(directory=tmp_path, html=True))])
+    client = TestClient(security_headers(get_settings())(site))
+    asset = client.get("/assets/root-BLZ_AqfH.js").headers
+    assert "content-security-policy" not in asset and asset["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in client.get("/login/").headers["content-security-policy"]
+
+
 # --- rate limits --------------------------------------------------------------------------
 
 

@@ -178,9 +178,15 @@ def test_dashboard_with_usage_passes_axe(page: Page, dev_app: RunningApp, tmp_pa
 
 def test_signing_in_and_moving_around_never_redirects(page: Page, dev_app: RunningApp) -> None:
     documents: list[Response] = []
-    page.on(
-        "response", lambda r: documents.append(r) if r.request.resource_type == "document" else None
-    )
+    assets: list[Response] = []
+
+    def seen(response: Response) -> None:
+        if response.request.resource_type == "document":
+            documents.append(response)
+        elif "/assets/" in response.url:
+            assets.append(response)
+
+    page.on("response", seen)
     page.goto(f"{dev_app.base_url}/login/?next=/new")
     sign_in_as_developer(page, "direct@example.com")
     expect(page).to_have_url(f"{dev_app.base_url}/new/")
@@ -195,6 +201,12 @@ def test_signing_in_and_moving_around_never_redirects(page: Page, dev_app: Runni
     # The sign-in POST answers 303 to the page's canonical address, which answers 200.
     statuses = [(r.status, r.url.removeprefix(dev_app.base_url)) for r in documents]
     assert statuses == [(200, "/login/?next=/new"), (303, "/auth/dev/login"), (200, "/new/")]
+    # Every script and stylesheet the pages loaded is content-hashed and cached for good
+    # (the headers middleware, api/headers.py), the Brotli-encoded ones included.
+    assert assets
+    for asset in assets:
+        assert asset.headers["cache-control"] == "public, max-age=31536000, immutable", asset.url
+    assert any(a.headers.get("content-encoding") == "br" for a in assets)
 
     cookie = next(c for c in page.context.cookies() if c["name"] == "adremix_session")
     for path in ["/login/", "/new/", "/history/", "/credits/", "/account/", "/"]:
