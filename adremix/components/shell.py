@@ -133,6 +133,8 @@ def profile_menu() -> rx.Component:
                 variant="ghost",
                 color_scheme="gray",
                 id="profile-menu",
+                # Nothing to show in it before the session has arrived.
+                disabled=~SessionState.signed_in,
             )
         ),
         rx.popover.content(

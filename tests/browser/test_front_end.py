@@ -7,6 +7,7 @@ these drive the main flows without a mouse and at 375 px wide.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -113,6 +114,10 @@ def test_buying_credits_with_the_keyboard_only(page: Page, dev_app: RunningApp) 
     expect(page.locator("#purchase-confirmation")).to_be_visible()
     expect(page.locator("#credit-balance")).to_have_text(str(SIGNUP_BONUS + 10))
     expect(page.locator("#buy-starter")).to_be_focused()
+    # The toast is announced: it appears inside a polite live region.
+    toasts = page.get_by_role("region", name=re.compile("Notifications"))
+    expect(toasts).to_have_attribute("aria-live", "polite")
+    expect(toasts).to_contain_text("Payment received: 10 credits added.")
 
 
 def assert_no_sideways_scroll(page: Page, where: str) -> None:

@@ -149,6 +149,8 @@ def test_the_button_is_busy_before_any_round_trip(
     button = page.locator("#generate")
     expect(button).to_have_attribute("aria-busy", "true")
     expect(button).to_contain_text("Starting…")
+    # ... and says so to screen readers, which are not told when a button's text changes.
+    expect(page.locator("#generate + [role=status]")).to_have_text("Starting…")
     page.mouse.click(*generate_center(page))
     assert len(tap.held) == 1
     assert counts(dev_app, email) == (0, 0)
