@@ -43,8 +43,11 @@ DESCRIPTION = (
     "Upload an ad, say what to change, and get fresh on-brand creatives for every "
     "placement, made by OpenAI's image model. Pay per image in INR."
 )
-# What a link to the sign-in page shows when it is shared (Open Graph, X cards).
+# What a link to the sign-in page shows when it is shared (Open Graph, X cards). Open
+# Graph wants absolute URLs: the public address is known when the pages are compiled.
+SHARE_IMAGE = settings.effective_public_url + "/og-image.png"
 SHARING = [
+    {"property": "og:url", "content": settings.effective_public_url + LOGIN},
     {"property": "og:title", "content": "AdRemix: remix your best ads in seconds"},
     {"property": "og:description", "content": DESCRIPTION},
     {"property": "og:type", "content": "website"},
@@ -88,7 +91,7 @@ app.add_page(
     route=route_of(LOGIN),
     title="Sign in · AdRemix",
     description=DESCRIPTION,
-    image="/og-image.png",
+    image=SHARE_IMAGE,
     meta=SHARING,
     on_load=LoginState.load,
 )

@@ -153,6 +153,7 @@ def template_row(template: TemplateRow) -> rx.Component:
             size="1",
             variant="soft",
             color_scheme="red",
+            high_contrast=True,
             on_click=AccountState.delete_template(template.id),
         ),
         width="100%",
@@ -207,6 +208,7 @@ def sessions() -> rx.Component:
         rx.button(
             "Sign out everywhere",
             color_scheme="red",
+            high_contrast=True,
             variant="soft",
             on_click=AccountState.sign_out_everywhere,
             id="sign-out-everywhere",
@@ -250,6 +252,7 @@ def data() -> rx.Component:
             rx.button(
                 "Delete my account",
                 color_scheme="red",
+                high_contrast=True,  # white on solid red is 3.9:1
                 disabled=AccountState.delete_confirmation.lower() != SessionState.user_email,
                 on_click=AccountState.delete_account,
                 id="delete-account",

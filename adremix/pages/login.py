@@ -113,6 +113,7 @@ def login() -> rx.Component:
                         LoginState.error_message,
                         icon="triangle-alert",
                         color_scheme="red",
+                        high_contrast=True,
                         width="100%",
                         id="sign-in-error",
                         role="alert",

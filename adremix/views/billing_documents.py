@@ -15,15 +15,22 @@ def document_row(document: rx.Var) -> rx.Component:
         rx.table.cell(rx.text(document["description"], size="2")),
         rx.table.cell(document["amount"]),
         rx.table.cell(
+            # Named "Download Tax invoice AR/26-27/000001 as PDF": the visible "PDF" is
+            # part of the name (an aria-label over it would hide it), the rest says which.
             rx.link(
                 rx.icon("download", size=14),
-                " PDF",
+                rx.el.span(
+                    "Download ",
+                    document["kind"],
+                    " ",
+                    document["number"],
+                    " as ",
+                    class_name="sr-only",
+                ),
+                "PDF",
                 href=document["url"],
                 reload_document=True,
-                aria_label="Download "
-                + document["kind"].to(str)
-                + " "
-                + document["number"].to(str),
+                high_contrast=True,
             )
         ),
     )
@@ -33,7 +40,7 @@ def documents_table() -> rx.Component:
     return rx.cond(
         CreditsState.documents.length() > 0,
         rx.vstack(
-            rx.heading("Invoices and credit notes", size="5"),
+            rx.heading("Invoices and credit notes", as_="h2", size="5"),
             rx.text(
                 "GST tax invoices for your payments and credit notes for refunds; each is "
                 "also e-mailed to you.",

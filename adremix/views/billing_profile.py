@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from adremix.components.field import caption, labelled_by
 from adremix.services.billing import STATES
 from adremix.state.billing import BillingProfileState
 
@@ -13,9 +14,7 @@ STATE_CHOICES = sorted(STATES.items(), key=lambda item: item[1])
 def _field(label: str, name: str, value: rx.Var, *, hint: str = "", **props) -> rx.Component:  # type: ignore[no-untyped-def]
     problem = BillingProfileState.problems.get(name, "")
     return rx.vstack(
-        rx.el.label(
-            label, html_for="billing-" + name, class_name="rt-Text rt-r-size-2 rt-r-weight-medium"
-        ),
+        caption(label, "billing-" + name),
         rx.input(
             name=name,
             id="billing-" + name,
@@ -42,11 +41,11 @@ def billing_profile() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading("Billing details", size="4"),
+                rx.heading("Billing details", as_="h2", size="4"),
                 rx.cond(
                     BillingProfileState.saved,
-                    rx.badge("On your invoices", color_scheme="grass"),
-                    rx.badge("Not set yet", color_scheme="gray"),
+                    rx.badge("On your invoices", color_scheme="grass", high_contrast=True),
+                    rx.badge("Not set yet", color_scheme="gray", high_contrast=True),
                 ),
                 align="center",
                 spacing="3",
@@ -104,16 +103,16 @@ def billing_profile() -> rx.Component:
                             auto_complete="postal-code",
                         ),
                         rx.vstack(
-                            rx.el.label(
-                                "State",
-                                html_for="billing-state_code",
-                                class_name="rt-Text rt-r-size-2 rt-r-weight-medium",
-                            ),
+                            caption("State", "billing-state_code"),
                             rx.select.root(
                                 rx.select.trigger(
                                     placeholder="Choose the State",
                                     id="billing-state_code",
                                     width="100%",
+                                    custom_attrs={
+                                        **labelled_by("billing-state_code"),
+                                        "aria-describedby": "billing-state_code-note",
+                                    },
                                 ),
                                 rx.select.content(
                                     *[
@@ -134,6 +133,7 @@ def billing_profile() -> rx.Component:
                                 color=rx.cond(
                                     state_problem != "", rx.color("red", 11), rx.color("gray", 11)
                                 ),
+                                id="billing-state_code-note",
                             ),
                             spacing="1",
                             width="100%",

@@ -64,6 +64,7 @@ def collection_actions() -> rx.Component:
                 size="1",
                 variant="soft",
                 color_scheme="red",
+                high_contrast=True,
                 on_click=HistoryState.delete_collection,
             ),
         ),

@@ -158,6 +158,7 @@ def detail_dialog() -> rx.Component:
                     rx.button(
                         "Delete",
                         color_scheme="red",
+                        high_contrast=True,
                         variant="soft",
                         on_click=HistoryState.delete_ids([card.id]),
                     ),

@@ -44,7 +44,12 @@ def bulk_bar() -> rx.Component:
                 rx.alert_dialog.root(
                     rx.alert_dialog.trigger(
                         rx.button(
-                            "Delete", size="1", color_scheme="red", variant="soft", id="bulk-delete"
+                            "Delete",
+                            size="1",
+                            color_scheme="red",
+                            high_contrast=True,
+                            variant="soft",
+                            id="bulk-delete",
                         )
                     ),
                     rx.alert_dialog.content(
@@ -58,6 +63,7 @@ def bulk_bar() -> rx.Component:
                                 rx.button(
                                     "Delete",
                                     color_scheme="red",
+                                    high_contrast=True,  # white on solid red is 3.9:1
                                     on_click=HistoryState.delete_selected,
                                     id="confirm-delete",
                                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from adremix.components.dialog_focus import returns_focus
 from adremix.components.one_press import one_press_button
 from adremix.state.credits import CreditsState
 from adremix.state.subscriptions import SubscriptionState
@@ -36,6 +37,7 @@ def payment_update_banner() -> rx.Component:
                             href=SUBSCRIPTION.get("update_url", ""),
                             is_external=True,
                             weight="bold",
+                            high_contrast=True,
                             id="update-payment-method",
                         ),
                         rx.text(
@@ -51,6 +53,7 @@ def payment_update_banner() -> rx.Component:
             ),
             icon="credit-card",
             color_scheme="red",
+            high_contrast=True,  # red text reaches 4.5:1 only in high contrast
             width="100%",
             id="subscription-banner",
         ),
@@ -61,13 +64,13 @@ def plan_card(plan: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading(plan["name"], size="4"),
+                rx.heading(plan["name"], as_="h3", size="4"),
                 rx.spacer(),
-                rx.badge("Renews every ", plan["period"], color_scheme="iris"),
+                rx.badge("Renews every ", plan["period"], color_scheme="iris", high_contrast=True),
                 width="100%",
             ),
             rx.hstack(
-                rx.heading(plan["price"], size="7"),
+                rx.text(plan["price"], size="7", weight="bold"),
                 rx.text("/ ", plan["period"], color_scheme="gray"),
                 align="baseline",
                 spacing="2",
@@ -131,7 +134,11 @@ def cancel_dialog() -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(
             rx.button(
-                "Cancel subscription", color_scheme="red", variant="soft", id="cancel-subscription"
+                "Cancel subscription",
+                color_scheme="red",
+                high_contrast=True,
+                variant="soft",
+                id="cancel-subscription",
             )
         ),
         rx.alert_dialog.content(
@@ -156,6 +163,7 @@ def cancel_dialog() -> rx.Component:
                 rx.button(
                     "Cancel now",
                     color_scheme="red",
+                    high_contrast=True,  # white on solid red is 3.9:1
                     loading=SubscriptionState.acting == "cancel",
                     on_click=SubscriptionState.cancel(False),
                     id="cancel-now",
@@ -175,7 +183,7 @@ def test_mode_tools() -> rx.Component:
     return rx.cond(
         SUBSCRIPTION.get("test_mode", "") == "yes",
         rx.hstack(
-            rx.badge("Test mode", color_scheme="amber"),
+            rx.badge("Test mode", color_scheme="amber", high_contrast=True),
             rx.button(
                 "Simulate renewal",
                 size="1",
@@ -189,6 +197,7 @@ def test_mode_tools() -> rx.Component:
                 size="1",
                 variant="outline",
                 color_scheme="red",
+                high_contrast=True,
                 loading=SubscriptionState.acting == "failure",
                 on_click=SubscriptionState.simulate("failure"),
                 id="simulate-failure",
@@ -205,7 +214,7 @@ def subscription_card() -> rx.Component:
             rx.hstack(
                 rx.vstack(
                     rx.text("Your subscription", size="2", color_scheme="gray"),
-                    rx.heading(SUBSCRIPTION.get("plan", ""), size="6"),
+                    rx.heading(SUBSCRIPTION.get("plan", ""), as_="h3", size="6"),
                     spacing="1",
                 ),
                 rx.spacer(),
@@ -214,6 +223,7 @@ def subscription_card() -> rx.Component:
                     color_scheme=rx.cond(
                         SUBSCRIPTION.get("needs_update", "") == "yes", "red", "grass"
                     ),
+                    high_contrast=True,
                     size="2",
                     id="subscription-status",
                 ),
@@ -267,7 +277,7 @@ def subscription_checkout_dialog() -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     rx.dialog.title("Test checkout: subscription", margin="0"),
-                    rx.badge("Test mode", color_scheme="amber"),
+                    rx.badge("Test mode", color_scheme="amber", high_contrast=True),
                     align="center",
                 ),
                 rx.dialog.description(
@@ -307,14 +317,19 @@ def subscription_checkout_dialog() -> rx.Component:
                 spacing="4",
             ),
             max_width="28rem",
+            **returns_focus(),
         ),
         open=SubscriptionState.checkout_open,
+        # Escape and a click outside close it like Cancel does (not while a payment runs).
+        on_open_change=lambda open_: rx.cond(
+            open_ | SubscriptionState.paying, rx.noop(), SubscriptionState.close_checkout()
+        ),
     )
 
 
 def subscription_section() -> rx.Component:
     return rx.vstack(
-        rx.heading("Subscribe and save", size="5"),
+        rx.heading("Subscribe and save", as_="h2", size="5"),
         rx.cond(
             _has_subscription(),
             subscription_card(),

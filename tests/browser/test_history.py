@@ -106,6 +106,8 @@ def test_favourite_collection_and_delete(page: Page, dev_app: RunningApp) -> Non
     expect(page.get_by_text("Created the collection")).to_be_visible()
     for text in ("Diwali lamps", "Holi colours"):
         cards.filter(has_text=text).locator(".select-generation").click()
+    expect(page.locator("#bulk-bar")).to_be_visible()
+    assert_accessible(page, "History with a selection and a collection")
     choose(page, "#bulk-collection", "Festive launch")
     expect(page.get_by_text("Added 2 generation(s) to the collection.")).to_be_visible()
     page.locator("#bulk-bar").get_by_role("button", name="Clear").click()
@@ -114,6 +116,8 @@ def test_favourite_collection_and_delete(page: Page, dev_app: RunningApp) -> Non
 
     cards.filter(has_text="Diwali lamps").locator(".select-generation").click()
     page.locator("#bulk-delete").click()
+    expect(page.locator("#confirm-delete")).to_be_visible()
+    assert_accessible(page, "History, confirming a deletion")
     page.locator("#confirm-delete").click()
     expect(cards).to_have_count(1)
     page.reload()
@@ -174,6 +178,8 @@ def test_export_and_delete_account(page: Page, dev_app: RunningApp) -> None:
 
     expect(page.locator("#delete-account")).to_be_disabled()
     page.locator("#delete-confirmation").fill(email)
+    expect(page.locator("#delete-account")).to_be_enabled()
+    assert_accessible(page, "Account, ready to delete it")
     page.locator("#delete-account").click()
     expect(page.locator("#sign-in-error")).to_contain_text("account and its images were deleted")
     page.goto(f"{dev_app.base_url}/history")
