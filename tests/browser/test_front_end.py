@@ -148,6 +148,13 @@ def test_nothing_overflows_at_375px_on_any_page(
     page.locator("#generate").click()
     expect(page.locator(".job-card .result-thumb")).to_have_count(1, timeout=60_000)
     assert_no_sideways_scroll(page, "New Ad with a result")
+    page.locator(".job-card .download-menu").click()
+    png = page.get_by_role("menuitem", name="PNG")
+    expect(png).to_be_in_viewport()
+    assert_no_sideways_scroll(page, "the download menu")
+    with page.expect_download() as download:
+        png.click()
+    assert download.value.suggested_filename.endswith(".png")
 
     for path, ready in [
         ("/", "#usage-chart"),
@@ -166,8 +173,11 @@ def test_nothing_overflows_at_375px_on_any_page(
 
     page.goto(f"{dev_app.base_url}/credits/")
     page.locator("#buy-starter").click()
-    expect(page.locator("#test-checkout-pay")).to_be_visible()
+    expect(page.locator("#test-checkout-pay")).to_be_in_viewport()
     assert_no_sideways_scroll(page, "checkout")
+    page.locator("#test-checkout-pay").click()
+    expect(page.locator("#purchase-confirmation")).to_be_visible()
+    assert_no_sideways_scroll(page, "Credits after a purchase")
 
 
 def test_dashboard_with_usage_passes_axe(page: Page, dev_app: RunningApp, tmp_path: Path) -> None:
