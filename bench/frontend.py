@@ -9,9 +9,10 @@ served the same way (`reflex run --env prod --single-port`). Lighthouse 12 (from
 the developer sign-in; the session cookie is passed with --extra-headers) and the blank
 app's page, in mobile and desktop mode, `--runs` times each, interleaved so machine load
 falls on all alike; the run with the median performance score counts (as Lighthouse's
-own median-run picks it). Prints the figures, the blank app's beside them and the ratios,
-and ends with one JSON line. Performance scores move with the machine's load: the load
-average is printed and recorded with them.
+own median-run picks it). Then each page's JavaScript on a cold visit, every route of
+the app beside the blank app's one. Prints the figures, the blank app's beside them and
+the ratios, and ends with one JSON line. Performance scores move with the machine's
+load: the load average is printed and recorded with them.
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ LIGHTHOUSE = ROOT / ".tools" / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
 FORM_FACTORS = ["mobile", "desktop"]
 TARGETS = {"new_js_bytes_vs_blank_max": 1.2, "accessibility": 100, "mobile_performance_min": 90}
+# Every signed-in page, for the JavaScript each one loads (beside /login/, signed out).
+SIGNED_IN_ROUTES = ["/new/", "/", "/history/", "/credits/", "/account/"]
+# Decoded bytes of the scripts the page has loaded (its modules and their imports).
+_JS_BYTES = """() => performance.getEntriesByType("resource")
+  .filter((entry) => new URL(entry.name).pathname.endsWith(".js"))
+  .reduce((total, entry) => total + entry.decodedBodySize, 0)"""
 START_TIMEOUT_S = 420
 RETRIES = 2
 
@@ -113,6 +120,26 @@ def session_cookie(app: RunningApp) -> str:
         cookie = next(c for c in page.context.cookies() if c["name"] == "adremix_session")
         browser.close()
         return cookie["value"]
+
+
+def js_bytes_per_route(base_url: str, paths: list[str], cookie: str = "") -> dict[str, int]:
+    """Decoded JavaScript bytes of a cold visit to each page, every chunk it imports
+    included (the dashboard's charts load with its own chunk, on its visit only)."""
+    weights: dict[str, int] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for path in paths:
+            context = browser.new_context()  # an empty cache for each page
+            if cookie:
+                context.add_cookies([{"name": "adremix_session", "value": cookie, "url": base_url}])
+            page = context.new_page()
+            page.goto(base_url + path, wait_until="networkidle")
+            if page.url != base_url + path:
+                raise RuntimeError(f"{path} went to {page.url}: the session did not hold")
+            weights[path] = page.evaluate(_JS_BYTES)
+            context.close()
+        browser.close()
+    return weights
 
 
 def lighthouse(url: str, form_factor: str, out: Path, cookie: str = "") -> dict:
@@ -211,6 +238,11 @@ def main() -> None:
                             flush=True,
                         )
             load_after = load_average()
+            per_route = {
+                **js_bytes_per_route(app.base_url, ["/login/"]),
+                **js_bytes_per_route(app.base_url, SIGNED_IN_ROUTES, cookie),
+            }
+            blank_js = js_bytes_per_route(blank_url.rstrip("/"), ["/"])["/"]
         shutil.rmtree(work, ignore_errors=True)
 
     medians = {
@@ -227,6 +259,9 @@ def main() -> None:
                 f"{name:10}{form_factor:9}{m['performance']:5}{m['accessibility']:5}"
                 f"{m['best-practices']:5}{m['seo']:5}{m['lcp_ms']:8}{m['js_bytes']:11,}"
             )
+    print(f"\nJavaScript per page, cold visit (decoded bytes; blank app {blank_js:,}):")
+    for path, size in per_route.items():
+        print(f"  {path:10}{size:11,}  ÷ blank {ratio(size, blank_js)}")
     for route, by_ff in medians.items():
         js_ratio = ratio(by_ff["mobile"]["js_bytes"], blank["mobile"]["js_bytes"])
         lcp = {ff: ratio(by_ff[ff]["lcp_ms"], blank[ff]["lcp_ms"]) for ff in FORM_FACTORS}
@@ -259,6 +294,11 @@ def main() -> None:
                 "load_average": {"before": load_before, "after": load_after},
                 "blank": blank,
                 "routes": summary,
+                "js_bytes_per_route": {
+                    path: {"js_bytes": size, "vs_blank": ratio(size, blank_js)}
+                    for path, size in per_route.items()
+                },
+                "blank_js_bytes": blank_js,
                 "targets": TARGETS,
                 "targets_met": met,
             }
