@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.app_server import OFFLINE_ENV, RunningApp, free_port, run_app  # noqa: E402
+from tests.app_server import OFFLINE_APP_ENV, RunningApp, free_port, run_app  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 LIGHTHOUSE = ROOT / ".tools" / "node_modules" / ".bin" / "lighthouse"
@@ -210,7 +210,7 @@ def main() -> None:
         (work / "app").mkdir()
         print("Building and starting the app and a blank Reflex app…", flush=True)
         with (
-            run_app(port=free_port(), workdir=work / "app", env=OFFLINE_ENV) as app,
+            run_app(port=free_port(), workdir=work / "app", env=OFFLINE_APP_ENV) as app,
             blank_reflex_app(work / "blank") as blank_url,
         ):
             cookie = session_cookie(app)
