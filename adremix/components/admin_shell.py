@@ -59,7 +59,7 @@ def admin_header(title: str) -> rx.Component:
     return rx.el.header(
         rx.hstack(
             rx.link(logo("4"), href=urls.ADMIN, underline="none"),
-            rx.badge("Admin console", color_scheme="gray", variant="surface"),
+            rx.badge("Admin console", color_scheme="gray", variant="surface", high_contrast=True),
             rx.spacer(),
             rx.text(
                 SessionState.user_email, size="2", color_scheme="gray", display=["none", "block"]
@@ -68,6 +68,7 @@ def admin_header(title: str) -> rx.Component:
                 AdminState.role,
                 color_scheme=rx.cond(AdminState.is_admin, "violet", "blue"),
                 id="staff-role",
+                high_contrast=True,
             ),
             rx.link("Back to the app", href="/", size="2"),
             align="center",

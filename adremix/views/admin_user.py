@@ -6,6 +6,7 @@ import reflex as rx
 
 from adremix.components.admin_shell import export_form
 from adremix.components.data_table import data_table
+from adremix.components.dialog_focus import returns_focus
 from adremix.components.one_press import one_press_button
 from adremix.state.admin.user import NO_ROLE
 from adremix.state.admin.user import AdminUserState as S
@@ -42,6 +43,7 @@ def profile_card() -> rx.Component:
                             p["status"], ("Suspended", "red"), ("Deleted", "gray"), "grass"
                         ),
                         id="user-status",
+                        high_contrast=True,
                     ),
                     align="center",
                     wrap="wrap",
@@ -105,6 +107,7 @@ def actions() -> rx.Component:
                     rx.cond(S.suspended, "Restore account", "Suspend account"),
                     on_click=S.open_suspend,
                     color_scheme=rx.cond(S.suspended, "grass", "red"),
+                    high_contrast=True,  # white or soft red alone is under 4.5:1
                     variant="soft",
                     id="suspend-open",
                     disabled=~live,
@@ -194,6 +197,7 @@ def adjust_dialog() -> rx.Component:
                 padding_top="0.75rem",
             ),
             max_width="30rem",
+            **returns_focus(),
         ),
         open=S.adjust_open,
         on_open_change=lambda _: S.close_adjust(),
@@ -222,7 +226,9 @@ def refund_dialog() -> rx.Component:
                     ),
                     spacing="1",
                 ),
-                rx.callout(S.refund_preview, icon="info", id="refund-preview", size="1"),
+                rx.callout(
+                    S.refund_preview, icon="info", id="refund-preview", size="1", high_contrast=True
+                ),
                 _reason("refund-reason", S.refund_reason, S.set_refund_reason),
                 rx.hstack(
                     rx.dialog.close(
@@ -246,6 +252,7 @@ def refund_dialog() -> rx.Component:
                 padding_top="0.75rem",
             ),
             max_width="34rem",
+            **returns_focus(),
         ),
         open=S.refund_open,
         on_open_change=lambda _: S.close_refund(),
@@ -277,6 +284,7 @@ def suspend_dialog() -> rx.Component:
                         rx.cond(S.suspended, "Restore", "Suspend"),
                         on_click=S.submit_suspension,
                         color_scheme=rx.cond(S.suspended, "grass", "red"),
+                        high_contrast=True,  # white or soft red alone is under 4.5:1
                         id="suspend-submit",
                     ),
                     justify="end",
@@ -287,6 +295,7 @@ def suspend_dialog() -> rx.Component:
                 padding_top="0.75rem",
             ),
             max_width="30rem",
+            **returns_focus(),
         ),
         open=S.suspend_open,
         on_open_change=lambda _: S.close_suspend(),
@@ -341,6 +350,7 @@ def role_dialog() -> rx.Component:
                 padding_top="0.75rem",
             ),
             max_width="32rem",
+            **returns_focus(),
         ),
         open=S.role_open,
         on_open_change=lambda _: S.close_role(),
@@ -369,7 +379,11 @@ def _ledger_row(row: rx.Var) -> rx.Component:
         rx.table.cell(row["date"]),
         rx.table.cell(row["kind"]),
         rx.table.cell(
-            rx.text(row["amount"], color_scheme=rx.cond(row["positive"] == "yes", "grass", "red")),
+            rx.text(
+                row["amount"],
+                color_scheme=rx.cond(row["positive"] == "yes", "grass", "red"),
+                high_contrast=True,
+            ),
             text_align="right",
         ),
         rx.table.cell(row["balance"], text_align="right"),
@@ -403,7 +417,10 @@ def _payment_row(row: rx.Var) -> rx.Component:
         ),
         rx.table.cell(
             rx.text(row["payment"], size="2"),
-            rx.cond(row["error"] != "", rx.text(row["error"], size="1", color_scheme="red")),
+            rx.cond(
+                row["error"] != "",
+                rx.text(row["error"], size="1", color_scheme="red", high_contrast=True),
+            ),
         ),
         rx.table.cell(row["amount"], text_align="right"),
         rx.table.cell(rx.badge(row["status"], variant="soft")),
@@ -465,13 +482,14 @@ def _generation_row(row: rx.Var) -> rx.Component:
                     ("succeeded", "grass"),
                     "blue",
                 ),
+                high_contrast=True,
             )
         ),
         rx.table.cell(row["provider"]),
         rx.table.cell(row["images"], text_align="right"),
         rx.table.cell(row["spent"], text_align="right"),
         rx.table.cell(row["refunded"], text_align="right"),
-        rx.table.cell(rx.text(row["error"], size="1", color_scheme="red")),
+        rx.table.cell(rx.text(row["error"], size="1", color_scheme="red", high_contrast=True)),
         rx.table.cell(row["latency"]),
     )
 

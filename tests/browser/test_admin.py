@@ -26,6 +26,7 @@ from adremix.enums import CreditKind
 from adremix.models import AuditEntry, CreditTransaction, User
 from adremix.state.admin import AdminState
 from tests.app_server import OFFLINE_APP_ENV, ROOT, RunningApp, run_app
+from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import save_screenshot, sign_in_as_developer
 from tests.browser.test_security import Tap, tapped
 
@@ -120,6 +121,7 @@ def test_a_normal_user_gets_the_not_found_page_at_every_admin_url(
         page.goto(admin_app.base_url + path)
         expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
         expect(page.get_by_text("Admin console")).to_have_count(0)
+    assert_accessible(page, "the not-found page")
     # Not even the app's own menu tells them the console exists.
     page.goto(f"{admin_app.base_url}/credits")
     expect(page.locator("#credit-balance")).to_be_visible()
@@ -262,11 +264,13 @@ def test_an_admin_finds_a_user_grants_credits_refunds_in_part_and_suspends(
     expect(admin.locator("#staff-role")).to_have_text("admin")
     open_user(admin, admin_app, "buyer@", "buyer@example.com")
     expect(admin.locator("#user-balance")).to_have_text(str(SIGNUP_BONUS + GROWTH_CREDITS))
+    assert_accessible(admin, "Admin, a user's page")
 
     # Grant 5 credits with a reason; a double press applies once.
     admin.locator("#adjust-open").click()
     admin.locator("#adjust-amount").fill("5")
     admin.locator("#adjust-reason").fill("Goodwill: the export broke for a day")
+    assert_accessible(admin, "Admin, the credit adjustment form")
     admin.locator("#adjust-submit").dblclick()
     expect(admin.locator("#user-balance")).to_have_text(str(SIGNUP_BONUS + GROWTH_CREDITS + 5))
     admin.wait_for_timeout(1_000)
@@ -278,6 +282,7 @@ def test_an_admin_finds_a_user_grants_credits_refunds_in_part_and_suspends(
     admin.locator("#refund-amount").fill("200")
     expect(admin.locator("#refund-preview")).to_contain_text("credit")
     admin.locator("#refund-reason").fill("Asked for a partial refund")
+    assert_accessible(admin, "Admin, the refund form with its preview")
     admin.locator("#refund-submit").click()
     expect(admin.locator("#user-payments")).to_contain_text("₹200.00 processed")
     balance_after_refund = SIGNUP_BONUS + GROWTH_CREDITS + 5 - 12  # floor(50 * 200 / 799)
@@ -288,6 +293,7 @@ def test_an_admin_finds_a_user_grants_credits_refunds_in_part_and_suspends(
     # Suspend: the buyer's session ends, and signing in again says why.
     admin.locator("#suspend-open").click()
     admin.locator("#suspend-reason").fill("Chargeback under review")
+    assert_accessible(admin, "Admin, the suspend form")
     admin.locator("#suspend-submit").click()
     expect(admin.locator("#user-status")).to_have_text("Suspended")
     buyer.goto(f"{admin_app.base_url}/credits")
@@ -308,6 +314,7 @@ def test_an_admin_finds_a_user_grants_credits_refunds_in_part_and_suspends(
     admin.goto(f"{admin_app.base_url}/admin/audit/")
     for words in ("Credit adjustment", "Refund", "Suspended", "Restored"):
         expect(admin.locator("main")).to_contain_text(words)
+    assert_accessible(admin, "Admin, the audit log")
     verified = subprocess.run(
         [str(ROOT / ".venv/bin/python"), "-m", "adremix", "audit", "verify"],
         env={**os.environ, "DATABASE_URL": admin_app.database_url, "ADREMIX_ENV": "dev"},
@@ -339,9 +346,24 @@ def test_the_overview_draws_its_charts_and_the_users_table_exports_as_csv(
     expect(page.locator("#figure-gross")).to_contain_text("₹")
     expect(page.locator(".recharts-surface").first).to_be_visible()
     save_screenshot(page, "admin-overview")
+    assert_accessible(page, "Admin, the overview")
+    for path in ["/admin/payments/", "/admin/webhooks/", "/admin/failures/"]:
+        page.goto(admin_app.base_url + path)
+        expect(page.locator("#staff-role")).to_have_text("admin")
+        expect(page.get_by_text("Loading…")).to_have_count(0)
+        assert_accessible(page, f"Admin, {path}")
+    # The quote dialog (opened by the state) is named, traps focus and gives it back.
+    page.goto(f"{admin_app.base_url}/admin/payments/")
+    page.locator("#quote-open").click()
+    expect(page.get_by_role("dialog", name="Quote by payment link")).to_be_visible()
+    assert_accessible(page, "Admin, the quote dialog")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.locator("#quote-open")).to_be_focused()
 
     page.goto(f"{admin_app.base_url}/admin/users/?role=staff&sort=email_asc")
     expect(page.locator("#users-table")).to_be_visible()
+    assert_accessible(page, "Admin, the users list filtered")
     with page.expect_download() as download:
         page.locator("#export-users-submit").click()
     rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))

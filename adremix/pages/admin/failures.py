@@ -14,7 +14,11 @@ def failure_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row["date"]),
         rx.table.cell(
-            rx.badge(row["status"], color_scheme=rx.cond(row["status"] == "failed", "red", "amber"))
+            rx.badge(
+                row["status"],
+                color_scheme=rx.cond(row["status"] == "failed", "red", "amber"),
+                high_contrast=True,
+            )
         ),
         rx.table.cell(rx.link(row["email"], href=row["user_href"])),
         rx.table.cell(row["provider"]),

@@ -11,6 +11,7 @@ from adremix.components.admin_shell import (
     select_field,
 )
 from adremix.components.data_table import data_table
+from adremix.components.dialog_focus import returns_focus
 from adremix.components.empty_state import empty_state
 from adremix.enums import OrderStatus
 from adremix.state.admin.lists import ANY
@@ -103,16 +104,16 @@ def quote_dialog() -> rx.Component:
             field_id,
         )
 
-    return rx.dialog.root(
-        rx.dialog.trigger(
-            rx.button(
-                rx.icon("file-plus", size=14),
-                "New quote",
-                variant="soft",
-                on_click=S.open_quote,
-                id="quote-open",
-            )
-        ),
+    # The state opens the dialog (no Radix trigger: one around a button with its own
+    # on_click becomes a div carrying the trigger's ARIA), and focus goes back to the button.
+    opener = rx.button(
+        rx.icon("file-plus", size=14),
+        "New quote",
+        variant="soft",
+        on_click=S.open_quote,
+        id="quote-open",
+    )
+    dialog = rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title("Quote by payment link"),
             rx.dialog.description(
@@ -147,6 +148,7 @@ def quote_dialog() -> rx.Component:
                         rx.text("Payment link: ", rx.text.strong(S.quote_link)),
                         icon="link",
                         id="quote-link",
+                        high_contrast=True,
                     ),
                 ),
                 rx.hstack(
@@ -164,10 +166,12 @@ def quote_dialog() -> rx.Component:
                 padding_top="0.75rem",
             ),
             max_width="32rem",
+            **returns_focus(),
         ),
         open=S.quote_open,
         on_open_change=lambda _: S.close_quote(),
     )
+    return rx.fragment(opener, dialog)
 
 
 @admin_page(route="/admin/payments", title="Payments", on_load=[S.load])

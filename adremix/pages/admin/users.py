@@ -112,7 +112,7 @@ def filters() -> rx.Component:
 def role_badge(role: rx.Var) -> rx.Component:
     return rx.cond(
         role != "",
-        rx.badge(role, color_scheme=rx.cond(role == "admin", "violet", "blue")),
+        rx.badge(role, color_scheme=rx.cond(role == "admin", "violet", "blue"), high_contrast=True),
         rx.text(""),
     )
 
@@ -121,6 +121,7 @@ def status_badge(status: rx.Var) -> rx.Component:
     return rx.badge(
         status,
         color_scheme=rx.match(status, ("Suspended", "red"), ("Deleted", "gray"), "grass"),
+        high_contrast=True,
     )
 
 

@@ -24,12 +24,14 @@ def webhook_row(row: rx.Var) -> rx.Component:
         rx.table.cell(rx.text(row["event_id"], size="1")),
         rx.table.cell(
             rx.badge(
-                row["signature"], color_scheme=rx.cond(row["signature"] == "ok", "grass", "red")
+                row["signature"],
+                color_scheme=rx.cond(row["signature"] == "ok", "grass", "red"),
+                high_contrast=True,
             )
         ),
         rx.table.cell(row["processed"]),
         rx.table.cell(row["outcome"]),
-        rx.table.cell(rx.text(row["error"], size="1", color_scheme="red")),
+        rx.table.cell(rx.text(row["error"], size="1", color_scheme="red", high_contrast=True)),
     )
 
 
