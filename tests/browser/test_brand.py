@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
 from tests.app_server import RunningApp
+from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import save_screenshot, sign_in_as_developer
 from tests.browser.test_generation import SIGNUP_BONUS, ad_image, upload
 
@@ -27,6 +28,7 @@ def test_create_a_kit_generate_with_it_and_edit_a_region(
     page.goto(f"{dev_app.base_url}/login?next=/brand")
     sign_in_as_developer(page, "brand@example.com")
     expect(page.get_by_text("No brand kits yet")).to_be_visible()
+    assert_accessible(page, "Brand, no kits yet")
 
     # An SVG logo is refused with a reason (by the browser first; the server checks again,
     # see test_brand_kits), and nothing is kept.
@@ -50,6 +52,7 @@ def test_create_a_kit_generate_with_it_and_edit_a_region(
     expect(page.locator(".kit-tile")).to_contain_text("Default")
     expect(page.locator(".kit-tile")).to_contain_text("cheap, guaranteed")
     save_screenshot(page, "brand")
+    assert_accessible(page, "Brand with a kit")
 
     # New Ad preselects the default kit; a suggested headline goes into the form.
     page.get_by_role("link", name="New Ad").first.click()
@@ -62,6 +65,7 @@ def test_create_a_kit_generate_with_it_and_edit_a_region(
     page.locator("#run-suggest-copy").click()
     expect(page.locator(".copy-placement")).to_have_count(2)
     expect(page.locator("#copy-results")).to_contain_text("Google Ads responsive display")
+    assert_accessible(page, "New Ad, the copy suggestions")
     page.locator(".copy-placement").first.locator(".use-copy").first.click()
     page.get_by_role("button", name="Close", exact=True).click()
     expect(page.locator("#headline")).to_have_value(re.compile("Masala Chai"))
@@ -86,6 +90,7 @@ def test_create_a_kit_generate_with_it_and_edit_a_region(
     expect(page.locator("#region-edit-dialog")).to_contain_text("1 stroke(s)")
     page.locator("#region-instructions").fill('Write "SALE" here')
     save_screenshot(page, "region-edit")
+    assert_accessible(page, "History, the region-edit dialog")
     page.locator("#generate-edit").click()
     expect(page.get_by_text(re.compile(r"Edit started as generation #\d+"))).to_be_visible()
     expect(page.locator("#credit-balance")).to_have_text(str(SIGNUP_BONUS - 2))
@@ -104,4 +109,5 @@ def test_create_a_kit_generate_with_it_and_edit_a_region(
     expect(page.locator("#version-position")).to_have_text("Version 2 of 2")
     page.locator("#version-previous").click()
     expect(page.locator("#version-position")).to_have_text("Version 1 of 2")
+    assert_accessible(page, "History detail with versions")
     save_screenshot(page, "history-versions")
