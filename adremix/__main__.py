@@ -69,6 +69,10 @@ def _config_check(_: argparse.Namespace) -> int:
     if missing:
         print("config check: production cannot run without: " + ", ".join(missing), file=sys.stderr)
         return 1
+    gstin = billing.supplier_gstin_problem(settings.seller_gstin, settings.seller_state)
+    if gstin:
+        print(f"config check: {gstin}", file=sys.stderr)
+        return 1
     print("config check: ok")
     return 0
 

@@ -18,10 +18,11 @@ from adremix.components.admin_shell import ADMIN_PAGES
 from adremix.components.shell import PAGES
 from adremix.pages.login import login
 from adremix.pages.not_found import not_found
+from adremix.services import billing
 from adremix.services.accounts import purge_ended_sessions
 from adremix.services.admin import refresh_metrics
 from adremix.services.generation import MAX_UPLOAD_BYTES, serve_in_process
-from adremix.settings import get_settings
+from adremix.settings import ConfigurationError, get_settings
 from adremix.state.errors import backend_error_toast
 from adremix.state.guard import EventGuard
 from adremix.state.session import LoginState, SessionState, current_user_id
@@ -29,6 +30,11 @@ from adremix.urls import LOGIN, route_of
 
 settings = get_settings()
 settings.ensure_startable()
+# Invoices print the seller's GSTIN: production does not start with one that is wrong.
+if settings.is_production and (
+    gstin_problem := billing.supplier_gstin_problem(settings.seller_gstin, settings.seller_state)
+):
+    raise ConfigurationError(gstin_problem)
 TOAST_OFFSET = "72px"  # clears the sticky top bar (components/shell.py)
 
 

@@ -270,6 +270,10 @@ class Settings(BaseSettings):
             "RAZORPAY_WEBHOOK_SECRET": bool(self.razorpay_webhook_secret),
             "OPENAI_API_KEY": bool(self.openai_api_key),
             "ADREMIX_PUBLIC_URL": _is_origin(self.public_url),
+            # Tax invoices must name the supplier's address, and its GSTIN when GST is
+            # charged (CGST Rules, Rule 46): taking money without them is not lawful.
+            "ADREMIX_SELLER_GSTIN": bool(self.seller_gstin.strip()) or self.gst_percent == 0,
+            "ADREMIX_SELLER_ADDRESS": bool(self.seller_address.strip()),
         }
         return [name for name, present in required.items() if not present]
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.app_server import ROOT
 
 COMPLETE_PRODUCTION = {
@@ -20,6 +22,9 @@ COMPLETE_PRODUCTION = {
     "RAZORPAY_KEY_SECRET": "razorpay-key-secret-value",
     "RAZORPAY_WEBHOOK_SECRET": "razorpay-webhook-secret-value",
     "OPENAI_API_KEY": "sk-live-openai-key-value",
+    "ADREMIX_SELLER_GSTIN": "29AABCU9603R1ZJ",
+    "ADREMIX_SELLER_ADDRESS": "1 MG Road\\nBengaluru 560001",
+    "ADREMIX_SELLER_STATE": "29",
     "DATABASE_URL": "postgresql+psycopg://adremix:db-password-value@db.internal/adremix",
 }
 SECRET_VALUES = [
@@ -64,6 +69,8 @@ def test_with_nothing_set_it_is_production_and_names_every_missing_setting(
         "RAZORPAY_WEBHOOK_SECRET",
         "OPENAI_API_KEY",
         "ADREMIX_PUBLIC_URL",
+        "ADREMIX_SELLER_GSTIN",
+        "ADREMIX_SELLER_ADDRESS",
     ):
         assert name in result.stderr
 
@@ -88,6 +95,23 @@ def test_one_missing_setting_fails_the_check(tmp_path: Path) -> None:
     result = config_check(env, tmp_path)
     assert result.returncode == 1
     assert "OPENAI_API_KEY" in result.stderr and "GOOGLE_CLIENT_ID" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("gstin", "state", "reason"),
+    [
+        ("29AABCU9603R1ZK", "29", "check character"),
+        ("29AABCU9603R1Z", "29", "15 characters"),
+        ("29AABCU9603R1ZJ", "27", "ADREMIX_SELLER_STATE is 27"),
+    ],
+)
+def test_a_wrong_seller_gstin_fails_the_check(
+    tmp_path: Path, gstin: str, state: str, reason: str
+) -> None:
+    env = {**COMPLETE_PRODUCTION, "ADREMIX_SELLER_GSTIN": gstin, "ADREMIX_SELLER_STATE": state}
+    result = config_check(env, tmp_path)
+    assert result.returncode == 1
+    assert "ADREMIX_SELLER_GSTIN" in result.stderr and reason in result.stderr
 
 
 def test_development_needs_nothing(tmp_path: Path) -> None:

@@ -14,7 +14,12 @@ RAZORPAY = {
     "razorpay_key_secret": "key-secret",
     "razorpay_webhook_secret": "whsec",
 }
-REST = {"openai_api_key": "sk-live-key", "public_url": "https://ads.example.com"}
+REST = {
+    "openai_api_key": "sk-live-key",
+    "public_url": "https://ads.example.com",
+    "seller_gstin": "29AABCU9603R1ZJ",
+    "seller_address": "1 MG Road\\nBengaluru 560001",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +57,16 @@ def test_production_names_only_what_is_missing() -> None:
     assert "GOOGLE_CLIENT_ID" in message and "GOOGLE_CLIENT_SECRET" in message
     assert "ADREMIX_SECRET_KEY" not in message and "RAZORPAY" not in message
     assert "OPENAI_API_KEY" not in message and "ADREMIX_PUBLIC_URL" not in message
+    assert "ADREMIX_SELLER" not in message
+
+
+def test_production_needs_the_sellers_gstin_and_address_for_its_tax_invoices() -> None:
+    base = {**REST, "seller_gstin": "", "seller_address": " "}
+    config = settings(env="prod", secret_key="k", **GOOGLE, **RAZORPAY, **base)
+    assert config.missing_for_production() == ["ADREMIX_SELLER_GSTIN", "ADREMIX_SELLER_ADDRESS"]
+    # A seller that charges no GST is not registered for it: the address is still needed.
+    untaxed = settings(env="prod", secret_key="k", gst_percent=0, **GOOGLE, **RAZORPAY, **base)
+    assert untaxed.missing_for_production() == ["ADREMIX_SELLER_ADDRESS"]
 
 
 @pytest.mark.parametrize("placeholder", ["changethis", ""])

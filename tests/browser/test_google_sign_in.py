@@ -35,6 +35,8 @@ def prod_app(
         "RAZORPAY_KEY_SECRET": "unused",
         "RAZORPAY_WEBHOOK_SECRET": "unused",
         "OPENAI_API_KEY": "sk-unused-by-these-tests",
+        "ADREMIX_SELLER_GSTIN": "29AABCU9603R1ZJ",
+        "ADREMIX_SELLER_ADDRESS": "1 MG Road, Bengaluru 560001",
     }
     with run_app(port=app_port, workdir=tmp_path_factory.mktemp("prod-app"), env=env) as app:
         yield app

@@ -29,6 +29,7 @@ from adremix.services.billing.gst import (
     ist_date,
     split_inclusive,
     state_name,
+    supplier_gstin_problem,
 )
 from adremix.services.billing.numbering import format_number, take_number
 from adremix.services.billing.profile import (
@@ -84,6 +85,7 @@ __all__ = [
     "save_billing_details",
     "split_inclusive",
     "state_name",
+    "supplier_gstin_problem",
     "take_number",
     "verify_register",
     "wait_for_background_sends",

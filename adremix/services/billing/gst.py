@@ -96,6 +96,22 @@ def gstin_problem(value: str) -> str | None:
     return None
 
 
+def supplier_gstin_problem(gstin: str, state: str) -> str | None:
+    """Why the seller's own GSTIN cannot go on invoices (invalid, or registered in a State
+    other than ADREMIX_SELLER_STATE, which decides CGST+SGST vs IGST), or None."""
+    if not gstin.strip():
+        return None
+    problem = gstin_problem(gstin)
+    if problem:
+        return f"ADREMIX_SELLER_GSTIN: {problem}"
+    if gstin.strip()[:2] != state:
+        return (
+            f"ADREMIX_SELLER_GSTIN is registered in State {gstin.strip()[:2]} but "
+            f"ADREMIX_SELLER_STATE is {state}: set the State the GSTIN belongs to."
+        )
+    return None
+
+
 def ist_date(moment: datetime) -> date:
     """The calendar date in India of a moment (stored times are UTC)."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
