@@ -21,7 +21,8 @@ from adremix.models import CreditTransaction, Generation, GenerationOutput, Stor
 from adremix.services import credits
 from adremix.services import generation as generations
 from adremix.services.credits import InsufficientCredits
-from adremix.services.generation import JobWorker, RemixOptions
+from adremix.services.generation import JobWorker, RemixOptions, jobs
+from adremix.services.generation.providers import ProviderRefused
 from adremix.services.generation.queue import STREAM
 from adremix.settings import get_settings
 from tests.app_server import ROOT
@@ -286,6 +287,28 @@ def test_a_settled_job_delivered_again_changes_nothing(
     assert first == again and first.status == "partial"
     assert len(openai_images.requests) == 2
     assert ledger(user_id) == [("purchase", 2), ("generation", -2), ("generation_refund", 1)]
+
+
+def test_the_last_two_variations_finishing_at_once_settle_the_generation(
+    postgres_url: str,
+) -> None:
+    # Variation 1's outcome is written but not committed yet when variation 0's arrives
+    # on another thread, as when two images of one job come back at the same moment.
+    # Each must count the other's outcome, or neither settles the generation.
+    user_id = funded_user(2)
+    generation_id = start(user_id, variations=2)
+    claim = jobs._claim(generation_id, owner="test:1:1", key=None, lease_s=60, max_attempts=3)
+    assert claim is not None
+    refused = ProviderRefused("Declined.")
+    with ThreadPoolExecutor(max_workers=1) as other, session_scope() as session:
+        jobs.record_outcome_in(session, claim, 1, None, refused)
+        second = other.submit(jobs._record_outcome, claim, 0, None, refused)
+        time.sleep(0.5)  # the other thread's transaction runs (or waits) meanwhile
+    assert second.result(timeout=10).status == "failed"
+    assert row(generation_id).status == "failed"
+    assert balance(user_id) == 2  # both refunded, once
+    with session_scope() as session:
+        assert credits.find_mismatches(session=session) == []
 
 
 # --- enqueue after commit ---------------------------------------------------------------

@@ -177,6 +177,8 @@ class JobWorker:
                 "Generation %s gave up after %s attempts", claim.generation_id, claim.attempt
             )
             return await call(_settle, claim.generation_id, give_up=True)
+        if not claim.missing:  # every outcome is in, yet it was never settled
+            return await call(_settle, claim.generation_id, give_up=False)
         try:
             if claim.options.edit_of:  # a region edit works on its parent's result
                 source = await call(self.storage.read, ImageKind.RESULT, claim.options.edit_of)
@@ -422,17 +424,36 @@ def _record_outcome(
     index: int,
     stored: tuple[str, tuple[int, int]] | None,
     error: ProviderError | None,
-) -> None:
+) -> GenerationResult:
     """Keep what became of one variation (a second outcome for it is ignored); the last
-    one settles the generation in the same transaction."""
+    one settles the generation in the same transaction. Returns where it stands."""
     with session_scope() as session:
-        kept = _insert_outcome(session, claim.generation_id, index, claim.attempt, stored, error)
-        if kept and stored is not None:
-            sha, size = stored
-            record_image(
-                session, user_id=claim.user_id, sha256=sha, kind=ImageKind.RESULT, size=size
-            )
-        _settle_in(session, claim.generation_id, give_up=False)
+        return record_outcome_in(session, claim, index, stored, error)
+
+
+def record_outcome_in(
+    session: Session,
+    claim: _Claim,
+    index: int,
+    stored: tuple[str, tuple[int, int]] | None,
+    error: ProviderError | None,
+) -> GenerationResult:
+    """`_record_outcome` inside the caller's transaction."""
+    _lock_generation(session, claim.generation_id)
+    kept = _insert_outcome(session, claim.generation_id, index, claim.attempt, stored, error)
+    if kept and stored is not None:
+        sha, size = stored
+        record_image(session, user_id=claim.user_id, sha256=sha, kind=ImageKind.RESULT, size=size)
+    return _settle_in(session, claim.generation_id, give_up=False)
+
+
+def _lock_generation(session: Session, generation_id: int) -> None:
+    """Take the generation's row lock before counting its outcomes. Without it, on
+    PostgreSQL the last two variations finishing at once each see only their own
+    uncommitted outcome besides the committed ones, so neither settles the generation
+    and it stays "running" with every image made. The row lands in the session, so
+    `_settle_in` reads it from there. (SQLite's BEGIN IMMEDIATE already serialises.)"""
+    session.exec(select(Generation).where(Generation.id == generation_id).with_for_update()).first()
 
 
 def _insert_outcome(
@@ -471,6 +492,7 @@ def _settle(generation_id: int, *, give_up: bool) -> GenerationResult:
     """Finish the generation if every variation has an outcome (with `give_up`, the
     missing ones fail now): refund the failed ones, once, and set the final status."""
     with session_scope() as session:
+        _lock_generation(session, generation_id)
         return _settle_in(session, generation_id, give_up=give_up)
 
 
