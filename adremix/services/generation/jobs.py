@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import math
 import os
 import secrets
 import socket
@@ -146,8 +147,14 @@ class JobWorker:
     async def run(self, generation_id: int) -> GenerationResult:
         """Work on a generation unless another worker holds it: make its missing
         variations, then settle it. Safe to call for any id, any number of times."""
+        worked = await self.take(generation_id)
+        return worked if worked is not None else await call(result_of, generation_id)
+
+    async def take(self, generation_id: int) -> GenerationResult | None:
+        """`run` for the queue, which wants no answer: None, without reading the row
+        again, when the job is settled or held by another worker (a second delivery)."""
         if generation_id in self._jobs:  # delivered twice to this very worker
-            return await call(result_of, generation_id)
+            return None
         claim = await call(
             _claim,
             generation_id,
@@ -157,7 +164,7 @@ class JobWorker:
             max_attempts=self.settings.job_max_attempts,
         )
         if claim is None:  # settled, or another live worker has it
-            return await call(result_of, generation_id)
+            return None
         task = asyncio.current_task()
         assert task is not None
         self._jobs[generation_id] = task
@@ -210,21 +217,26 @@ class JobWorker:
             )
             await call(_lapse_soon, claim.generation_id, owner=self.owner)
             return await call(result_of, claim.generation_id)
-        # The last variation's outcome settled the generation (or another worker did).
-        return await call(result_of, claim.generation_id)
+        # The last variation's outcome settled the generation, and said so: no need to
+        # read it again (unless another worker settled it, or it is still missing some).
+        settled = [
+            o
+            for o in outcomes
+            if isinstance(o, GenerationResult) and o.status != GenerationStatus.RUNNING
+        ]
+        return settled[0] if settled else await call(result_of, claim.generation_id)
 
     async def _variation(
         self, claim: _Claim, index: int, source: bytes, attachments: Attachments
-    ) -> None:
+    ) -> GenerationResult:
         try:
             image = await self.provider.generate_one(
                 source_png=source, options=claim.options, index=index, attachments=attachments
             )
             stored = await call(_store_result, self.storage, image)
         except ProviderError as exc:  # the provider's final word on this variation
-            await call(_record_outcome, claim, index, None, exc)
-            return
-        await call(_record_outcome, claim, index, stored, None)
+            return await call(_record_outcome, claim, index, None, exc)
+        return await call(_record_outcome, claim, index, stored, None)
 
     async def _give_back(self, generation_id: int) -> None:
         """Release the lease so another worker can take the job over at once."""
@@ -280,19 +292,25 @@ class JobWorker:
         return ids
 
     async def maintain(self) -> None:
-        """Heartbeat (and, with a queue to feed, sweep) until cancelled."""
-        beat = min(self.settings.job_lease_s / 3, self.settings.job_sweep_interval_s)
-        last_sweep = 0.0
+        """Heartbeat (and, with a queue to feed, sweep) until cancelled. Each at its own
+        pace: a lease needs renewing a few times per lease, while the sweep may be set
+        to look for dead workers far more often; beating that often too would only add
+        database round trips to every running job's."""
+        beat_every = self.settings.job_lease_s / 3
+        sweep_every = self.settings.job_sweep_interval_s
+        sweeps = self._enqueue is not None
+        last_beat = last_sweep = -math.inf
         while True:
             try:
-                await self.heartbeat()
-                due = time.monotonic() - last_sweep >= self.settings.job_sweep_interval_s
-                if due and self._enqueue is not None:
+                if time.monotonic() - last_beat >= beat_every:
+                    last_beat = time.monotonic()
+                    await self.heartbeat()
+                if sweeps and time.monotonic() - last_sweep >= sweep_every:
                     last_sweep = time.monotonic()
                     await self.sweep()
             except Exception:  # the database or the queue is down: try again next beat
                 log.exception("Job maintenance failed")
-            await asyncio.sleep(beat)
+            await asyncio.sleep(min(beat_every, sweep_every) if sweeps else beat_every)
 
 
 # --- the database side, each function one transaction (run in worker threads) ----------
@@ -303,7 +321,8 @@ def _claim(
 ) -> _Claim | None:
     now = utcnow()
     with session_scope() as session:
-        taken = session.execute(
+        # What the job needs comes back with the claim itself: one statement, not two.
+        row = session.execute(
             update(Generation)
             .where(
                 Generation.id == generation_id,
@@ -319,12 +338,17 @@ def _claim(
                 lease_expires_at=now + timedelta(seconds=lease_s),
                 attempts=Generation.attempts + 1,
             )
+            .returning(
+                Generation.user_id,
+                Generation.attempts,
+                Generation.variations,
+                Generation.source_image_hash,
+                Generation.options,
+            )
             .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
+        ).first()
+        if row is None:
             return None
-        row = session.get(Generation, generation_id)
-        assert row is not None
         done = set(
             session.exec(
                 select(GenerationOutput.index).where(
@@ -338,13 +362,9 @@ def _claim(
             attempt=row.attempts,
             exhausted=row.attempts > max_attempts,
             source_sha256=row.source_image_hash,
-            options=_options_of(row),
+            options=options_from(row.options or {}),
             missing=[i for i in range(row.variations) if i not in done],
         )
-
-
-def _options_of(row: Generation) -> RemixOptions:
-    return options_from(row.options or {})
 
 
 def options_from(stored: dict[str, Any]) -> RemixOptions:
@@ -642,8 +662,8 @@ def _release(generation_id: int, *, owner: str) -> bool:
 
 def requeue_lapsed(*, requeue_after_s: float, everything_unclaimed: bool = False) -> list[int]:
     """Clear the lapsed leases of running generations and mark them queued again, with
-    the jobs nobody took up within `requeue_after_s` (a lost message); returns their ids,
-    for the caller to put on the queue.
+    the jobs nobody took up within `requeue_after_s` (a lost message); returns their ids
+    (the lapsed ones first), for the caller to put on the queue.
 
     A worker found dead may also have been holding messages of jobs it had not claimed
     yet, so then every job still waiting is queued again too (`everything_unclaimed`
@@ -691,7 +711,10 @@ def requeue_lapsed(*, requeue_after_s: float, everything_unclaimed: bool = False
             .scalars()
             .all()
         )
-        return sorted(orphaned | waiting)
+        # The dead worker's own jobs first: they were already under way, while the
+        # waiting ones are mostly still on the queue too (their second delivery is
+        # skipped), so the takeover should not queue behind those.
+        return sorted(orphaned) + sorted(waiting)
 
 
 _pg_locks = sa.table(

@@ -17,6 +17,8 @@ settled or leased elsewhere is skipped.
 from __future__ import annotations
 
 import asyncio
+import functools
+import gc
 import logging
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -69,7 +71,7 @@ class JobQueue:
         worker = self.worker
 
         async def run_generation_job(generation_id: int) -> None:
-            await worker.run(generation_id)
+            await worker.take(generation_id)
 
         self._task = self.broker.register_task(run_generation_job, task_name=TASK_NAME)
         self._started = False
@@ -84,6 +86,7 @@ class JobQueue:
             if not self._started:
                 await self.broker.startup()
                 self._started = True
+                _freeze_long_lived_objects()
 
     async def enqueue(self, generation_id: int) -> None:
         """Put a generation on the queue (a job that is settled or running is skipped)."""
@@ -115,6 +118,7 @@ class JobQueue:
 
         async def started(_: Any) -> None:
             self._started = True  # taskiq's receiver started the broker itself
+            _freeze_long_lived_objects()
             # Jobs wait on the database, storage and Redis, not the CPU: enough threads
             # that those waits do not queue behind each other.
             asyncio.get_running_loop().set_default_executor(
@@ -150,6 +154,19 @@ class JobQueue:
         if self._started:
             await self.broker.shutdown()
             self._started = False
+
+
+@functools.cache
+def _freeze_long_lived_objects() -> None:
+    """Leave what the process holds once it is ready to run jobs (imported modules, the
+    database engine and its statement cache, the HTTP clients) out of the cyclic garbage
+    collector's full passes. A burst of jobs allocates enough to trigger one, and
+    walking that whole heap holds the GIL for tenths of a second, stalling every job's
+    event loop and thread at once. The objects stay alive either way; only the collector
+    stops looking at them. Once per process (cyclic garbage still around at that moment
+    is never freed, a bounded one-off), and without a collection first: that would be
+    the very full pass this avoids, in the middle of the first job."""
+    gc.freeze()
 
 
 def _broker_for(settings: Settings) -> AsyncBroker:
