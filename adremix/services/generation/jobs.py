@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import math
 import os
@@ -27,11 +28,12 @@ import socket
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, and_, or_, text, update
@@ -67,6 +69,7 @@ from adremix.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 Enqueue = Callable[[int], Awaitable[None]]
+T = TypeVar("T")
 # First key of the advisory lock a worker holds on PostgreSQL while it is alive.
 PRESENCE_LOCK_SPACE = 0x41_44_52_58 & 0x7FFF_FFFF  # "ADRX"
 GAVE_UP = ProviderError(
@@ -261,13 +264,15 @@ class JobWorker:
 
     async def heartbeat(self) -> None:
         """Renew the leases of running jobs; stop any job whose lease another worker took."""
-        if self._presence is not None and not await call(_still_present, self._presence):
+        if self._presence is not None and not await _upkeep(_still_present, self._presence):
             await self.stop()
             await self.start()
         ids = list(self._jobs)
         if not ids:
             return
-        lost = await call(_renew_leases, ids, owner=self.owner, lease_s=self.settings.job_lease_s)
+        lost = await _upkeep(
+            _renew_leases, ids, owner=self.owner, lease_s=self.settings.job_lease_s
+        )
         for generation_id in lost:
             task = self._jobs.get(generation_id)
             if task is not None and not task.done():
@@ -279,7 +284,7 @@ class JobWorker:
         """Queue again the jobs whose worker died (lapsed lease) and those nobody took up
         within `ADREMIX_JOB_REQUEUE_S` (a lost message); `everything_unclaimed` when
         this process's own queue was just emptied (a restart of the in-process queue)."""
-        ids = await call(
+        ids = await _upkeep(
             requeue_lapsed,
             requeue_after_s=self.settings.job_requeue_after_s,
             everything_unclaimed=everything_unclaimed,
@@ -311,6 +316,19 @@ class JobWorker:
             except Exception:  # the database or the queue is down: try again next beat
                 log.exception("Job maintenance failed")
             await asyncio.sleep(min(beat_every, sweep_every) if sweeps else beat_every)
+
+
+@lru_cache(maxsize=1)
+def _upkeep_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="job-upkeep")
+
+
+async def _upkeep(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Run the heartbeat's and the sweep's database work on a thread of their own. In
+    the shared pool they would wait behind a burst of jobs' storage and database calls,
+    and a dead worker's jobs would be noticed that much later."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_upkeep_thread(), functools.partial(fn, *args, **kwargs))
 
 
 # --- the database side, each function one transaction (run in worker threads) ----------
