@@ -4,8 +4,9 @@ A search is a prefix of one of the user's search terms (e-mail address, its loca
 and domain, name, each word of the name; services/accounts/users.py keeps them) or an
 exact id: an index range, never a scan. Each sort has its own index ending in the id, and
 filters are written so each can use its index or be checked row by row while walking the
-sort's. A page is fetched one row long to know whether there is a next one, so no page
-counts the whole table.
+sort's; "has paid" and the paid total are the user's own column (`paid_paise`), so a page
+is one read of the users table. A page is fetched one row long to know whether there is a
+next one, so no page counts the whole table.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from sqlalchemy import and_, exists, false, func, literal, not_, or_, select, tr
 from sqlalchemy.sql import ColumnElement
 
 from adremix.db import session_scope
-from adremix.enums import OrderStatus, Role
-from adremix.models import Payment, PaymentOrder, User, UserSearchTerm
+from adremix.enums import Role
+from adremix.models import User, UserSearchTerm
 from adremix.services.accounts import (
     SEARCH_TERM_MAX,
     effective_role,
@@ -39,8 +40,6 @@ from adremix.services.admin.params import (
 )
 
 PAGE_SIZE = 50
-# An order in one of these was paid (and perhaps refunded since): its buyer "has paid".
-PAID_ORDER_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
 SORTS = {
     "joined_desc": "Newest first",
     "joined_asc": "Oldest first",
@@ -56,8 +55,6 @@ PREFIX_END = "\U0010ffff"
 
 _users = User.__table__  # type: ignore[attr-defined]
 _terms = UserSearchTerm.__table__  # type: ignore[attr-defined]
-_orders = PaymentOrder.__table__  # type: ignore[attr-defined]
-_payments = Payment.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -205,25 +202,48 @@ def conditions(filters: UserFilters, connection=None) -> list[ColumnElement[bool
         # ones) would sort first on PostgreSQL and last on SQLite, so they are left out.
         found.append(_users.c.last_login_at.is_not(None))
     if filters.paid:
-        # Last: SQLite tests a row's conditions in order, and this one is a probe of
-        # another table; the user's own columns (in the index walked) rule most rows out.
-        paid = exists().where(
-            _orders.c.user_id == _users.c.id, _orders.c.status.in_(PAID_ORDER_STATUSES)
-        )
+        paid = _users.c.paid_paise > 0
         found.append(paid if filters.paid == "yes" else ~paid)
     return found or [true()]
 
 
-def _order_by(sort: str) -> list:
+def _order_by(sort: str, *, by_window: bool = False) -> list:
+    """The sort's columns. `by_window`: a balance sort taken from the joined-between
+    window's users rather than by walking the balance index (see `_page_ids`)."""
+    balance = _users.c.credit_balance + 0 if by_window else _users.c.credit_balance
     ordering = {
         "joined_desc": [_users.c.created_at.desc(), _users.c.id.desc()],
         "joined_asc": [_users.c.created_at.asc(), _users.c.id.asc()],
-        "balance_desc": [_users.c.credit_balance.desc(), _users.c.id.desc()],
-        "balance_asc": [_users.c.credit_balance.asc(), _users.c.id.asc()],
+        "balance_desc": [balance.desc(), _users.c.id.desc()],
+        "balance_asc": [balance.asc(), _users.c.id.asc()],
         "seen_desc": [_users.c.last_login_at.desc(), _users.c.id.desc()],
         "email_asc": [_users.c.email.asc()],
     }
     return ordering[sort]
+
+
+def _page_ids(filters: UserFilters, connection, page_size: int):  # type: ignore[no-untyped-def]
+    """The ids of a page (and one more, to know whether a next page exists), read from
+    the indexes alone: the sort's index, or a joined-between window's range, carry every
+    filtered column, so no user's row is read before it is known to be on the page.
+
+    A balance sort with a joined-between window sorts the window's users (an index range
+    as long as the window) instead of walking the balance index: sign-ups take ids in
+    time order, so a window's users sit together at one end of each balance value's run
+    (most users hold the same few balances), and the walk can pass over most of the
+    table to reach them. `+ 0` keeps the planners (SQLite's has no statistics of value
+    ranges) from taking the balance index for the order."""
+    by_window = filters.sort in ("balance_desc", "balance_asc") and bool(
+        filters.joined_from or filters.joined_to
+    )
+    return (
+        select(_users.c.id)
+        .where(*conditions(filters, connection))
+        .order_by(*_order_by(filters.sort, by_window=by_window))
+        .limit(page_size + 1)
+        .offset((filters.page - 1) * page_size)
+        .subquery("page")
+    )
 
 
 _COLUMNS = (
@@ -236,23 +256,12 @@ _COLUMNS = (
     _users.c.last_login_at,
     _users.c.suspended_at,
     _users.c.deleted_at,
+    _users.c.paid_paise,
 )
 
 
-def _paid_by(connection, user_ids: list[int]) -> dict[int, int]:  # type: ignore[no-untyped-def]
-    if not user_ids:
-        return {}
-    rows = connection.execute(
-        select(_orders.c.user_id, func.sum(_payments.c.amount_paise))
-        .join(_payments, _payments.c.order_id == _orders.c.id)
-        .where(_orders.c.user_id.in_(user_ids), _payments.c.credits_granted > 0)
-        .group_by(_orders.c.user_id)
-    ).all()
-    return {user_id: int(total) for user_id, total in rows}
-
-
-def _row(values, paid: dict[int, int]) -> UserRow:  # type: ignore[no-untyped-def]
-    user_id, email, name, stored_role, balance, joined, seen, suspended, deleted = values
+def _row(values) -> UserRow:  # type: ignore[no-untyped-def]
+    user_id, email, name, stored_role, balance, joined, seen, suspended, deleted, paid = values
     return UserRow(
         id=user_id,
         email=email,
@@ -263,7 +272,7 @@ def _row(values, paid: dict[int, int]) -> UserRow:  # type: ignore[no-untyped-de
         last_seen_at=seen,
         suspended=suspended is not None,
         deleted=deleted is not None,
-        paid_paise=paid.get(user_id, 0),
+        paid_paise=paid,
     )
 
 
@@ -272,17 +281,14 @@ def find_users(*, actor_id: int, filters: UserFilters, page_size: int = PAGE_SIZ
     with session_scope() as session:
         require(session, actor_id, Permission.VIEW)
         connection = session.connection()
+        page = _page_ids(filters, connection, page_size)
         rows = connection.execute(
             select(*_COLUMNS)
-            .where(*conditions(filters, connection))
+            .join(page, page.c.id == _users.c.id)
             .order_by(*_order_by(filters.sort))
-            .limit(page_size + 1)
-            .offset((filters.page - 1) * page_size)
         ).all()
-        shown = rows[:page_size]
-        paid = _paid_by(connection, [row[0] for row in shown])
         return UsersPage(
-            rows=[_row(row, paid) for row in shown],
+            rows=[_row(row) for row in rows[:page_size]],
             page=filters.page,
             has_next=len(rows) > page_size,
         )
@@ -307,6 +313,5 @@ def users_for_export(filters: UserFilters) -> Iterator[list[UserRow]]:
             ).all()
             if not rows:
                 return
-            paid = _paid_by(connection, [row[0] for row in rows])
-        yield [_row(row, paid) for row in rows]
+        yield [_row(row) for row in rows]
         last_id = rows[-1][0]
