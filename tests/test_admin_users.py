@@ -237,6 +237,20 @@ def test_payments_page_finds_orders_by_receipt_payment_id_or_email(
     assert receipts(q="pay_unknown") == []
     (row,) = admin.list_payments(actor_id=boss, filters=admin.PaymentFilters(status="paid")).rows
     assert [(p.status, p.credits_granted) for p in row.payments] == [("captured", 10)]
+    today = admin.today()  # the console's calendar (India's)
+    assert len(receipts(**{"from": today.isoformat(), "to": today.isoformat()})) == 2
+    assert receipts(**{"to": (today - timedelta(days=2)).isoformat()}) == []
+    assert receipts(**{"from": (today + timedelta(days=2)).isoformat()}) == []
+    first, second = (
+        admin.list_payments(actor_id=boss, filters=admin.PaymentFilters(page=n), page_size=1)
+        for n in (1, 2)
+    )
+    assert first.has_next and not second.has_next
+    assert {r.receipt_number for r in first.rows + second.rows} == {
+        checkout.receipt_number,
+        *receipts(status="created"),
+    }
+    assert first.rows[0].payments == [] or second.rows[0].payments == []  # the unpaid one
 
 
 def test_webhook_log_shows_processed_events_and_refused_signatures(
