@@ -27,6 +27,7 @@ from adremix.models import (
 from adremix.services.accounts import effective_role, settings_role
 from adremix.services.admin.access import Permission, require
 from adremix.services.admin.lists import FAILED
+from adremix.services.admin.params import inline
 from adremix.services.errors import UserFacingError
 
 RECENT = 25
@@ -194,13 +195,13 @@ _LEDGER = (
     )
     .where(_ledger.c.user_id == sa.bindparam("user_id"))
     .order_by(_ledger.c.created_at.desc(), _ledger.c.id.desc())
-    .limit(RECENT)
+    .limit(inline("recent", RECENT))
 )
 _recent_orders = (
     sa.select(_orders)
     .where(_orders.c.user_id == sa.bindparam("user_id"))
     .order_by(_orders.c.created_at.desc(), _orders.c.id.desc())
-    .limit(RECENT)
+    .limit(inline("recent", RECENT))
     .subquery()
 )
 # The user's last orders, each with its payments and their refunds (outer joins: an order
@@ -269,7 +270,7 @@ _GENERATIONS = (
     )
     .where(_generations.c.user_id == sa.bindparam("user_id"))
     .order_by(_generations.c.created_at.desc(), _generations.c.id.desc())
-    .limit(RECENT)
+    .limit(inline("recent", RECENT))
 )
 _SESSIONS = (
     sa.select(
@@ -285,7 +286,7 @@ _SESSIONS = (
         _sessions.c.expires_at > sa.bindparam("now"),
     )
     .order_by(_sessions.c.last_seen_at.desc())
-    .limit(RECENT)
+    .limit(inline("recent", RECENT))
 )
 _AUDIT = (
     sa.select(
@@ -299,7 +300,7 @@ _AUDIT = (
     )
     .where(_audit.c.target_type == "user", _audit.c.target_id == sa.bindparam("target_id"))
     .order_by(_audit.c.seq.desc())
-    .limit(RECENT)
+    .limit(inline("recent", RECENT))
 )
 
 

@@ -47,6 +47,7 @@ from adremix.services.admin.params import (
     choice,
     day_end,
     day_start,
+    inline,
     non_empty,
     parse_date,
     parse_int,
@@ -151,7 +152,7 @@ BROAD_SEARCH = 1_000
 _IN_RANGE = and_(_terms.c.term >= bindparam("prefix"), _terms.c.term < bindparam("prefix_end"))
 # The matching terms, counted in the term index up to `broad_from` of them.
 _MATCHES = select(func.count()).select_from(
-    select(_terms.c.user_id).where(_IN_RANGE).limit(bindparam("broad_from")).subquery()
+    select(_terms.c.user_id).where(_IN_RANGE).limit(inline("broad_from")).subquery()
 )
 
 
@@ -308,8 +309,8 @@ def _users_page(shape: _Shape) -> Select:  # type: ignore[type-arg]
         select(_users.c.id)
         .where(*_where(shape))
         .order_by(*_order_by(shape.sort, by_window=by_window))
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
+        .limit(inline("limit"))
+        .offset(inline("offset"))
         .subquery("page")
     )
     return select(*_COLUMNS).join(page, page.c.id == _users.c.id).order_by(*_order_by(shape.sort))

@@ -29,6 +29,7 @@ from adremix.services.admin.params import (
     choice,
     day_end,
     day_start,
+    inline,
     non_empty,
     parse_date,
     parse_int,
@@ -253,8 +254,8 @@ def _payments_page(status: bool, since: bool, until: bool) -> Select:  # type: i
         select(_orders.c.id)
         .where(*where)
         .order_by(*_NEWEST)
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
+        .limit(inline("limit"))
+        .offset(inline("offset"))
         .subquery("page")
     )
     return _with_payments_query(page, _NEWEST)
@@ -271,8 +272,8 @@ def list_payments(*, actor_id: int, filters: PaymentFilters, page_size: int = PA
                 select(_orders.c.id)
                 .where(*_payment_conditions(connection, filters))
                 .order_by(*_NEWEST)
-                .limit(bindparam("limit"))
-                .offset(bindparam("offset"))
+                .limit(inline("limit"))
+                .offset(inline("offset"))
                 .subquery("page")
             )
             rows = connection.execute(_with_payments_query(page, _NEWEST), limits)

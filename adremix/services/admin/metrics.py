@@ -52,6 +52,7 @@ from adremix.models import (
 )
 from adremix.services import billing
 from adremix.services.admin.access import Permission, require
+from adremix.services.admin.params import inline
 from adremix.services.billing import ist_date
 
 LAG = timedelta(minutes=10)
@@ -403,11 +404,12 @@ def _summary(dialect: str) -> Select:  # type: ignore[type-arg]
 
 # What no refresh has summed yet, from every source in one statement: each source's rows
 # past its watermark (an id range at the end of its primary key), tagged by source. The
-# watermarks are bound values, not a subquery: PostgreSQL plans an index range only for
-# an id it knows to be near the end.
+# watermarks are written into the statement's text, not bound or read by a subquery:
+# PostgreSQL plans an index range only for an id it knows to be near the end, and this
+# way plans it once per refresh rather than on every call.
 _UNSUMMED = union_all(
     *(
-        source.rows(bindparam(source.name, type_=Integer)).add_columns(literal(index, Integer))
+        source.rows(inline(source.name)).add_columns(literal(index, Integer))
         for index, source in enumerate(SOURCES)
     )
 )
