@@ -36,9 +36,10 @@ class User(SQLModel, table=True):
         # The admin console's Users table sorts and filters on these (id breaks ties).
         Index("ix_user_created", "created_at", "id"),
         # The sign-up date after the id, in both: a "joined between" filter is checked in
-        # the index walked for either sort, and a balance range in the sign-up one.
-        Index("ix_user_balance", "credit_balance", "id", "created_at"),
-        Index("ix_user_created_balance", "created_at", "id", "credit_balance"),
+        # the index walked for either sort, and a balance range in the sign-up one; the
+        # paid total last, so "has paid" is checked there too.
+        Index("ix_user_balance", "credit_balance", "id", "created_at", "paid_paise"),
+        Index("ix_user_created_balance", "created_at", "id", "credit_balance", "paid_paise"),
         Index("ix_user_last_login", "last_login_at", "id"),
         Index("ix_user_suspended", "suspended_at"),
         Index("ix_user_role", "role"),
@@ -62,6 +63,10 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
     deleted_at: datetime | None = None
+    # What their payments that granted credits came to, before refunds: added to in the
+    # capture's own transaction (payments/records.py `fulfil`), never taken from. The
+    # Users table shows it and filters "has paid" (> 0) on it without reading any order.
+    paid_paise: int = 0
 
 
 class AuthSession(SQLModel, table=True):

@@ -26,6 +26,13 @@ from tests.factories import (
 from tests.fakes.razorpay_api import FakeRazorpay
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest) -> str:
+    """The test's database, migrated and in use by `session_scope()`: SQLite, PostgreSQL
+    (the Overview's summary uses each one's JSON functions)."""
+    return request.getfixturevalue("database_url" if request.param == "sqlite" else "postgres_url")
+
+
 def usage(user_id: int, n: int, outcome: str, latency_ms: int) -> None:
     generation_id = add_generation(user_id, n, status=outcome)
     with session_scope() as session:
@@ -111,7 +118,7 @@ def check(overview: admin.Overview) -> None:
 
 
 def test_the_overview_adds_up_before_and_after_the_daily_sums(
-    razorpay: FakeRazorpay, database_url: str
+    razorpay: FakeRazorpay, url: str
 ) -> None:
     boss, _ = business(razorpay)
     today = admin.today()
@@ -134,6 +141,9 @@ def test_the_overview_adds_up_before_and_after_the_daily_sums(
     yesterday = today - timedelta(days=1)
     summed = admin.overview(actor_id=boss, start=yesterday, end=today)
     assert (summed.gross_paise, summed.signups, summed.generations) == (39_800, 3, 4)
+    assert (summed.p95_latency_ms, summed.average_latency_ms) == (30_000, 7_825)
+    assert (summed.days[0].credits_consumed, summed.days[0].failed) == (4, 2)
+    assert summed.credits_outstanding == balances()
     assert [d.signups for d in summed.days] == [3, 0]
     with session_scope() as session:
         assert session.exec(select(MetricsDay.signups)).all() == [3]

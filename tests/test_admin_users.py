@@ -40,14 +40,27 @@ def person(email: str, name: str, *, days_ago: int = 0, credits: int = 0) -> int
     return user_id
 
 
-@pytest.fixture
-def people(database_url: str) -> dict[str, int]:
+def make_people() -> dict[str, int]:
     return {
         "maya": person("maya.rao@example.com", "Maya Rao", days_ago=1, credits=40),
         "ravi": person("ravi@bigco.example", "Ravi Kumar", days_ago=10, credits=5),
         "anna": person("anna@example.com", "Anna Raof", days_ago=20),
         "boss": make_staff("boss@example.com"),
     }
+
+
+@pytest.fixture
+def people(database_url: str) -> dict[str, int]:
+    return make_people()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def people_anywhere(request: pytest.FixtureRequest) -> dict[str, int]:
+    """The same people on SQLite and on PostgreSQL (the Users table's plans, and a user's
+    page read as JSON arrays, differ between them). After `razorpay`, which configures
+    the SQLite database."""
+    request.getfixturevalue("database_url" if request.param == "sqlite" else "postgres_url")
+    return make_people()
 
 
 def emails(actor: int, **query: str) -> list[str]:
@@ -100,8 +113,9 @@ def test_search_follows_a_renamed_and_a_deleted_account(people: dict[str, int]) 
 
 
 def test_filters_combine_and_round_trip_through_the_url(
-    people: dict[str, int], razorpay: FakeRazorpay, monkeypatch: pytest.MonkeyPatch
+    razorpay: FakeRazorpay, people_anywhere: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    people = people_anywhere
     boss = people["boss"]
     checkout = buy(people["anna"])
     confirm(
@@ -156,8 +170,9 @@ def test_sorts_and_pages(people: dict[str, int]) -> None:
 
 
 def test_a_users_page_shows_everything_about_them(
-    people: dict[str, int], razorpay: FakeRazorpay
+    razorpay: FakeRazorpay, people_anywhere: dict[str, int]
 ) -> None:
+    people = people_anywhere
     boss, maya = people["boss"], people["maya"]
     token = accounts.sign_in(
         identity=VerifiedIdentity(email="maya.rao@example.com", subject="maya.rao@example.com"),
@@ -222,6 +237,20 @@ def test_payments_page_finds_orders_by_receipt_payment_id_or_email(
     assert receipts(q="pay_unknown") == []
     (row,) = admin.list_payments(actor_id=boss, filters=admin.PaymentFilters(status="paid")).rows
     assert [(p.status, p.credits_granted) for p in row.payments] == [("captured", 10)]
+    today = admin.today()  # the console's calendar (India's)
+    assert len(receipts(**{"from": today.isoformat(), "to": today.isoformat()})) == 2
+    assert receipts(**{"to": (today - timedelta(days=2)).isoformat()}) == []
+    assert receipts(**{"from": (today + timedelta(days=2)).isoformat()}) == []
+    first, second = (
+        admin.list_payments(actor_id=boss, filters=admin.PaymentFilters(page=n), page_size=1)
+        for n in (1, 2)
+    )
+    assert first.has_next and not second.has_next
+    assert {r.receipt_number for r in first.rows + second.rows} == {
+        checkout.receipt_number,
+        *receipts(status="created"),
+    }
+    assert first.rows[0].payments == [] or second.rows[0].payments == []  # the unpaid one
 
 
 def test_webhook_log_shows_processed_events_and_refused_signatures(

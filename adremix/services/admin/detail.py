@@ -4,7 +4,8 @@ refunds, generations (failures first to the eye), sessions and what staff did to
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy import func
@@ -26,6 +27,7 @@ from adremix.models import (
 from adremix.services.accounts import effective_role, settings_role
 from adremix.services.admin.access import Permission, require
 from adremix.services.admin.lists import FAILED
+from adremix.services.admin.params import inline
 from adremix.services.errors import UserFacingError
 
 RECENT = 25
@@ -157,9 +159,9 @@ _generations = Generation.__table__  # type: ignore[attr-defined]
 _sessions = AuthSession.__table__  # type: ignore[attr-defined]
 _audit = AuditEntry.__table__  # type: ignore[attr-defined]
 
-# Each panel is one statement built once (its user id a bound parameter) returning plain
-# tuples: the page is read in six round trips, and no ORM object is built for a row that
-# is only turned into a dataclass. The profile carries the two counts as subqueries.
+# Each panel is one select built once (its user id a bound parameter), read as plain
+# values: no ORM object is built for a row that is only turned into a dataclass. `_page`
+# puts them in one statement; the profile carries the two counts as subqueries.
 _USER = sa.select(
     _users.c.id,
     _users.c.email,
@@ -193,13 +195,13 @@ _LEDGER = (
     )
     .where(_ledger.c.user_id == sa.bindparam("user_id"))
     .order_by(_ledger.c.created_at.desc(), _ledger.c.id.desc())
-    .limit(RECENT)
+    .limit(inline("recent", RECENT))
 )
 _recent_orders = (
     sa.select(_orders)
     .where(_orders.c.user_id == sa.bindparam("user_id"))
     .order_by(_orders.c.created_at.desc(), _orders.c.id.desc())
-    .limit(RECENT)
+    .limit(inline("recent", RECENT))
     .subquery()
 )
 # The user's last orders, each with its payments and their refunds (outer joins: an order
@@ -268,7 +270,7 @@ _GENERATIONS = (
     )
     .where(_generations.c.user_id == sa.bindparam("user_id"))
     .order_by(_generations.c.created_at.desc(), _generations.c.id.desc())
-    .limit(RECENT)
+    .limit(inline("recent", RECENT))
 )
 _SESSIONS = (
     sa.select(
@@ -284,7 +286,7 @@ _SESSIONS = (
         _sessions.c.expires_at > sa.bindparam("now"),
     )
     .order_by(_sessions.c.last_seen_at.desc())
-    .limit(RECENT)
+    .limit(inline("recent", RECENT))
 )
 _AUDIT = (
     sa.select(
@@ -298,12 +300,67 @@ _AUDIT = (
     )
     .where(_audit.c.target_type == "user", _audit.c.target_id == sa.bindparam("target_id"))
     .order_by(_audit.c.seq.desc())
-    .limit(RECENT)
+    .limit(inline("recent", RECENT))
 )
 
 
+_LEDGER_ROW = (int, "at", None, int, int, None, None)
+_ORDER_ROW = (
+    *(int, None, None, None, int, int, None, None, None, "at"),  # the order
+    *(int, None, int, None, bool, bool, int, int, int, int, "at", None, bool),  # payment
+    *(int, None, int, None, None, "at"),  # refund
+)
+_GENERATION_ROW = (int, "at", None, None, None, int, int, int, None, None)
+_SESSION_ROW = (int, "at", "at", "at", None)
+_AUDIT_ROW = (int, "at", None, None, None, None, None)
+
+
+def _at(value: str | None) -> datetime | None:
+    """A time as a JSON array carries it: ISO text, without an offset from SQLite
+    (which stores UTC), with the session's offset from PostgreSQL."""
+    if value is None:
+        return None
+    at = datetime.fromisoformat(value)
+    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _typed(rows: list | None, kinds: tuple) -> list[tuple]:  # type: ignore[type-arg]
+    """A panel's rows from its JSON array, each value as the table column's type (SQLite
+    gives booleans as 0 and 1; times are text in JSON)."""
+    return [
+        tuple(
+            value if kind is None or value is None else _at(value) if kind == "at" else kind(value)
+            for kind, value in zip(kinds, row, strict=True)
+        )
+        for row in rows or ()
+    ]
+
+
+@lru_cache(maxsize=4)
+def _page(dialect: str) -> sa.Select:  # type: ignore[type-arg]
+    """The whole page in one statement built once per dialect (their JSON functions
+    differ): the profile and its two counts, and each panel's rows as one JSON array of
+    arrays, a scalar subquery each. One round trip instead of six; each panel is still
+    its own index range (the user's id is a bound parameter)."""
+    array, aggregate = (
+        (func.json_build_array, func.json_agg)
+        if dialect == "postgresql"
+        else (func.json_array, func.json_group_array)
+    )
+
+    def rows(panel: sa.Select) -> sa.ScalarSelect:  # type: ignore[type-arg]
+        inner = panel.subquery()
+        return sa.select(aggregate(array(*inner.c), type_=sa.JSON)).scalar_subquery()
+
+    return _USER.add_columns(
+        rows(_LEDGER), rows(_ORDERS), rows(_GENERATIONS), rows(_SESSIONS), rows(_AUDIT)
+    )
+
+
 def _order_lines(rows: list) -> list[OrderLine]:  # type: ignore[type-arg]
-    """Orders from the joined rows: one row per (order, payment, refund)."""
+    """Orders from the joined rows: one row per (order, payment, refund), newest order
+    first, its payments and their refunds in id order."""
+    rows.sort(key=lambda r: (-r[9].timestamp(), -r[0], r[10] or 0, r[23] or 0))
     orders: dict[int, OrderLine] = {}
     payments: dict[int, PaymentLine] = {}
     for r in rows:
@@ -319,6 +376,11 @@ def _order_lines(rows: list) -> list[OrderLine]:  # type: ignore[type-arg]
         if r[23] is not None:
             payment.refunds.append(RefundLine(*r[24:29]))
     return list(orders.values())
+
+
+def _newest_first(rows: list[tuple]) -> list[tuple]:  # type: ignore[type-arg]
+    """A panel's rows by (time, id), newest first, as its subquery ordered them."""
+    return sorted(rows, key=lambda r: (r[1], r[0]), reverse=True)
 
 
 def generation_line(r) -> GenerationLine:  # type: ignore[no-untyped-def]
@@ -345,38 +407,41 @@ def user_detail(*, actor_id: int, user_id: int) -> UserDetail:
     """Everything the console shows about one user."""
     with session_scope() as session:
         require(session, actor_id, Permission.VIEW)
-        user = session.execute(_USER, {"user_id": user_id}).first()
+        user = session.execute(
+            _page(session.get_bind().dialect.name),
+            {"user_id": user_id, "target_id": str(user_id), "now": utcnow()},
+        ).first()
         if user is None:
             raise UnknownAccount("There is no user with that id.")
-        (uid, email, name, avatar, subject, stored, balance, joined, seen, suspended, deleted) = (
-            user[:11]
-        )
-        params = {"user_id": user_id}
-        ledger = session.execute(_LEDGER, params).all()
-        orders = session.execute(_ORDERS, params).all()
-        generations = session.execute(_GENERATIONS, params).all()
-        sessions = session.execute(_SESSIONS, {**params, "now": utcnow()}).all()
-        audit = session.execute(_AUDIT, {"target_id": str(user_id)}).all()
-        from_settings = settings_role(email) if deleted is None else None
-        return UserDetail(
-            id=uid,
-            email=email,
-            name=name,
-            avatar_url=avatar,
-            google_linked=subject is not None,
-            role=(effective_role(email=email, stored=stored) or "") if deleted is None else "",
-            role_from_settings=from_settings or "",
-            stored_role=stored or "",
-            balance=balance,
-            joined_at=joined,
-            last_seen_at=seen,
-            suspended_at=suspended,
-            deleted=deleted is not None,
-            ledger=[LedgerLine(*e) for e in ledger],
-            ledger_total=user[11],
-            orders=_order_lines(orders),
-            generations=[generation_line(g) for g in generations],
-            failed_generations=user[12],
-            sessions=[SessionLine(*s) for s in sessions],
-            audit=[AuditLine(*a) for a in audit],
-        )
+    (uid, email, name, avatar, subject, stored, balance, joined, seen, suspended, deleted) = user[
+        :11
+    ]
+    ledger_total, failed, ledger, orders, generations, sessions, audit = user[11:]
+    from_settings = settings_role(email) if deleted is None else None
+    return UserDetail(
+        id=uid,
+        email=email,
+        name=name,
+        avatar_url=avatar,
+        google_linked=subject is not None,
+        role=(effective_role(email=email, stored=stored) or "") if deleted is None else "",
+        role_from_settings=from_settings or "",
+        stored_role=stored or "",
+        balance=balance,
+        joined_at=joined,
+        last_seen_at=seen,
+        suspended_at=suspended,
+        deleted=deleted is not None,
+        ledger=[LedgerLine(*e) for e in _newest_first(_typed(ledger, _LEDGER_ROW))],
+        ledger_total=ledger_total,
+        orders=_order_lines(_typed(orders, _ORDER_ROW)),
+        generations=[
+            generation_line(g) for g in _newest_first(_typed(generations, _GENERATION_ROW))
+        ],
+        failed_generations=failed,
+        sessions=[
+            SessionLine(*r)
+            for r in sorted(_typed(sessions, _SESSION_ROW), key=lambda r: r[2], reverse=True)
+        ],
+        audit=[AuditLine(*a) for a in sorted(_typed(audit, _AUDIT_ROW), reverse=True)],
+    )

@@ -4,8 +4,9 @@ A search is a prefix of one of the user's search terms (e-mail address, its loca
 and domain, name, each word of the name; services/accounts/users.py keeps them) or an
 exact id: an index range, never a scan. Each sort has its own index ending in the id, and
 filters are written so each can use its index or be checked row by row while walking the
-sort's. A page is fetched one row long to know whether there is a next one, so no page
-counts the whole table.
+sort's; "has paid" and the paid total are the user's own column (`paid_paise`), so a page
+is one read of the users table. A page is fetched one row long to know whether there is a
+next one, so no page counts the whole table.
 """
 
 from __future__ import annotations
@@ -13,13 +14,27 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import and_, exists, false, func, literal, not_, or_, select, true
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.sql import ColumnElement
 
 from adremix.db import session_scope
-from adremix.enums import OrderStatus, Role
-from adremix.models import Payment, PaymentOrder, User, UserSearchTerm
+from adremix.enums import Role
+from adremix.models import User, UserSearchTerm
 from adremix.services.accounts import (
     SEARCH_TERM_MAX,
     effective_role,
@@ -32,6 +47,7 @@ from adremix.services.admin.params import (
     choice,
     day_end,
     day_start,
+    inline,
     non_empty,
     parse_date,
     parse_int,
@@ -39,8 +55,6 @@ from adremix.services.admin.params import (
 )
 
 PAGE_SIZE = 50
-# An order in one of these was paid (and perhaps refunded since): its buyer "has paid".
-PAID_ORDER_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
 SORTS = {
     "joined_desc": "Newest first",
     "joined_asc": "Oldest first",
@@ -56,8 +70,6 @@ PREFIX_END = "\U0010ffff"
 
 _users = User.__table__  # type: ignore[attr-defined]
 _terms = UserSearchTerm.__table__  # type: ignore[attr-defined]
-_orders = PaymentOrder.__table__  # type: ignore[attr-defined]
-_payments = Payment.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -131,99 +143,177 @@ class UsersPage:
 
 # A search matching at least this many terms is "broad" (a common name, a mail domain, one
 # letter): walking the users in the page's order and probing each one's terms finds a
-# page sooner than sorting every match (see `_search`).
+# page sooner than sorting every match (see `_bound`).
 BROAD_SEARCH = 1_000
 
+# Every value below is a bound parameter, so each shape of page (which filters it uses, not
+# their values) is one statement, built and compiled once: building and keying a statement
+# cost as much as running one of these.
+_IN_RANGE = and_(_terms.c.term >= bindparam("prefix"), _terms.c.term < bindparam("prefix_end"))
+# The matching terms, counted in the term index up to `broad_from` of them.
+_MATCHES = select(func.count()).select_from(
+    select(_terms.c.user_id).where(_IN_RANGE).limit(inline("broad_from")).subquery()
+)
 
-def _search(q: str, connection=None) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
-    """Users with a term starting with `q` (or the user with id `q`).
 
-    A narrow search lists its few matches and sorts them; a broad one would sort
-    thousands, so instead the users are walked in the page's order, each checked by its
-    own terms (the user_id index), until the page is full. Which one is decided by
-    counting the matching terms, at most BROAD_SEARCH of them, in the term index."""
-    prefix = normalise_search(q)[:SEARCH_TERM_MAX]
-    in_range = and_(_terms.c.term >= prefix, _terms.c.term < prefix + PREFIX_END)
-    broad = connection is not None and (
-        connection.execute(
-            select(func.count()).select_from(
-                select(_terms.c.user_id).where(in_range).limit(BROAD_SEARCH).subquery()
-            )
-        ).scalar_one()
-        >= BROAD_SEARCH
+@dataclass(frozen=True)
+class _Shape:
+    """Which filters a page uses, and how (not their values)."""
+
+    search: str = ""  # "", "narrow" or "broad" (see `_bound`)
+    search_id: bool = False  # the search is also a user's id
+    joined_from: bool = False
+    joined_to: bool = False
+    suspended: str = ""
+    balance_min: bool = False
+    balance_max: bool = False
+    role: str = ""
+    admins: bool = False  # ADREMIX_ADMIN_EMAILS names someone
+    support: bool = False  # ADREMIX_SUPPORT_EMAILS names someone
+    sort: str = "joined_desc"
+    paid: str = ""
+
+
+def _bound(filters: UserFilters, connection=None) -> tuple[_Shape, dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """The filters' shape and values. A search is a prefix of one of the user's terms (or
+    the user's id). A narrow one lists its few matches and sorts them; a broad one would
+    sort thousands, so instead the users are walked in the page's order, each checked by
+    its own terms (the user_id index), until the page is full. With a `connection`, which
+    one is decided by counting the matching terms, at most BROAD_SEARCH of them."""
+    values: dict[str, Any] = {}
+    search, search_id = "", None
+    if filters.q:
+        prefix = normalise_search(filters.q)[:SEARCH_TERM_MAX]
+        values |= {"prefix": prefix, "prefix_end": prefix + PREFIX_END}
+        broad = (
+            connection is not None
+            and connection.execute(_MATCHES, {**values, "broad_from": BROAD_SEARCH}).scalar_one()
+            >= BROAD_SEARCH
+        )
+        search = "broad" if broad else "narrow"
+        number = filters.q.removeprefix("#")
+        search_id = int(number) if number.isdigit() and len(number) < 10 else None
+    admins, support = staff_emails() if filters.role else (frozenset(), frozenset())
+    values |= {
+        "search_id": search_id,
+        "joined_from": day_start(filters.joined_from) if filters.joined_from else None,
+        "joined_to": day_end(filters.joined_to) if filters.joined_to else None,
+        "balance_min": filters.balance_min,
+        "balance_max": filters.balance_max,
+        "admins": sorted(admins),
+        "support": sorted(support),
+    }
+    shape = _Shape(
+        search=search,
+        search_id=search_id is not None,
+        joined_from=filters.joined_from is not None,
+        joined_to=filters.joined_to is not None,
+        suspended=filters.suspended,
+        balance_min=filters.balance_min is not None,
+        balance_max=filters.balance_max is not None,
+        role=filters.role,
+        admins=bool(admins),
+        support=bool(support),
+        sort=filters.sort,
+        paid=filters.paid,
     )
-    number = q.removeprefix("#")
-    user_id = int(number) if number.isdigit() and len(number) < 10 else None
-    if broad:
-        condition: ColumnElement[bool] = exists().where(_terms.c.user_id == _users.c.id, in_range)
-        return condition if user_id is None else or_(condition, _users.c.id == user_id)
-    matching = select(_terms.c.user_id).where(in_range)
+    return shape, values
+
+
+def _search(shape: _Shape) -> ColumnElement[bool]:
+    search_id = bindparam("search_id", type_=Integer)
+    if shape.search == "broad":
+        condition: ColumnElement[bool] = exists().where(_terms.c.user_id == _users.c.id, _IN_RANGE)
+        return or_(condition, _users.c.id == search_id) if shape.search_id else condition
+    matching = select(_terms.c.user_id).where(_IN_RANGE)
     # The id joins the list rather than being OR-ed beside it: PostgreSQL would answer
     # `id IN (...) OR id = n` by testing every user.
-    return _users.c.id.in_(
-        matching if user_id is None else matching.union(select(literal(user_id)))
-    )
+    return _users.c.id.in_(matching.union(select(search_id)) if shape.search_id else matching)
 
 
-def _role(role: str) -> ColumnElement[bool]:
-    admins, support = staff_emails()
+def _role(shape: _Shape) -> ColumnElement[bool]:
     stored = func.coalesce(_users.c.role, "")  # never NULL, so NOT works as meant
-    is_admin = or_(stored == Role.ADMIN, _users.c.email.in_(admins) if admins else false())
-    is_support = and_(
-        ~is_admin,
-        or_(stored == Role.SUPPORT, _users.c.email.in_(support) if support else false()),
-    )
-    if role == Role.ADMIN:
+    admins = _users.c.email.in_(bindparam("admins", expanding=True))
+    support = _users.c.email.in_(bindparam("support", expanding=True))
+    is_admin = or_(stored == Role.ADMIN, admins if shape.admins else false())
+    is_support = and_(~is_admin, or_(stored == Role.SUPPORT, support if shape.support else false()))
+    if shape.role == Role.ADMIN:
         return is_admin
-    if role == Role.SUPPORT:
+    if shape.role == Role.SUPPORT:
         return is_support
-    if role == "staff":
+    if shape.role == "staff":
         return or_(is_admin, is_support)
     return not_(or_(is_admin, is_support))
 
 
-def conditions(filters: UserFilters, connection=None) -> list[ColumnElement[bool]]:  # type: ignore[no-untyped-def]
-    """The filters as SQL; with a `connection`, a search is first sized (see `_search`)."""
+def _where(shape: _Shape) -> list[ColumnElement[bool]]:
+    """The filters as SQL, their values bound parameters (see `_bound`)."""
     found: list[ColumnElement[bool]] = []
-    if filters.q:
-        found.append(_search(filters.q, connection))
-    if filters.joined_from:
-        found.append(_users.c.created_at >= day_start(filters.joined_from))
-    if filters.joined_to:
-        found.append(_users.c.created_at < day_end(filters.joined_to))
-    if filters.suspended:
+    if shape.search:
+        found.append(_search(shape))
+    if shape.joined_from:
+        found.append(_users.c.created_at >= bindparam("joined_from"))
+    if shape.joined_to:
+        found.append(_users.c.created_at < bindparam("joined_to"))
+    if shape.suspended:
         suspended = _users.c.suspended_at.is_not(None)
-        found.append(suspended if filters.suspended == "yes" else ~suspended)
-    if filters.balance_min is not None:
-        found.append(_users.c.credit_balance >= filters.balance_min)
-    if filters.balance_max is not None:
-        found.append(_users.c.credit_balance <= filters.balance_max)
-    if filters.role:
-        found.append(_role(filters.role))
-    if filters.sort == "seen_desc":
+        found.append(suspended if shape.suspended == "yes" else ~suspended)
+    if shape.balance_min:
+        found.append(_users.c.credit_balance >= bindparam("balance_min"))
+    if shape.balance_max:
+        found.append(_users.c.credit_balance <= bindparam("balance_max"))
+    if shape.role:
+        found.append(_role(shape))
+    if shape.sort == "seen_desc":
         # Everyone signs in when their account is made; rows without a sign-in (imported
         # ones) would sort first on PostgreSQL and last on SQLite, so they are left out.
         found.append(_users.c.last_login_at.is_not(None))
-    if filters.paid:
-        # Last: SQLite tests a row's conditions in order, and this one is a probe of
-        # another table; the user's own columns (in the index walked) rule most rows out.
-        paid = exists().where(
-            _orders.c.user_id == _users.c.id, _orders.c.status.in_(PAID_ORDER_STATUSES)
-        )
-        found.append(paid if filters.paid == "yes" else ~paid)
+    if shape.paid:
+        paid = _users.c.paid_paise > 0
+        found.append(paid if shape.paid == "yes" else ~paid)
     return found or [true()]
 
 
-def _order_by(sort: str) -> list:
+def _order_by(sort: str, *, by_window: bool = False) -> list:
+    """The sort's columns. `by_window`: a balance sort taken from the joined-between
+    window's users rather than by walking the balance index (see `_page_ids`)."""
+    balance = _users.c.credit_balance + 0 if by_window else _users.c.credit_balance
     ordering = {
         "joined_desc": [_users.c.created_at.desc(), _users.c.id.desc()],
         "joined_asc": [_users.c.created_at.asc(), _users.c.id.asc()],
-        "balance_desc": [_users.c.credit_balance.desc(), _users.c.id.desc()],
-        "balance_asc": [_users.c.credit_balance.asc(), _users.c.id.asc()],
+        "balance_desc": [balance.desc(), _users.c.id.desc()],
+        "balance_asc": [balance.asc(), _users.c.id.asc()],
         "seen_desc": [_users.c.last_login_at.desc(), _users.c.id.desc()],
         "email_asc": [_users.c.email.asc()],
     }
     return ordering[sort]
+
+
+@lru_cache(maxsize=256)
+def _users_page(shape: _Shape) -> Select:  # type: ignore[type-arg]
+    """A page of users: its ids (and one more, to know whether a next page exists) read
+    from the indexes alone, as the sort's index or a joined-between window's range carry
+    every filtered column, so no user's row is read before it is known to be on the
+    page; then those users.
+
+    A balance sort with a joined-between window sorts the window's users (an index range
+    as long as the window) instead of walking the balance index: sign-ups take ids in
+    time order, so a window's users sit together at one end of each balance value's run
+    (most users hold the same few balances), and the walk can pass over most of the
+    table to reach them. `+ 0` keeps the planners (SQLite's has no statistics of value
+    ranges) from taking the balance index for the order."""
+    by_window = shape.sort in ("balance_desc", "balance_asc") and (
+        shape.joined_from or shape.joined_to
+    )
+    page = (
+        select(_users.c.id)
+        .where(*_where(shape))
+        .order_by(*_order_by(shape.sort, by_window=by_window))
+        .limit(inline("limit"))
+        .offset(inline("offset"))
+        .subquery("page")
+    )
+    return select(*_COLUMNS).join(page, page.c.id == _users.c.id).order_by(*_order_by(shape.sort))
 
 
 _COLUMNS = (
@@ -236,23 +326,12 @@ _COLUMNS = (
     _users.c.last_login_at,
     _users.c.suspended_at,
     _users.c.deleted_at,
+    _users.c.paid_paise,
 )
 
 
-def _paid_by(connection, user_ids: list[int]) -> dict[int, int]:  # type: ignore[no-untyped-def]
-    if not user_ids:
-        return {}
-    rows = connection.execute(
-        select(_orders.c.user_id, func.sum(_payments.c.amount_paise))
-        .join(_payments, _payments.c.order_id == _orders.c.id)
-        .where(_orders.c.user_id.in_(user_ids), _payments.c.credits_granted > 0)
-        .group_by(_orders.c.user_id)
-    ).all()
-    return {user_id: int(total) for user_id, total in rows}
-
-
-def _row(values, paid: dict[int, int]) -> UserRow:  # type: ignore[no-untyped-def]
-    user_id, email, name, stored_role, balance, joined, seen, suspended, deleted = values
+def _row(values) -> UserRow:  # type: ignore[no-untyped-def]
+    user_id, email, name, stored_role, balance, joined, seen, suspended, deleted, paid = values
     return UserRow(
         id=user_id,
         email=email,
@@ -263,7 +342,7 @@ def _row(values, paid: dict[int, int]) -> UserRow:  # type: ignore[no-untyped-de
         last_seen_at=seen,
         suspended=suspended is not None,
         deleted=deleted is not None,
-        paid_paise=paid.get(user_id, 0),
+        paid_paise=paid,
     )
 
 
@@ -272,17 +351,11 @@ def find_users(*, actor_id: int, filters: UserFilters, page_size: int = PAGE_SIZ
     with session_scope() as session:
         require(session, actor_id, Permission.VIEW)
         connection = session.connection()
-        rows = connection.execute(
-            select(*_COLUMNS)
-            .where(*conditions(filters, connection))
-            .order_by(*_order_by(filters.sort))
-            .limit(page_size + 1)
-            .offset((filters.page - 1) * page_size)
-        ).all()
-        shown = rows[:page_size]
-        paid = _paid_by(connection, [row[0] for row in shown])
+        shape, values = _bound(filters, connection)
+        limits = {"limit": page_size + 1, "offset": (filters.page - 1) * page_size}
+        rows = connection.execute(_users_page(shape), values | limits).all()
         return UsersPage(
-            rows=[_row(row, paid) for row in shown],
+            rows=[_row(row) for row in rows[:page_size]],
             page=filters.page,
             has_next=len(rows) > page_size,
         )
@@ -291,22 +364,29 @@ def find_users(*, actor_id: int, filters: UserFilters, page_size: int = PAGE_SIZ
 EXPORT_BATCH = 2_000
 
 
+@lru_cache(maxsize=64)
+def _export_batch(shape: _Shape) -> Select:  # type: ignore[type-arg]
+    return (
+        select(*_COLUMNS)
+        .where(*_where(shape), _users.c.id > bindparam("after"))
+        .order_by(_users.c.id)
+        .limit(EXPORT_BATCH)
+    )
+
+
 def users_for_export(filters: UserFilters) -> Iterator[list[UserRow]]:
     """Every user matching the filters, in batches (by id, each its own short read), for
     the CSV export; the caller has checked the actor's role."""
+    shape, values = _bound(replace(filters, page=1))
     last_id = 0
-    where = conditions(replace(filters, page=1))
     while True:
         with session_scope() as session:
-            connection = session.connection()
-            rows = connection.execute(
-                select(*_COLUMNS)
-                .where(*where, _users.c.id > last_id)
-                .order_by(_users.c.id)
-                .limit(EXPORT_BATCH)
-            ).all()
+            rows = (
+                session.connection()
+                .execute(_export_batch(shape), values | {"after": last_id})
+                .all()
+            )
             if not rows:
                 return
-            paid = _paid_by(connection, [row[0] for row in rows])
-        yield [_row(row, paid) for row in rows]
+        yield [_row(row) for row in rows]
         last_id = rows[-1][0]

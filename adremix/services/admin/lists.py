@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import literal, or_, select, true
+from sqlalchemy import Select, bindparam, literal, or_, select, true
 from sqlalchemy.sql import ColumnElement
 
 from adremix.db import session_scope
@@ -28,6 +29,7 @@ from adremix.services.admin.params import (
     choice,
     day_end,
     day_start,
+    inline,
     non_empty,
     parse_date,
     parse_int,
@@ -183,53 +185,80 @@ _ORDER_COLUMNS = (
 )
 
 
-def _order_rows(connection, rows: list) -> list[OrderRow]:  # type: ignore[no-untyped-def]
-    order_ids = [row[0] for row in rows]
-    payments: dict[int, list[PaymentSummary]] = {}
-    if order_ids:
-        for p in connection.execute(
-            select(
-                _payments.c.order_id,
-                _payments.c.id,
-                _payments.c.provider_payment_id,
-                _payments.c.amount_paise,
-                _payments.c.status,
-                _payments.c.duplicate,
-                _payments.c.credits_granted,
-                _payments.c.refunded_paise,
-                _payments.c.credits_clawed,
-                _payments.c.clawback_shortfall,
-                _payments.c.error_description,
-            )
-            .where(_payments.c.order_id.in_(order_ids))
-            .order_by(_payments.c.id)
-        ):
-            payments.setdefault(p[0], []).append(PaymentSummary(*p[1:10], error=p[10] or ""))
-    return [
-        OrderRow(
-            id=r[0],
-            receipt_number=r[1],
-            kind=r[2],
-            credits=r[3],
-            amount_paise=r[4],
-            status=r[5],
-            provider=r[6],
-            provider_order_id=r[7] or "",
-            created_at=r[8],
-            user_id=r[9],
-            email=r[10],
-            payments=payments.get(r[0], []),
-        )
-        for r in rows
-    ]
+_PAYMENT_COLUMNS = (
+    _payments.c.id,
+    _payments.c.provider_payment_id,
+    _payments.c.amount_paise,
+    _payments.c.status,
+    _payments.c.duplicate,
+    _payments.c.credits_granted,
+    _payments.c.refunded_paise,
+    _payments.c.credits_clawed,
+    _payments.c.clawback_shortfall,
+    _payments.c.error_description,
+)
+_NEWEST = (_orders.c.created_at.desc(), _orders.c.id.desc())
 
 
-def _orders_query(connection, filters: PaymentFilters):  # type: ignore[no-untyped-def]
+def _with_payments_query(page, order_by) -> Select:  # type: ignore[no-untyped-def,type-arg]
+    """The orders whose ids `page` selects, with their buyers and payments, in one
+    statement: one row per (order, payment), each order's payments in id order."""
     return (
-        select(*_ORDER_COLUMNS)
-        .join(_users, _users.c.id == _orders.c.user_id)
-        .where(*_payment_conditions(connection, filters))
+        select(*_ORDER_COLUMNS, *_PAYMENT_COLUMNS)
+        .select_from(
+            page.join(_orders, _orders.c.id == page.c.id)
+            .join(_users, _users.c.id == _orders.c.user_id)
+            .outerjoin(_payments, _payments.c.order_id == _orders.c.id)
+        )
+        .order_by(*order_by, _payments.c.id)
     )
+
+
+def _order_rows(rows) -> list[OrderRow]:  # type: ignore[no-untyped-def]
+    """`_with_payments_query` rows as orders, each with its payments."""
+    orders: dict[int, OrderRow] = {}
+    for r in rows:
+        order = orders.get(r[0])
+        if order is None:
+            order = orders[r[0]] = OrderRow(
+                id=r[0],
+                receipt_number=r[1],
+                kind=r[2],
+                credits=r[3],
+                amount_paise=r[4],
+                status=r[5],
+                provider=r[6],
+                provider_order_id=r[7] or "",
+                created_at=r[8],
+                user_id=r[9],
+                email=r[10],
+            )
+        if r[11] is not None:
+            order.payments.append(PaymentSummary(*r[11:20], error=r[20] or ""))
+    return list(orders.values())
+
+
+@lru_cache(maxsize=8)
+def _payments_page(status: bool, since: bool, until: bool) -> Select:  # type: ignore[type-arg]
+    """A Payments page without a search, built once for each set of filters in use (its
+    values bound): building and keying a statement costs as much as running this one.
+    The page's order ids come from the order index alone (and one more, to know whether
+    a next page exists), then those orders with their buyers and payments."""
+    created = _orders.c.created_at
+    where = [
+        *([_orders.c.status == bindparam("status")] if status else []),
+        *([created >= bindparam("since", type_=created.type)] if since else []),
+        *([created < bindparam("until", type_=created.type)] if until else []),
+    ]
+    page = (
+        select(_orders.c.id)
+        .where(*where)
+        .order_by(*_NEWEST)
+        .limit(inline("limit"))
+        .offset(inline("offset"))
+        .subquery("page")
+    )
+    return _with_payments_query(page, _NEWEST)
 
 
 def list_payments(*, actor_id: int, filters: PaymentFilters, page_size: int = PAGE_SIZE) -> Page:
@@ -237,11 +266,30 @@ def list_payments(*, actor_id: int, filters: PaymentFilters, page_size: int = PA
     with session_scope() as session:
         require(session, actor_id, Permission.VIEW)
         connection = session.connection()
-        query = _orders_query(connection, filters).order_by(
-            _orders.c.created_at.desc(), _orders.c.id.desc()
-        )
-        rows, has_next = _paged(connection, query, filters.page, page_size)
-        return Page(_order_rows(connection, rows), filters.page, has_next)
+        limits = {"limit": page_size + 1, "offset": (filters.page - 1) * page_size}
+        if filters.q:
+            page = (
+                select(_orders.c.id)
+                .where(*_payment_conditions(connection, filters))
+                .order_by(*_NEWEST)
+                .limit(inline("limit"))
+                .offset(inline("offset"))
+                .subquery("page")
+            )
+            rows = connection.execute(_with_payments_query(page, _NEWEST), limits)
+        else:
+            since, until = filters.date_from, filters.date_to
+            rows = connection.execute(
+                _payments_page(bool(filters.status), since is not None, until is not None),
+                {
+                    **limits,
+                    "status": filters.status,
+                    "since": day_start(since) if since else None,
+                    "until": day_end(until) if until else None,
+                },
+            )
+        orders = _order_rows(rows)
+        return Page(orders[:page_size], filters.page, len(orders) > page_size)
 
 
 def payments_for_export(filters: PaymentFilters) -> Iterator[list[OrderRow]]:
@@ -250,17 +298,18 @@ def payments_for_export(filters: PaymentFilters) -> Iterator[list[OrderRow]]:
     while True:
         with session_scope() as session:
             connection = session.connection()
-            rows = connection.execute(
-                _orders_query(connection, where)
-                .where(_orders.c.id > last_id)
+            page = (
+                select(_orders.c.id)
+                .where(*_payment_conditions(connection, where), _orders.c.id > last_id)
                 .order_by(_orders.c.id)
                 .limit(EXPORT_BATCH)
-            ).all()
-            if not rows:
-                return
-            batch = _order_rows(connection, rows)
+                .subquery("batch")
+            )
+            batch = _order_rows(connection.execute(_with_payments_query(page, (_orders.c.id,))))
+        if not batch:
+            return
         yield batch
-        last_id = rows[-1][0]
+        last_id = batch[-1].id
 
 
 # --- webhook log ----------------------------------------------------------------------------

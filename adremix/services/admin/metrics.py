@@ -17,11 +17,26 @@ watermark rows are locked while one runs.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Table,
+    bindparam,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlmodel import Session
 
 from adremix.db import session_scope
@@ -37,6 +52,7 @@ from adremix.models import (
 )
 from adremix.services import billing
 from adremix.services.admin.access import Permission, require
+from adremix.services.admin.params import inline
 from adremix.services.billing import ist_date
 
 LAG = timedelta(minutes=10)
@@ -83,7 +99,7 @@ class DayFigures:
         for name, value in other.counts.items():
             self.counts[name] += value
         self.histogram = [
-            a + b for a, b in zip(self.histogram, _padded(other.histogram), strict=True)
+            a + b for a, b in zip(_padded(self.histogram), _padded(other.histogram), strict=True)
         ]
 
     @property
@@ -114,78 +130,100 @@ def _bucket(latency_ms: int) -> int:
 
 
 Folded = dict[date, DayFigures]
+# A source row, whatever the table: (time, kind or outcome, amount, second amount).
+Row = tuple[datetime, str | None, int, int]
 
 
-def _id_range(query, table: Table, after_id: int, through_id: int | None):  # type: ignore[no-untyped-def]
-    query = query.where(table.c.id > after_id)
-    return query.where(table.c.id <= through_id) if through_id is not None else query
+def _fold_ledger(days: Folded, row: Row) -> None:
+    created_at, kind, amount, _ = row
+    column = LEDGER_COLUMNS.get(kind, "credits_other")  # type: ignore[call-overload]
+    days[ist_date(created_at)].counts[column] += -amount if kind in TAKING_KINDS else amount
 
 
-def _fold_ledger(session: Session, after_id: int, through_id: int | None) -> Folded:
-    table = CreditTransaction.__table__  # type: ignore[attr-defined]
-    days: Folded = defaultdict(DayFigures)
-    query = select(table.c.created_at, table.c.kind, table.c.amount)
-    for created_at, kind, amount in session.execute(_id_range(query, table, after_id, through_id)):
-        column = LEDGER_COLUMNS.get(kind, "credits_other")
-        days[ist_date(created_at)].counts[column] += -amount if kind in TAKING_KINDS else amount
-    return days
+def _fold_signups(days: Folded, row: Row) -> None:
+    days[ist_date(row[0])].counts["signups"] += 1
 
 
-def _fold_signups(session: Session, after_id: int, through_id: int | None) -> Folded:
-    table = User.__table__  # type: ignore[attr-defined]
-    days: Folded = defaultdict(DayFigures)
-    query = select(table.c.created_at)
-    for (created_at,) in session.execute(_id_range(query, table, after_id, through_id)):
-        days[ist_date(created_at)].counts["signups"] += 1
-    return days
+def _fold_register(days: Folded, row: Row) -> None:
+    issued_at, kind, total, taxable = row
+    invoiced, credit_noted, gst = billing.register_amounts(kind or "", total, taxable)
+    counts = days[ist_date(issued_at)].counts
+    counts["invoiced_paise"] += invoiced
+    counts["credit_noted_paise"] += credit_noted
+    counts["gst_paise"] += gst
 
 
-def _fold_register(session: Session, after_id: int, through_id: int | None) -> Folded:
-    days: Folded = defaultdict(DayFigures)
-    for day, totals in billing.register_by_day(
-        session, after_id=after_id, through_id=through_id
-    ).items():
-        counts = days[day].counts
-        counts["invoiced_paise"] += totals.invoiced_paise
-        counts["credit_noted_paise"] += totals.credit_noted_paise
-        counts["gst_paise"] += totals.gst_paise
-    return days
+OUTCOME_COLUMNS = {
+    GenerationStatus.SUCCEEDED: "generations_succeeded",
+    GenerationStatus.PARTIAL: "generations_partial",
+    GenerationStatus.FAILED: "generations_failed",
+}
 
 
-def _fold_generations(session: Session, after_id: int, through_id: int | None) -> Folded:
-    table = UsageEvent.__table__  # type: ignore[attr-defined]
-    days: Folded = defaultdict(DayFigures)
-    query = select(table.c.created_at, table.c.outcome, table.c.latency_ms)
-    outcome_column = {
-        GenerationStatus.SUCCEEDED: "generations_succeeded",
-        GenerationStatus.PARTIAL: "generations_partial",
-        GenerationStatus.FAILED: "generations_failed",
-    }
-    for created_at, outcome, latency in session.execute(
-        _id_range(query, table, after_id, through_id)
-    ):
-        day = days[ist_date(created_at)]
-        day.counts["generations"] += 1
-        if outcome in outcome_column:
-            day.counts[outcome_column[outcome]] += 1
-        day.counts["latency_ms_total"] += latency
-        day.histogram[_bucket(latency)] += 1
-    return days
+def _fold_generations(days: Folded, row: Row) -> None:
+    created_at, outcome, latency, _ = row
+    day = days[ist_date(created_at)]
+    day.counts["generations"] += 1
+    if outcome in OUTCOME_COLUMNS:
+        day.counts[OUTCOME_COLUMNS[outcome]] += 1  # type: ignore[index]
+    day.counts["latency_ms_total"] += latency
+    day.histogram[_bucket(latency)] += 1
+
+
+_NO_KIND = null().cast(String)
+_ZERO = literal(0, Integer)
 
 
 @dataclass(frozen=True)
 class Source:
+    """A table the daily figures are summed from: its rows (as `Row`s) and how one adds up."""
+
     name: str
     table: Table
     time_column: str
-    fold: Callable[[Session, int, int | None], Folded]
+    row: tuple[ColumnElement[Any], ...]
+    fold: Callable[[Folded, Row], None]
+
+    def rows(self, after_id: ColumnElement[int], through_id: int | None = None) -> Select:  # type: ignore[type-arg]
+        """This source's rows with ids in (after_id, through_id]."""
+        ids = self.table.c.id
+        query = select(*self.row).where(ids > after_id)
+        return query.where(ids <= through_id) if through_id is not None else query
+
+    def folded(self, rows: Iterable[Row]) -> Folded:
+        days: Folded = defaultdict(DayFigures)
+        for row in rows:
+            self.fold(days, row)
+        return days
 
 
+_ledger = CreditTransaction.__table__  # type: ignore[attr-defined]
+_signups = User.__table__  # type: ignore[attr-defined]
+_register = TaxDocument.__table__  # type: ignore[attr-defined]
+_usage = UsageEvent.__table__  # type: ignore[attr-defined]
 SOURCES = (
-    Source("ledger", CreditTransaction.__table__, "created_at", _fold_ledger),  # type: ignore[attr-defined]
-    Source("signups", User.__table__, "created_at", _fold_signups),  # type: ignore[attr-defined]
-    Source("register", TaxDocument.__table__, "issued_at", _fold_register),  # type: ignore[attr-defined]
-    Source("generations", UsageEvent.__table__, "created_at", _fold_generations),  # type: ignore[attr-defined]
+    Source(
+        "ledger",
+        _ledger,
+        "created_at",
+        (_ledger.c.created_at, _ledger.c.kind, _ledger.c.amount, _ZERO),
+        _fold_ledger,
+    ),
+    Source(
+        "signups",
+        _signups,
+        "created_at",
+        (_signups.c.created_at, _NO_KIND, _ZERO, _ZERO),
+        _fold_signups,
+    ),
+    Source("register", _register, "issued_at", billing.REGISTER_ROW, _fold_register),  # type: ignore[arg-type]
+    Source(
+        "generations",
+        _usage,
+        "created_at",
+        (_usage.c.created_at, _usage.c.outcome, _usage.c.latency_ms, _ZERO),
+        _fold_generations,
+    ),
 )
 
 
@@ -203,12 +241,6 @@ def _locked_watermarks(session: Session) -> dict[str, MetricsWatermark]:
             session.add(found[source.name])
     session.flush()
     return found
-
-
-def _watermarks(session: Session) -> dict[str, int]:
-    """How far each source is summed (0: not yet), read without locking."""
-    marks = dict(session.execute(select(MetricsWatermark.source, MetricsWatermark.last_id)).all())
-    return {source.name: int(marks.get(source.name, 0)) for source in SOURCES}
 
 
 def refresh_metrics() -> int:
@@ -233,7 +265,8 @@ def refresh_metrics() -> int:
             )
             if through is None or through <= mark.last_id:
                 continue
-            _merge(folded, source.fold(session, mark.last_id, through))
+            rows = session.execute(source.rows(literal(mark.last_id), through))
+            _merge(folded, source.folded(rows))  # type: ignore[arg-type]
             mark.last_id = through
             session.add(mark)
         _store(session, folded)
@@ -309,18 +342,77 @@ class Overview:
 
 
 _days = MetricsDay.__table__  # type: ignore[attr-defined]
-# Built once, read as plain tuples: the Overview reads up to three years of days, and an
-# ORM object per day cost more than the query.
-_STORED_DAYS = select(
-    _days.c.day, *(_days.c[name] for name in COUNTERS), _days.c.latency_histogram
-).where(_days.c.day >= bindparam("start"), _days.c.day <= bindparam("end"))
+_marks = MetricsWatermark.__table__  # type: ignore[attr-defined]
+_net = (
+    _days.c.credits_purchased
+    - _days.c.credits_clawed
+    - _days.c.credits_spent
+    + _days.c.credits_refunded
+    + _days.c.credits_bonus
+    + _days.c.credits_adjusted
+    + _days.c.credits_other
+)
 
 
-def _row_figures(row) -> DayFigures:  # type: ignore[no-untyped-def]
-    """A `_STORED_DAYS` row: (day, *COUNTERS, latency_histogram)."""
-    return DayFigures(
-        counts=dict(zip(COUNTERS, row[1:-1], strict=True)), histogram=_padded(row[-1])
+@lru_cache(maxsize=4)
+def _summary(dialect: str) -> Select:  # type: ignore[type-arg]
+    """The Overview's summed days in one row, built once per dialect (their JSON functions
+    differ): every counter summed over the range by the database, each day as one JSON
+    array of its `OverviewDay` values and latency histogram (one value to decode, not a
+    row and an object per day), every balance together at the range's start (the days
+    before it) and how far each source is summed (0: not yet)."""
+    postgres = dialect == "postgresql"
+    array, aggregate = (
+        (func.json_build_array, func.json_agg)
+        if postgres
+        else (func.json_array, func.json_group_array)
     )
+    r = _days.c
+    chart = array(
+        r.day,
+        r.signups,
+        r.invoiced_paise,
+        r.credit_noted_paise,
+        r.gst_paise,
+        r.credits_purchased,
+        r.credits_spent - r.credits_refunded,
+        r.generations,
+        r.generations_succeeded,
+        r.generations_failed + r.generations_partial,
+        # Copied in as stored (SQLite would embed its JSON text as a string), summed by
+        # the caller: a database reads a JSON value again for each bucket taken from it.
+        r.latency_histogram if postgres else func.json(r.latency_histogram),
+    )
+    before = (
+        select(func.coalesce(func.sum(_net), 0))
+        .where(_days.c.day < bindparam("start"))
+        .scalar_subquery()
+    )
+    marks = (
+        func.coalesce(
+            select(_marks.c.last_id).where(_marks.c.source == source.name).scalar_subquery(), 0
+        )
+        for source in SOURCES
+    )
+    return select(
+        *(func.coalesce(func.sum(r[name]), 0) for name in COUNTERS),
+        aggregate(chart, type_=JSON),
+        before,
+        *marks,
+    ).where(r.day >= bindparam("start"), r.day <= bindparam("end"))
+
+
+# What no refresh has summed yet, from every source in one statement: each source's rows
+# past its watermark (an id range at the end of its primary key), tagged by source. The
+# watermarks are written into the statement's text, not bound or read by a subquery:
+# PostgreSQL plans an index range only for an id it knows to be near the end, and this
+# way plans it once per refresh rather than on every call.
+_UNSUMMED = union_all(
+    *(
+        source.rows(inline(source.name)).add_columns(literal(index, Integer))
+        for index, source in enumerate(SOURCES)
+    )
+)
 
 
 def _p95(histogram: list[int]) -> int:
@@ -339,84 +431,85 @@ def _p95(histogram: list[int]) -> int:
     return LATENCY_BUCKETS_MS[-1]
 
 
-def _day(day: date, figures: DayFigures) -> OverviewDay:
-    c = figures.counts
-    return OverviewDay(
-        day=day,
-        signups=c["signups"],
-        gross_paise=c["invoiced_paise"],
-        refunds_paise=c["credit_noted_paise"],
-        gst_paise=c["gst_paise"],
-        credits_sold=c["credits_purchased"],
-        credits_consumed=c["credits_spent"] - c["credits_refunded"],
-        generations=c["generations"],
-        succeeded=c["generations_succeeded"],
-        failed=c["generations_failed"] + c["generations_partial"],
-    )
-
-
 MAX_RANGE_DAYS = 366 * 3
 
 
-def _net_before(session: Session, day: date) -> int:
-    """All balances together at the start of `day`, from the summed days before it."""
-    t = MetricsDay
-    net = (
-        t.credits_purchased
-        - t.credits_clawed
-        - t.credits_spent
-        + t.credits_refunded
-        + t.credits_bonus
-        + t.credits_adjusted
-        + t.credits_other
-    )
-    return int(session.execute(select(func.coalesce(func.sum(net), 0)).where(t.day < day)).scalar())
-
-
 def overview_figures(session: Session, start: date, end: date) -> Overview:
-    """The Overview of [start, end] (India's calendar days, both included)."""
-    marks = _watermarks(session)
-    stored = {
-        row[0]: _row_figures(row)
-        for row in session.execute(_STORED_DAYS, {"start": start, "end": end})
+    """The Overview of [start, end] (India's calendar days, both included): two reads,
+    the summed days and what no refresh has summed yet."""
+    summary = session.execute(
+        _summary(session.get_bind().dialect.name), {"start": start, "end": end}
+    ).one()
+    counts = dict(zip(COUNTERS, summary[: len(COUNTERS)], strict=True))
+    charted, before, *marks = summary[len(COUNTERS) :]
+    days = {
+        day.day: day
+        for day in (OverviewDay(date.fromisoformat(d), *values) for d, *values, _ in charted or ())
     }
-    outstanding = _net_before(session, end + timedelta(days=1))
-    recent: Folded = {}
-    for source in SOURCES:
-        _merge(recent, source.fold(session, marks[source.name], None))
+    histogram = [
+        sum(bucket)
+        for bucket in zip(*(_padded(d[-1]) for d in charted or ()), _padded([]), strict=True)
+    ]
+    # Every balance together at the end of the range, once what is not summed is in.
+    outstanding = before + DayFigures(counts).net_credits
+    recent: Folded = defaultdict(DayFigures)
+    unsummed = dict(zip((source.name for source in SOURCES), marks, strict=True))
+    for row in session.execute(_UNSUMMED, unsummed):
+        SOURCES[row[-1]].fold(recent, row[:-1])  # type: ignore[arg-type]
     for day, figures in recent.items():
         if day <= end:
             outstanding += figures.net_credits
-    _merge(stored, {day: f for day, f in recent.items() if start <= day <= end})
-    total = DayFigures()
-    days = []
-    day = start
-    while day <= end:
-        figures = stored.get(day, DayFigures())
-        total.add(figures)
-        days.append(_day(day, figures))
-        day += timedelta(days=1)
-    c = total.counts
+        if start <= day <= end:
+            for name, value in figures.counts.items():
+                counts[name] += value
+            histogram = [a + b for a, b in zip(histogram, figures.histogram, strict=True)]
+            days[day] = _plus(days.get(day) or _no_day(day), figures)
     return Overview(
         start=start,
         end=end,
-        gross_paise=c["invoiced_paise"],
-        refunds_paise=c["credit_noted_paise"],
-        gst_paise=c["gst_paise"],
-        credits_sold=c["credits_purchased"],
-        credits_clawed=c["credits_clawed"],
-        credits_consumed=c["credits_spent"] - c["credits_refunded"],
-        credits_bonus=c["credits_bonus"],
-        credits_adjusted=c["credits_adjusted"],
+        gross_paise=counts["invoiced_paise"],
+        refunds_paise=counts["credit_noted_paise"],
+        gst_paise=counts["gst_paise"],
+        credits_sold=counts["credits_purchased"],
+        credits_clawed=counts["credits_clawed"],
+        credits_consumed=counts["credits_spent"] - counts["credits_refunded"],
+        credits_bonus=counts["credits_bonus"],
+        credits_adjusted=counts["credits_adjusted"],
         credits_outstanding=outstanding,
-        generations=c["generations"],
-        succeeded=c["generations_succeeded"],
-        partial=c["generations_partial"],
-        failed=c["generations_failed"],
-        average_latency_ms=c["latency_ms_total"] // c["generations"] if c["generations"] else 0,
-        p95_latency_ms=_p95(total.histogram),
-        signups=c["signups"],
-        days=days,
+        generations=counts["generations"],
+        succeeded=counts["generations_succeeded"],
+        partial=counts["generations_partial"],
+        failed=counts["generations_failed"],
+        average_latency_ms=(
+            counts["latency_ms_total"] // counts["generations"] if counts["generations"] else 0
+        ),
+        p95_latency_ms=_p95(histogram),
+        signups=counts["signups"],
+        days=[
+            days.get(day) or _no_day(day)
+            for day in (start + timedelta(days=n) for n in range((end - start).days + 1))
+        ],
+    )
+
+
+def _no_day(day: date) -> OverviewDay:
+    return OverviewDay(day, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+
+def _plus(summed: OverviewDay, figures: DayFigures) -> OverviewDay:
+    """A day's summed figures with its figures not summed yet added."""
+    c = figures.counts
+    return OverviewDay(
+        day=summed.day,
+        signups=summed.signups + c["signups"],
+        gross_paise=summed.gross_paise + c["invoiced_paise"],
+        refunds_paise=summed.refunds_paise + c["credit_noted_paise"],
+        gst_paise=summed.gst_paise + c["gst_paise"],
+        credits_sold=summed.credits_sold + c["credits_purchased"],
+        credits_consumed=summed.credits_consumed + c["credits_spent"] - c["credits_refunded"],
+        generations=summed.generations + c["generations"],
+        succeeded=summed.succeeded + c["generations_succeeded"],
+        failed=summed.failed + c["generations_failed"] + c["generations_partial"],
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import BindParameter, Integer, bindparam
+
 from adremix.services.billing import IST
 
 MAX_SEARCH = 120
@@ -45,3 +47,11 @@ def day_end(day: date) -> datetime:
 
 def non_empty(query: dict[str, str]) -> dict[str, str]:
     return {key: value for key, value in query.items() if value}
+
+
+def inline(name: str, value: int | None = None) -> BindParameter[int]:
+    """A LIMIT or OFFSET written into the statement's text when it runs (its value still
+    given per call, or here): PostgreSQL then plans a prepared statement once, for the
+    rows it really returns. A bound LIMIT is planned as if a tenth of the table came
+    back, a plan so bad that it plans the statement again on every call instead."""
+    return bindparam(name, value, type_=Integer, literal_execute=True)

@@ -40,13 +40,13 @@ from adremix.services.billing.profile import (
 )
 from adremix.services.billing.register import (
     GSTR1_COLUMNS,
+    REGISTER_ROW,
     GstTotals,
     RegisterAudit,
-    RegisterDay,
     audit_register,
     gst_totals,
     gstr1_csv,
-    register_by_day,
+    register_amounts,
     verify_register,
 )
 from adremix.services.billing.rendering import DocumentFile, document_pdf, pdf_for
@@ -54,6 +54,7 @@ from adremix.services.billing.rendering import DocumentFile, document_pdf, pdf_f
 __all__ = [
     "GSTR1_COLUMNS",
     "IST",
+    "REGISTER_ROW",
     "STATES",
     "BillingDetails",
     "Buyer",
@@ -63,7 +64,6 @@ __all__ = [
     "GstTotals",
     "InvalidBillingProfile",
     "RegisterAudit",
-    "RegisterDay",
     "TaxSplit",
     "audit_register",
     "billing_details",
@@ -81,7 +81,7 @@ __all__ = [
     "issue_invoice",
     "ist_date",
     "pdf_for",
-    "register_by_day",
+    "register_amounts",
     "save_billing_details",
     "split_inclusive",
     "state_name",

@@ -7,7 +7,7 @@ import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -203,35 +203,22 @@ def gst_totals(*, fy: str) -> GstTotals:
     return GstTotals(*sums, counts[DocumentKind.INVOICE], counts[DocumentKind.CREDIT_NOTE])
 
 
-@dataclass
-class RegisterDay:
-    """One day of the register (India's calendar): documents' totals and the GST in them."""
+# The register as the admin console's daily figures read it: one row per document.
+REGISTER_ROW = (
+    TaxDocument.issued_at,
+    TaxDocument.kind,
+    TaxDocument.total_paise,
+    TaxDocument.taxable_paise,
+)
 
-    invoiced_paise: int = 0
-    credit_noted_paise: int = 0
-    gst_paise: int = 0  # tax on the day's invoices less tax its credit notes reversed
 
-
-def register_by_day(
-    session: Session, *, after_id: int, through_id: int | None = None
-) -> dict[date, RegisterDay]:
-    """The documents with ids in (after_id, through_id], summed per day: what the admin
-    console's revenue, refunds and GST collected are made of."""
-    query = select(
-        TaxDocument.issued_at, TaxDocument.kind, TaxDocument.total_paise, TaxDocument.taxable_paise
-    ).where(col(TaxDocument.id) > after_id)
-    if through_id is not None:
-        query = query.where(col(TaxDocument.id) <= through_id)
-    days: dict[date, RegisterDay] = defaultdict(RegisterDay)
-    for issued_at, kind, total, taxable in session.exec(query):
-        day = days[ist_date(issued_at)]
-        if kind == DocumentKind.INVOICE:
-            day.invoiced_paise += total
-            day.gst_paise += total - taxable
-        else:
-            day.credit_noted_paise += total
-            day.gst_paise -= total - taxable
-    return dict(days)
+def register_amounts(kind: str, total_paise: int, taxable_paise: int) -> tuple[int, int, int]:
+    """What one document adds to a day of the register: (invoiced, credit-noted, GST),
+    the GST being the tax on invoices less the tax credit notes reversed."""
+    tax = total_paise - taxable_paise
+    if kind == DocumentKind.INVOICE:
+        return total_paise, 0, tax
+    return 0, total_paise, -tax
 
 
 # --- GSTR-1 -----------------------------------------------------------------------------

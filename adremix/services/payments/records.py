@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from adremix.enums import CreditKind, OrderKind, OrderStatus, PaymentOutcome, PaymentStatus
-from adremix.models import Payment, PaymentOrder, Quote, utcnow
+from adremix.models import Payment, PaymentOrder, Quote, User, utcnow
 from adremix.services import billing, credits
 from adremix.services.credits import find_package
 from adremix.services.payments.gateways import GatewayPayment
@@ -144,6 +145,12 @@ def fulfil(session: Session, order: PaymentOrder, payment: GatewayPayment) -> Pa
     order.paid_at = order.paid_at or utcnow()
     order.failure_reason = None
     session.add(order)
+    # The buyer's paid total, in this same transaction as the credits it bought.
+    session.execute(
+        update(User)
+        .where(User.id == order.user_id)  # type: ignore[arg-type]
+        .values(paid_paise=User.paid_paise + row.amount_paise)
+    )
     # Refunds Razorpay reported before the capture reached us are settled now.
     settle(session, payment=row, order=order)
     # The tax invoice, numbered in this same transaction: a payment is never recorded
