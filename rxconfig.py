@@ -3,6 +3,7 @@
 import reflex as rx
 
 from adremix.settings import get_settings
+from adremix.styles import ACCENT, GRAY, RadixThemesColors
 
 config = rx.Config(
     app_name="adremix",
@@ -23,9 +24,7 @@ config = rx.Config(
     redis_url=get_settings().redis_url or None,
     # The database belongs to our own engine (adremix/db.py) and Alembic, not rx.Model.
     plugins=[
-        rx.plugins.RadixThemesPlugin(
-            theme=rx.theme(accent_color="violet", gray_color="slate", radius="large")
-        )
+        RadixThemesColors(theme=rx.theme(accent_color=ACCENT, gray_color=GRAY, radius="large"))
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+# A native <select> in the look of Radix's select trigger (adremix.css adds the chevron).
+NATIVE_SELECT_CLASS = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface native-select"
+
 CAPTION_STYLE = {
     "font_size": "var(--font-size-2)",
     "line_height": "var(--line-height-2)",
@@ -52,3 +55,14 @@ def captioned_switch(text: str, switch_id: str, **switch_props: object) -> rx.Co
         align="center",
         spacing="2",
     )
+
+
+def native_select(*options: rx.Component, **props: object) -> rx.Component:
+    """The browser's own `<select>`, named by a `<label for>` like any native control.
+
+    Radix's Select renders every option of each closed select a second time, off-screen,
+    in a synchronous render as the page hydrates (that is how its trigger shows the
+    chosen option's text); on a phone that was the longest task of New Ad's load. The
+    native control costs no script, and phones open their own picker.
+    """
+    return rx.el.select(*options, class_name=NATIVE_SELECT_CLASS, **props)

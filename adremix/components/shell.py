@@ -27,9 +27,10 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
 MAIN_ID = "main-content"
 
 
-def nav_link(label: str, href: str, icon: str) -> rx.Component:
-    # router.page.path is the matched route ("/new"), not the address ("/new/").
-    active = rx.State.router.page.path == urls.route_of(href)  # type: ignore[attr-defined]
+def nav_link(label: str, href: str, icon: str, current_route: str) -> rx.Component:
+    # Each page compiles its own shell, so the page's link is marked when it is compiled:
+    # a link bound to the router state re-rendered on every state update at load.
+    active = urls.route_of(href) == current_route
     return rx.link(
         rx.hstack(
             rx.icon(icon, size=18),
@@ -40,20 +41,22 @@ def nav_link(label: str, href: str, icon: str) -> rx.Component:
             padding_y="0.55rem",
             border_radius="8px",
             width="100%",
-            background=rx.cond(active, rx.color(styles.ACCENT, 3), "transparent"),
-            color=rx.cond(active, rx.color(styles.ACCENT, 11), rx.color("gray", 11)),
+            background=rx.color(styles.ACCENT, 3) if active else "transparent",
+            color=rx.color(styles.ACCENT, 11) if active else rx.color("gray", 11),
             _hover={"background": rx.color("gray", 3), "color": rx.color("gray", 12)},
         ),
         href=href,
         underline="none",
         width="100%",
-        aria_current=rx.cond(active, "page", "false"),
+        aria_current="page" if active else "false",
     )
 
 
-def nav_links(label: str) -> rx.Component:
+def nav_links(label: str, current_route: str) -> rx.Component:
     return rx.el.nav(
-        rx.vstack(*[nav_link(*item) for item in NAV_ITEMS], spacing="1", width="100%"),
+        rx.vstack(
+            *[nav_link(*item, current_route) for item in NAV_ITEMS], spacing="1", width="100%"
+        ),
         aria_label=label,
         width="100%",
     )
@@ -172,10 +175,10 @@ def profile_menu() -> rx.Component:
     )
 
 
-def sidebar() -> rx.Component:
+def sidebar(current_route: str) -> rx.Component:
     return rx.vstack(
         rx.box(logo(), padding_x="0.75rem", padding_y="0.5rem"),
-        nav_links("Main"),
+        nav_links("Main", current_route),
         rx.spacer(),
         rx.card(
             rx.vstack(
@@ -198,43 +201,40 @@ def sidebar() -> rx.Component:
     )
 
 
-def mobile_menu() -> rx.Component:
+def mobile_menu(current_route: str) -> rx.Component:
+    # A Radix dialog drawn as a sheet from the left. It was vaul's drawer: 29 KB of
+    # script on every signed-in page for a menu that is closed at load, while the dialog
+    # is in the Radix bundle every page loads anyway.
     return rx.box(
-        rx.drawer.root(
-            rx.drawer.trigger(
+        rx.dialog.root(
+            rx.dialog.trigger(
                 rx.icon_button(rx.icon("menu"), variant="ghost", aria_label="Open navigation")
             ),
-            rx.drawer.overlay(z_index="5"),
-            rx.drawer.portal(
-                rx.drawer.content(
-                    rx.vstack(
-                        rx.hstack(
-                            logo(),
-                            rx.spacer(),
-                            rx.drawer.close(
-                                rx.icon_button(rx.icon("x"), variant="ghost", aria_label="Close")
-                            ),
-                            width="100%",
+            rx.dialog.content(
+                rx.dialog.title("Navigation", class_name="sr-only"),
+                rx.vstack(
+                    rx.hstack(
+                        logo(),
+                        rx.spacer(),
+                        rx.dialog.close(
+                            rx.icon_button(rx.icon("x"), variant="ghost", aria_label="Close")
                         ),
-                        nav_links("Main (menu)"),
-                        spacing="4",
-                        padding="1rem",
+                        width="100%",
                     ),
-                    width="16rem",
-                    height="100%",
-                    background=rx.color("gray", 1),
-                )
+                    nav_links("Main (menu)", current_route),
+                    spacing="4",
+                ),
+                class_name="nav-sheet",
             ),
-            direction="left",
         ),
         display=["block", "block", "none"],
     )
 
 
-def top_bar(title: str) -> rx.Component:
+def top_bar(title: str, current_route: str) -> rx.Component:
     return rx.el.header(
         rx.hstack(
-            mobile_menu(),
+            mobile_menu(current_route),
             rx.heading(title, size="5", weight="medium"),
             rx.spacer(),
             until_signed_in(balance_badge()),
@@ -254,7 +254,7 @@ def top_bar(title: str) -> rx.Component:
     )
 
 
-def app_shell(title: str, content: rx.Component) -> rx.Component:
+def app_shell(title: str, content: rx.Component, current_route: str) -> rx.Component:
     # The shell and the page are prerendered as they will look, so the first paint is the
     # page itself rather than a spinner. Their controls stay disabled (the fieldset) until
     # the signed-in state has arrived: input made before then would be lost.
@@ -277,9 +277,9 @@ def app_shell(title: str, content: rx.Component) -> rx.Component:
                 on_balance_changed=SessionState.refresh_balance,
             ),
         ),
-        sidebar(),
+        sidebar(current_route),
         rx.vstack(
-            top_bar(title),
+            top_bar(title, current_route),
             rx.el.main(
                 credit_banner(),
                 rx.el.fieldset(
@@ -320,7 +320,7 @@ def protected_page(
         # this module, all pages shared one, with the dashboard's charts in it).
         @functools.wraps(page_body)
         def page() -> rx.Component:
-            return app_shell(title, page_body())
+            return app_shell(title, page_body(), route)
 
         PAGES.append(
             (page, route, f"{title} · AdRemix", [SessionState.require_user, *(on_load or [])])

@@ -5,7 +5,13 @@ from typing import Any
 
 import reflex as rx
 
-from adremix.components.field import caption, captioned_switch, group_caption, labelled_by
+from adremix.components.field import (
+    caption,
+    captioned_switch,
+    group_caption,
+    labelled_by,
+    native_select,
+)
 from adremix.components.link_button import link_button
 from adremix.components.one_press import one_press_button
 from adremix.components.result_tile import result_tile
@@ -192,20 +198,16 @@ def options_panel() -> rx.Component:
             "Style",
             rx.cond(
                 NewAdState.saved_templates.length() > 0,
-                rx.select.root(
-                    rx.select.trigger(
-                        placeholder="Start from one of your templates…",
-                        id="saved-template",
-                        aria_label="Saved template",
-                    ),
-                    rx.select.content(
-                        rx.foreach(
-                            NewAdState.saved_templates,
-                            lambda t: rx.select.item(t.name, value=t.id),
-                        )
+                native_select(
+                    rx.el.option("Start from one of your templates…", value="", disabled=True),
+                    rx.foreach(
+                        NewAdState.saved_templates,
+                        lambda t: rx.el.option(t.name, value=t.id),
                     ),
                     value=NewAdState.saved_template_id,
                     on_change=NewAdState.use_saved_template,
+                    id="saved-template",
+                    aria_label="Saved template",
                 ),
             ),
             template_picker(),
@@ -239,12 +241,11 @@ def options_panel() -> rx.Component:
             ),
             section(
                 "Variations",
-                rx.select(
-                    [str(n) for n in range(1, MAX_VARIATIONS + 1)],
+                native_select(
+                    *[rx.el.option(str(n), value=str(n)) for n in range(1, MAX_VARIATIONS + 1)],
                     value=NewAdState.variations.to_string(),
                     on_change=NewAdState.set_variations,
                     id="variations",
-                    custom_attrs=labelled_by("variations"),
                 ),
                 labels="variations",
             ),
@@ -255,27 +256,25 @@ def options_panel() -> rx.Component:
         rx.grid(
             section(
                 "Brand kit",
-                rx.select.root(
-                    rx.select.trigger(id="brand-kit", aria_label="Brand kit"),
-                    rx.select.content(
-                        rx.select.item("No kit", value="0"),
-                        rx.foreach(NewAdState.kits, lambda k: rx.select.item(k.name, value=k.id)),
-                    ),
+                native_select(
+                    rx.el.option("No kit", value="0"),
+                    rx.foreach(NewAdState.kits, lambda k: rx.el.option(k.name, value=k.id)),
                     value=NewAdState.brand_kit_id.to_string(),
                     on_change=NewAdState.set_brand_kit,
+                    id="brand-kit",
                 ),
                 rx.link("Manage brand kits", href=BRAND, size="1"),
+                labels="brand-kit",
             ),
             section(
                 "Text language",
-                rx.select.root(
-                    rx.select.trigger(id="language", aria_label="Text language"),
-                    rx.select.content(
-                        *[rx.select.item(name, value=code) for code, name in LANGUAGES.items()]
-                    ),
+                native_select(
+                    *[rx.el.option(name, value=code) for code, name in LANGUAGES.items()],
                     value=NewAdState.language,
                     on_change=NewAdState.set_language,
+                    id="language",
                 ),
+                labels="language",
             ),
             columns=rx.breakpoints(initial="1", md="2"),
             spacing="4",

@@ -56,7 +56,7 @@ def test_create_a_kit_generate_with_it_and_edit_a_region(
 
     # New Ad preselects the default kit; a suggested headline goes into the form.
     page.get_by_role("link", name="New Ad").first.click()
-    expect(page.locator("#brand-kit")).to_contain_text("Chai Co")
+    expect(page.locator("#brand-kit option:checked")).to_have_text("Chai Co")
     upload(page, ad_image(tmp_path / "ad.jpg"))
     expect(page.locator("#source-preview")).to_be_visible()
     page.locator("#instructions").fill("A warm Diwali offer")

@@ -48,8 +48,7 @@ def test_generate_through_openai_and_refund_a_refused_image(
 
     upload(page, ad_image(tmp_path / "ad.jpg"))
     page.locator("#instructions").fill("Monsoon sale, rainy mood")
-    page.locator("#variations").click()
-    page.get_by_role("option", name="2").click()
+    page.locator("#variations").select_option("2")
     page.locator("#generate").click()
 
     expect(page.locator(".job-card")).to_contain_text("Partly done", timeout=60_000)

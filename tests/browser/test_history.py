@@ -138,7 +138,7 @@ def test_saved_template_is_offered_on_new_ad(page: Page, dev_app: RunningApp) ->
     expect(page.get_by_text("Saved the template")).to_be_visible()
 
     page.goto(f"{dev_app.base_url}/new")
-    choose(page, "#saved-template", "Velvet luxe")
+    page.locator("#saved-template").select_option(label="Velvet luxe")
     expect(page.locator("#instructions")).to_have_value("Gold watch on black velvet")
     expect(page.locator("#template-luxury")).to_have_attribute("aria-checked", "true")
 
@@ -161,7 +161,7 @@ def test_preferences_persist_across_sign_out_and_sign_in(page: Page, dev_app: Ru
     sign_in_as_developer(page, email)
 
     expect(page.locator("#placement").get_by_role("radio", name="Landscape")).to_be_checked()
-    expect(page.locator("#variations")).to_have_text("3")
+    expect(page.locator("#variations")).to_have_value("3")
     expect(page.locator("#cost-summary")).to_contain_text("Cost: 3 credit(s)")
 
 
