@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import functools
 import logging
 import math
 import os
@@ -40,7 +39,7 @@ from sqlalchemy import Connection, and_, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from adremix.blocking import call
+from adremix.blocking import call, call_in
 from adremix.db import get_engine, session_scope
 from adremix.enums import GenerationStatus, ImageKind
 from adremix.models import Generation, GenerationOutput, UsageEvent, utcnow
@@ -327,8 +326,7 @@ async def _upkeep(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """Run the heartbeat's and the sweep's database work on a thread of their own. In
     the shared pool they would wait behind a burst of jobs' storage and database calls,
     and a dead worker's jobs would be noticed that much later."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_upkeep_thread(), functools.partial(fn, *args, **kwargs))
+    return await call_in(_upkeep_thread(), fn, *args, **kwargs)
 
 
 # --- the database side, each function one transaction (run in worker threads) ----------
