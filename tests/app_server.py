@@ -1,4 +1,5 @@
-"""Runs the real production build (`reflex run --env prod --single-port`) for browser tests."""
+"""Runs the real production build (`reflex run --env prod --single-port`, its frontend build
+reused while its sources are unchanged: tests/reflex_build_cache.py) for browser tests."""
 
 from __future__ import annotations
 
@@ -83,7 +84,10 @@ def run_app(*, port: int, workdir: Path, env: dict[str, str]) -> Iterator[Runnin
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [
-                str(ROOT / ".venv/bin/reflex"),
+                # `reflex run`, reusing a production build of identical sources.
+                str(ROOT / ".venv/bin/python"),
+                "-m",
+                "tests.reflex_build_cache",
                 "run",
                 "--env",
                 "prod",
