@@ -608,6 +608,38 @@ class UserSearchTerm(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", primary_key=True)
 
 
+# How long a prefix of a search term `user_search_prefix` keeps: a longer search is
+# answered from the range of its first SEARCH_PREFIX_MAX characters, each user in it
+# checked against their terms.
+SEARCH_PREFIX_MAX = 10
+SEARCH_PREFIX = String(SEARCH_PREFIX_MAX).with_variant(
+    String(SEARCH_PREFIX_MAX, collation="C"), "postgresql"
+)
+
+
+class UserSearchPrefix(SQLModel, table=True):
+    """Every prefix (up to SEARCH_PREFIX_MAX characters) of a user's search terms, once per
+    user, with the user's sign-up time: the edge n-grams a search engine keeps. A search
+    (a prefix) is then one range of the key, already newest (or oldest) first, so the
+    Users table's first page of a search matching thousands of users reads 51 entries
+    instead of sorting them all or probing user after user.
+
+    Kept with the terms (services/accounts/users.py `reindex_user`, in the same
+    transaction); `created_at` follows the user's by a trigger (migration 0014)."""
+
+    __tablename__ = "user_search_prefix"
+    __table_args__ = (
+        # A user's prefixes, for re-indexing them and for the trigger.
+        Index("ix_user_search_prefix_user", "user_id", "prefix"),
+        # The key is the row: SQLite keeps no second copy of each entry in a rowid table.
+        {"sqlite_with_rowid": False},
+    )
+
+    prefix: str = Field(sa_column=Column(SEARCH_PREFIX, primary_key=True))
+    created_at: datetime = Field(primary_key=True)
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+
+
 class AuditEntry(SQLModel, table=True):
     """One admin action, append-only (database triggers refuse UPDATE and DELETE).
 

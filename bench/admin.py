@@ -5,10 +5,11 @@ and 200,000 payments, against a bare indexed select on the same data in the same
                                     [--samples 200] [--backends sqlite,postgres]
 
 SQLite (a file) and PostgreSQL (a throwaway server on loopback, like the tests'), each
-migrated to head and seeded (untimed) with users and their search terms, orders with one
-payment each (80% captured, with their purchase credits), and a ledger of sign-up bonuses,
-purchases, generation spends and refunds whose balances add up; then the Overview's daily
-figures are summed as the app's background task does (`refresh_metrics`).
+migrated to head and seeded (untimed) with users, their search terms and those terms'
+prefixes, orders with one payment each (80% captured, with their purchase credits), and a
+ledger of sign-up bonuses, purchases, generation spends and refunds whose balances add
+up; then the Overview's daily figures are summed as the app's background task does
+(`refresh_metrics`).
 
 Timed, `samples` times each with varied arguments, the console's own service calls (the
 role check and transaction included, as a page load makes them):
@@ -60,10 +61,11 @@ from adremix.models import (  # noqa: E402
     Payment,
     PaymentOrder,
     User,
+    UserSearchPrefix,
     UserSearchTerm,
 )
 from adremix.services import admin  # noqa: E402
-from adremix.services.accounts import search_terms  # noqa: E402
+from adremix.services.accounts import search_prefixes, search_terms  # noqa: E402
 from adremix.settings import get_settings  # noqa: E402
 from tests.app_server import migrate  # noqa: E402
 from tests.local_postgres import LocalPostgres  # noqa: E402
@@ -311,6 +313,13 @@ class Seed:
             for term in search_terms(email=email, name=name):
                 yield {"term": term, "user_id": user_id}
 
+    def prefix_rows(self, users: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """What `reindex_user` keeps beside the terms (UserSearchPrefix)."""
+        for user in users:
+            terms = search_terms(email=user["email"], name=user["name"])
+            for prefix in search_prefixes(terms):
+                yield {"prefix": prefix, "created_at": user["created_at"], "user_id": user["id"]}
+
 
 def seed(url: str, users: int, ledger: int, payments: int) -> dict[str, Any]:
     started = time.perf_counter()
@@ -322,6 +331,7 @@ def seed(url: str, users: int, ledger: int, payments: int) -> dict[str, Any]:
     counts = {"users": loader.load(table(User), user_rows)}
     emails = {row["id"]: (row["email"], row["name"]) for row in user_rows}
     counts["search_terms"] = loader.load(table(UserSearchTerm), data.search_rows(emails))
+    counts["search_prefixes"] = loader.load(table(UserSearchPrefix), data.prefix_rows(user_rows))
     counts["ledger"] = loader.load(table(CreditTransaction), ledger_rows)
     del ledger_rows
     counts["orders"] = loader.load(table(PaymentOrder), data.order_rows())

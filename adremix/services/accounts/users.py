@@ -9,7 +9,13 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from adremix.db import session_scope
-from adremix.models import DeletedIdentity, User, UserSearchTerm
+from adremix.models import (
+    SEARCH_PREFIX_MAX,
+    DeletedIdentity,
+    User,
+    UserSearchPrefix,
+    UserSearchTerm,
+)
 from adremix.services.accounts.sessions import start_session
 from adremix.services.credits import grant_signup_bonus
 from adremix.services.errors import UserFacingError
@@ -153,8 +159,18 @@ def normalise_search(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def search_prefixes(terms: set[str]) -> set[str]:
+    """Every prefix of the terms up to SEARCH_PREFIX_MAX characters (UserSearchPrefix)."""
+    return {
+        term[:length]
+        for term in terms
+        for length in range(1, min(len(term), SEARCH_PREFIX_MAX) + 1)
+    }
+
+
 def reindex_user(session: Session, user: User) -> None:
-    """Bring the user's search terms in line with their e-mail address and name."""
+    """Bring the user's search terms, and their prefixes, in line with their e-mail
+    address and name."""
     assert user.id is not None
     wanted = search_terms(email=user.email, name=user.name)
     held = set(
@@ -171,6 +187,16 @@ def reindex_user(session: Session, user: User) -> None:
         )
     for term in wanted - held:
         session.add(UserSearchTerm(term=term, user_id=user.id))
+    wanted_prefixes, held_prefixes = search_prefixes(wanted), search_prefixes(held)
+    if stale_prefixes := held_prefixes - wanted_prefixes:
+        session.execute(
+            delete(UserSearchPrefix).where(
+                UserSearchPrefix.user_id == user.id,
+                UserSearchPrefix.prefix.in_(stale_prefixes),  # type: ignore[attr-defined]
+            )
+        )
+    for prefix in wanted_prefixes - held_prefixes:
+        session.add(UserSearchPrefix(prefix=prefix, created_at=user.created_at, user_id=user.id))
     session.flush()
 
 

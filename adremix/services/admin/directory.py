@@ -2,7 +2,8 @@
 
 A search is a prefix of one of the user's search terms (e-mail address, its local part
 and domain, name, each word of the name; services/accounts/users.py keeps them) or an
-exact id: an index range, never a scan. Each sort has its own index ending in the id, and
+exact id: an index range, never a scan. Sorted by sign-up, it is one range of the terms'
+prefixes keyed in that order (`user_search_prefix`), read no further than the page. Each sort has its own index ending in the id, and
 filters are written so each can use its index or be checked row by row while walking the
 sort's; "has paid" and the paid total are the user's own column (`paid_paise`), so a page
 is one read of the users table. A page is fetched one row long to know whether there is a
@@ -29,12 +30,13 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union,
 )
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Subquery
 
 from adremix.db import session_scope
 from adremix.enums import Role
-from adremix.models import User, UserSearchTerm
+from adremix.models import SEARCH_PREFIX_MAX, User, UserSearchPrefix, UserSearchTerm
 from adremix.services.accounts import (
     SEARCH_TERM_MAX,
     effective_role,
@@ -70,6 +72,7 @@ PREFIX_END = "\U0010ffff"
 
 _users = User.__table__  # type: ignore[attr-defined]
 _terms = UserSearchTerm.__table__  # type: ignore[attr-defined]
+_prefixes = UserSearchPrefix.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,7 @@ _MATCHES = select(func.count()).select_from(
 class _Shape:
     """Which filters a page uses, and how (not their values)."""
 
-    search: str = ""  # "", "narrow" or "broad" (see `_bound`)
+    search: str = ""  # "", "prefix", "prefix_checked", "narrow" or "broad" (see `_bound`)
     search_id: bool = False  # the search is also a user's id
     joined_from: bool = False
     joined_to: bool = False
@@ -174,23 +177,50 @@ class _Shape:
     paid: str = ""
 
 
+def _by_prefix(filters: UserFilters) -> bool:
+    """Whether a search's page can be read from `user_search_prefix` in its order: sorted
+    by sign-up, filtered (if at all) by a sign-up window, which that key carries."""
+    return filters.sort in ("joined_desc", "joined_asc") and not (
+        filters.paid
+        or filters.suspended
+        or filters.role
+        or filters.balance_min is not None
+        or filters.balance_max is not None
+    )
+
+
 def _bound(filters: UserFilters, connection=None) -> tuple[_Shape, dict[str, Any]]:  # type: ignore[no-untyped-def]
     """The filters' shape and values. A search is a prefix of one of the user's terms (or
-    the user's id). A narrow one lists its few matches and sorts them; a broad one would
-    sort thousands, so instead the users are walked in the page's order, each checked by
-    its own terms (the user_id index), until the page is full. With a `connection`, which
-    one is decided by counting the matching terms, at most BROAD_SEARCH of them."""
+    the user's id).
+
+    Sorted by sign-up (and filtered by nothing else than a sign-up window), a search of
+    up to SEARCH_PREFIX_MAX characters is one range of `user_search_prefix`'s key, in the
+    page's order ("prefix"). Otherwise the matching terms are counted, at most
+    BROAD_SEARCH of them (with a `connection`): a narrow search lists its few matches and
+    sorts them; a broad one would sort thousands, so its page is walked in order instead,
+    each user checked against their terms (the user_id index): along the range of the
+    search's first SEARCH_PREFIX_MAX characters if sorted by sign-up ("prefix_checked"),
+    else along the sort's index ("broad")."""
     values: dict[str, Any] = {}
     search, search_id = "", None
     if filters.q:
         prefix = normalise_search(filters.q)[:SEARCH_TERM_MAX]
-        values |= {"prefix": prefix, "prefix_end": prefix + PREFIX_END}
-        broad = (
+        values |= {
+            "prefix": prefix,
+            "prefix_end": prefix + PREFIX_END,
+            "head": prefix[:SEARCH_PREFIX_MAX],
+        }
+        by_prefix = _by_prefix(filters)
+        if by_prefix and len(prefix) <= SEARCH_PREFIX_MAX:
+            search = "prefix"
+        elif (
             connection is not None
             and connection.execute(_MATCHES, {**values, "broad_from": BROAD_SEARCH}).scalar_one()
             >= BROAD_SEARCH
-        )
-        search = "broad" if broad else "narrow"
+        ):
+            search = "prefix_checked" if by_prefix else "broad"
+        else:
+            search = "narrow"
         number = filters.q.removeprefix("#")
         search_id = int(number) if number.isdigit() and len(number) < 10 else None
     admins, support = staff_emails() if filters.role else (frozenset(), frozenset())
@@ -289,6 +319,44 @@ def _order_by(sort: str, *, by_window: bool = False) -> list:
     return ordering[sort]
 
 
+def _prefix_page(shape: _Shape) -> Subquery:
+    """A search's page of ids read along `user_search_prefix`'s key (see `_bound`): the
+    range of the search's first SEARCH_PREFIX_MAX characters, in sign-up order, within
+    the sign-up window if any. A user's id searched for joins it: the first
+    offset + limit entries of the range and that user, sorted and cut once more."""
+    newest = shape.sort == "joined_desc"
+    key = (_prefixes.c.created_at, _prefixes.c.user_id)
+    found = [_prefixes.c.prefix == bindparam("head")]
+    if shape.search == "prefix_checked":
+        found.append(exists().where(_terms.c.user_id == _prefixes.c.user_id, _IN_RANGE))
+    window = []
+    if shape.joined_from:
+        window.append(lambda at: at >= bindparam("joined_from"))
+    if shape.joined_to:
+        window.append(lambda at: at < bindparam("joined_to"))
+    found += [within(_prefixes.c.created_at) for within in window]
+    ranged = (
+        select(_prefixes.c.user_id.label("id"), _prefixes.c.created_at)
+        .where(*found)
+        .order_by(*[c.desc() if newest else c.asc() for c in key])
+    )
+    if not shape.search_id:
+        return ranged.limit(inline("limit")).offset(inline("offset")).subquery("page")
+    head = ranged.limit(inline("reach")).subquery("head")
+    searched = select(_users.c.id, _users.c.created_at).where(
+        _users.c.id == bindparam("search_id", type_=Integer),
+        *[within(_users.c.created_at) for within in window],
+    )
+    both = union(select(head.c.id, head.c.created_at), searched).subquery("candidates")
+    return (
+        select(both.c.id)
+        .order_by(*[c.desc() if newest else c.asc() for c in (both.c.created_at, both.c.id)])
+        .limit(inline("limit"))
+        .offset(inline("offset"))
+        .subquery("page")
+    )
+
+
 @lru_cache(maxsize=256)
 def _users_page(shape: _Shape) -> Select:  # type: ignore[type-arg]
     """A page of users: its ids (and one more, to know whether a next page exists) read
@@ -302,6 +370,13 @@ def _users_page(shape: _Shape) -> Select:  # type: ignore[type-arg]
     (most users hold the same few balances), and the walk can pass over most of the
     table to reach them. `+ 0` keeps the planners (SQLite's has no statistics of value
     ranges) from taking the balance index for the order."""
+    if shape.search in ("prefix", "prefix_checked"):
+        by_prefix = _prefix_page(shape)
+        return (
+            select(*_COLUMNS)
+            .join(by_prefix, by_prefix.c.id == _users.c.id)
+            .order_by(*_order_by(shape.sort))
+        )
     by_window = shape.sort in ("balance_desc", "balance_asc") and (
         shape.joined_from or shape.joined_to
     )
@@ -352,7 +427,8 @@ def find_users(*, actor_id: int, filters: UserFilters, page_size: int = PAGE_SIZ
         require(session, actor_id, Permission.VIEW)
         connection = session.connection()
         shape, values = _bound(filters, connection)
-        limits = {"limit": page_size + 1, "offset": (filters.page - 1) * page_size}
+        offset = (filters.page - 1) * page_size
+        limits = {"limit": page_size + 1, "offset": offset, "reach": offset + page_size + 1}
         rows = connection.execute(_users_page(shape), values | limits).all()
         return UsersPage(
             rows=[_row(row) for row in rows[:page_size]],
