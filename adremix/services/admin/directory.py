@@ -3,18 +3,20 @@
 A search is a prefix of one of the user's search terms (e-mail address, its local part
 and domain, name, each word of the name; services/accounts/users.py keeps them) or an
 exact id: an index range, never a scan. Sorted by sign-up, it is one range of the terms'
-prefixes keyed in that order (`user_search_prefix`), read no further than the page. Each sort has its own index ending in the id, and
-filters are written so each can use its index or be checked row by row while walking the
-sort's; "has paid" and the paid total are the user's own column (`paid_paise`), so a page
-is one read of the users table. A page is fetched one row long to know whether there is a
-next one, so no page counts the whole table.
+prefixes keyed in that order (`user_search_prefix`), read no further than the page.
+Each sort has its own index ending in the id, and filters are written so each can use
+its index or be checked row by row while walking the sort's (a balance sort within a
+sign-up window merges the window's weeks, each one range of its index); "has paid" and
+the paid total are the user's own column (`paid_paise`), so a page is one read of the
+users table. A page is fetched one row long to know whether there is a next one, so no
+page counts the whole table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -31,12 +33,19 @@ from sqlalchemy import (
     select,
     true,
     union,
+    union_all,
 )
 from sqlalchemy.sql import ColumnElement, Subquery
 
 from adremix.db import session_scope
 from adremix.enums import Role
-from adremix.models import SEARCH_PREFIX_MAX, User, UserSearchPrefix, UserSearchTerm
+from adremix.models import (
+    SEARCH_PREFIX_MAX,
+    User,
+    UserSearchPrefix,
+    UserSearchTerm,
+    signup_week,
+)
 from adremix.services.accounts import (
     SEARCH_TERM_MAX,
     effective_role,
@@ -175,6 +184,26 @@ class _Shape:
     support: bool = False  # ADREMIX_SUPPORT_EMAILS names someone
     sort: str = "joined_desc"
     paid: str = ""
+    weeks: int = 0  # a balance sort in a sign-up window: how many weeks merged (`_week_page`)
+
+
+# At most this many weeks of a sign-up window are merged for a balance sort; a longer
+# window is most of the table, found soon enough walking the balance index.
+MAX_WEEKS = 256
+
+
+def _weeks(filters: UserFilters) -> list[int]:
+    """The weeks a balance sort's sign-up window spans ([] if not such a page)."""
+    if not (
+        filters.sort in ("balance_desc", "balance_asc")
+        and filters.joined_from
+        and filters.joined_to
+        and not filters.q
+    ):
+        return []
+    first = signup_week(day_start(filters.joined_from))
+    last = signup_week(day_end(filters.joined_to) - timedelta(seconds=1))
+    return list(range(first, last + 1)) if last - first < MAX_WEEKS else []
 
 
 def _by_prefix(filters: UserFilters) -> bool:
@@ -224,6 +253,11 @@ def _bound(filters: UserFilters, connection=None) -> tuple[_Shape, dict[str, Any
         number = filters.q.removeprefix("#")
         search_id = int(number) if number.isdigit() and len(number) < 10 else None
     admins, support = staff_emails() if filters.role else (frozenset(), frozenset())
+    weeks = _weeks(filters)
+    # Padded to a power of two with a week no one signed up in, so that a few statements
+    # serve every window (each is compiled, and planned by PostgreSQL, per its text).
+    arms = 1 << max(1, (len(weeks) - 1).bit_length()) if weeks else 0
+    values |= {f"week{n}": week for n, week in enumerate(weeks + [-1] * (arms - len(weeks)))}
     values |= {
         "search_id": search_id,
         "joined_from": day_start(filters.joined_from) if filters.joined_from else None,
@@ -246,6 +280,7 @@ def _bound(filters: UserFilters, connection=None) -> tuple[_Shape, dict[str, Any
         support=bool(support),
         sort=filters.sort,
         paid=filters.paid,
+        weeks=arms,
     )
     return shape, values
 
@@ -357,6 +392,29 @@ def _prefix_page(shape: _Shape) -> Subquery:
     )
 
 
+def _week_page(shape: _Shape) -> Subquery:
+    """A balance sort's page of ids within a sign-up window: for each week of the window,
+    its users in balance order are one range of `ix_user_week_balance`; the ranges are
+    merged (UNION ALL under the page's ORDER BY and LIMIT: PostgreSQL's Merge Append,
+    SQLite's merge of compound selects), so no more entries are read than the page and
+    what the filters pass over, instead of sorting every user of the window. At the
+    window's two ends a week is cut by the sign-up time, checked in the index."""
+    arms = [
+        select(_users.c.id, _users.c.credit_balance).where(
+            _users.c.signup_week == bindparam(f"week{n}"), *_where(shape)
+        )
+        for n in range(shape.weeks)
+    ]
+    merged = union_all(*arms)
+    balance, user_id = merged.selected_columns.credit_balance, merged.selected_columns.id
+    order = (
+        [balance.desc(), user_id.desc()]
+        if shape.sort == "balance_desc"
+        else [balance.asc(), user_id.asc()]
+    )
+    return merged.order_by(*order).limit(inline("limit")).offset(inline("offset")).subquery("page")
+
+
 @lru_cache(maxsize=256)
 def _users_page(shape: _Shape) -> Select:  # type: ignore[type-arg]
     """A page of users: its ids (and one more, to know whether a next page exists) read
@@ -375,6 +433,13 @@ def _users_page(shape: _Shape) -> Select:  # type: ignore[type-arg]
         return (
             select(*_COLUMNS)
             .join(by_prefix, by_prefix.c.id == _users.c.id)
+            .order_by(*_order_by(shape.sort))
+        )
+    if shape.weeks:
+        by_week = _week_page(shape)
+        return (
+            select(*_COLUMNS)
+            .join(by_week, by_week.c.id == _users.c.id)
             .order_by(*_order_by(shape.sort))
         )
     by_window = shape.sort in ("balance_desc", "balance_asc") and (
