@@ -7,14 +7,14 @@ and migration 0014 fills them as `reindex_user` keeps them."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from alembic import command
 from sqlalchemy import text
 
 from adremix.db import session_scope
-from adremix.models import User
+from adremix.models import User, signup_week
 from adremix.services import accounts, admin
 from adremix.services.accounts import VerifiedIdentity, search_terms, upsert_user
 from adremix.services.admin import directory
@@ -179,3 +179,108 @@ def test_prefixes_follow_the_user_and_the_migration_fills_them(url: str) -> None
     command.upgrade(config, "head")
 
     assert prefixes() == kept
+
+
+# --- balance sorts within a sign-up window: each week one index range, merged ------------
+
+IST = timezone(timedelta(hours=5, minutes=30))  # the console's calendar
+
+
+def join(rng: random.Random, n: int, at: datetime) -> None:
+    """A user as the Users table sees them: sign-up time, balance, paid total."""
+    paid = rng.random() < 0.4
+    with session_scope() as session:
+        session.add(
+            User(
+                email=f"user{n}@example.com",
+                name=f"User {n}",
+                created_at=at,
+                # Most hold the same balance (the sign-up bonus), as in use.
+                credit_balance=rng.randrange(0, 400) if paid else rng.choice([3, 3, 3, 0]),
+                paid_paise=rng.randrange(1, 10) * 19_900 if paid else 0,
+            )
+        )
+
+
+def window_query(rng: random.Random) -> dict[str, str]:
+    start = (START + timedelta(days=rng.randrange(-3, 40))).astimezone(IST).date()
+    query = {
+        "from": start.isoformat(),
+        "to": (start + timedelta(days=rng.randrange(-1, 45))).isoformat(),
+        "sort": rng.choice(["balance_desc", "balance_asc"]),
+        "page": str(rng.choice([1, 1, 2, 4])),
+    }
+    if rng.random() < 0.6:
+        query["paid"] = rng.choice(["yes", "no"])
+    if rng.random() < 0.5:
+        query["min"] = str(rng.randrange(0, 5))
+    if rng.random() < 0.5:
+        query["max"] = str(rng.randrange(3, 300))
+    return query
+
+
+def by_balance(query: dict[str, str]) -> list[int]:
+    """The page by the filters' definition, read off every user in Python."""
+    filters = admin.UserFilters.from_query(query)
+    assert filters.joined_from and filters.joined_to
+    start, end = directory.day_start(filters.joined_from), directory.day_end(filters.joined_to)
+    with session_scope() as session:
+        users = [
+            (u.credit_balance, u.id)
+            for u in session.query(User).all()
+            if start <= u.created_at < end
+            and (filters.balance_min is None or u.credit_balance >= filters.balance_min)
+            and (filters.balance_max is None or u.credit_balance <= filters.balance_max)
+            and (not filters.paid or (u.paid_paise > 0) == (filters.paid == "yes"))
+        ]
+    users.sort(reverse=filters.sort == "balance_desc")
+    return [user_id for _, user_id in users[(filters.page - 1) * PAGE : filters.page * PAGE]]
+
+
+def test_balance_sorts_in_a_window_merge_weeks(url: str) -> None:
+    """Users joined over ~7 weeks (several at each week's first and last moment); balance
+    sorts within random windows (whole weeks, cut ones, one day, an empty one) read from
+    one range per week, each page as the definition says."""
+    rng = random.Random(15)
+    boss = make_staff("boss@example.com")
+    week_start = directory.day_start(date(2026, 1, 1))  # a Thursday: weeks start there
+    assert signup_week(week_start) == signup_week(week_start - timedelta(seconds=1)) + 1
+    moments = [START + timedelta(hours=rng.randrange(50 * 24)) for _ in range(140)]
+    moments += [
+        week_start + timedelta(days=7 * k) + edge
+        for k in range(7)
+        for edge in (timedelta(0), timedelta(seconds=-1))
+    ]
+    for n, at in enumerate(moments):
+        join(rng, n, at)
+    merged, windows = 0, 0
+    for _ in range(120):
+        query = window_query(rng)
+        filters = admin.UserFilters.from_query(query)
+        merged += directory._bound(filters)[0].weeks > 0
+        windows += query["to"] >= query["from"]  # else nothing to merge: an empty range
+        page = admin.find_users(actor_id=boss, filters=filters, page_size=PAGE)
+        assert [row.id for row in page.rows] == by_balance(query), query
+    assert merged >= windows > 100
+
+
+def test_the_sign_up_week_follows_the_sign_up_and_the_migration_fills_it(url: str) -> None:
+    rng = random.Random(16)
+    for n in range(20):
+        join(rng, n, START + timedelta(hours=rng.randrange(60 * 24)))
+    with session_scope() as session:
+        session.get_one(User, 1).created_at = START - timedelta(days=30)
+
+    def weeks() -> dict[int, tuple[int, int]]:
+        with session_scope() as session:
+            return {u.id: (u.signup_week, signup_week(u.created_at)) for u in session.query(User)}
+
+    kept = weeks()
+    assert all(stored == computed for stored, computed in kept.values())
+    assert len({stored for stored, _ in kept.values()}) > 5
+
+    config = alembic_config(url)
+    command.downgrade(config, "0014_i12_search_prefix")
+    command.upgrade(config, "head")
+
+    assert weeks() == kept
