@@ -178,26 +178,39 @@ def reindex_user(session: Session, user: User) -> None:
     )
     if held == wanted:
         return
+    _replace(session, UserSearchTerm, "term", user.id, held, wanted)
+    _replace(
+        session,
+        UserSearchPrefix,
+        "prefix",
+        user.id,
+        search_prefixes(held),
+        search_prefixes(wanted),
+        created_at=user.created_at,
+    )
+    session.flush()
+
+
+def _replace(
+    session: Session,
+    model: type[UserSearchTerm] | type[UserSearchPrefix],
+    key: str,
+    user_id: int,
+    held: set[str],
+    wanted: set[str],
+    **columns: object,
+) -> None:
+    """The user's rows of `model` keyed by `key`: those held but not wanted deleted, those
+    wanted but not held added."""
     if stale := held - wanted:
         session.execute(
-            delete(UserSearchTerm).where(
-                UserSearchTerm.user_id == user.id,
-                UserSearchTerm.term.in_(stale),  # type: ignore[attr-defined]
+            delete(model).where(
+                model.user_id == user_id,  # type: ignore[arg-type]
+                getattr(model, key).in_(stale),
             )
         )
-    for term in wanted - held:
-        session.add(UserSearchTerm(term=term, user_id=user.id))
-    wanted_prefixes, held_prefixes = search_prefixes(wanted), search_prefixes(held)
-    if stale_prefixes := held_prefixes - wanted_prefixes:
-        session.execute(
-            delete(UserSearchPrefix).where(
-                UserSearchPrefix.user_id == user.id,
-                UserSearchPrefix.prefix.in_(stale_prefixes),  # type: ignore[attr-defined]
-            )
-        )
-    for prefix in wanted_prefixes - held_prefixes:
-        session.add(UserSearchPrefix(prefix=prefix, created_at=user.created_at, user_id=user.id))
-    session.flush()
+    for value in wanted - held:
+        session.add(model(**{key: value, "user_id": user_id, **columns}))
 
 
 def sign_in(
