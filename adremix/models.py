@@ -40,16 +40,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-WEEK_SECONDS = 7 * 86_400
-# Weeks start at midnight in India (UTC+5:30, the console's calendar: admin/params.py), so
-# a sign-up window of whole days there is made of whole weeks but at its two ends.
-WEEK_SHIFT_SECONDS = 19_800
+# Sign-ups are grouped by periods of four weeks (`user.signup_period`): a sign-up window of
+# a month or a few is then a handful of periods, each one ordered range of an index.
+PERIOD_SECONDS = 28 * 86_400
+# Periods start at midnight in India (UTC+5:30, the console's calendar: admin/params.py),
+# so a window of whole days there is made of whole periods but at its two ends.
+PERIOD_SHIFT_SECONDS = 19_800
 
 
-def signup_week(at: datetime) -> int:
-    """The week (counted from 1970) a moment falls in: `user.signup_week`."""
+def signup_period(at: datetime) -> int:
+    """The period (four weeks, counted from 1970) a moment falls in: `user.signup_period`."""
     aware = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return (math.floor(aware.timestamp()) + WEEK_SHIFT_SECONDS) // WEEK_SECONDS
+    return (math.floor(aware.timestamp()) + PERIOD_SHIFT_SECONDS) // PERIOD_SECONDS
 
 
 class User(SQLModel, table=True):
@@ -63,12 +65,12 @@ class User(SQLModel, table=True):
         # paid total last, so "has paid" is checked there too.
         Index("ix_user_balance", "credit_balance", "id", "created_at", "paid_paise"),
         Index("ix_user_created_balance", "created_at", "id", "credit_balance", "paid_paise"),
-        # A balance sort within a sign-up window: one ordered range per week of the
-        # window, merged (admin/directory.py `_week_page`); the sign-up time and paid
+        # A balance sort within a sign-up window: one ordered range per period of the
+        # window, merged (admin/directory.py `_period_page`); the sign-up time and paid
         # total checked in the index at the window's two ends and for "has paid".
         Index(
-            "ix_user_week_balance",
-            "signup_week",
+            "ix_user_period_balance",
+            "signup_period",
             "credit_balance",
             "id",
             "created_at",
@@ -101,19 +103,19 @@ class User(SQLModel, table=True):
     # capture's own transaction (payments/records.py `fulfil`), never taken from. The
     # Users table shows it and filters "has paid" (> 0) on it without reading any order.
     paid_paise: int = 0
-    # The week of `created_at` (`signup_week`), set whenever that is (see below).
-    signup_week: int = 0
+    # The period of `created_at` (`signup_period`), set whenever that is (see below).
+    signup_period: int = 0
 
 
 @event.listens_for(User, "before_insert")
-def _week_of_a_new_user(_mapper, _connection, user: User) -> None:  # type: ignore[no-untyped-def]
-    user.signup_week = signup_week(user.created_at)
+def _period_of_a_new_user(_mapper, _connection, user: User) -> None:  # type: ignore[no-untyped-def]
+    user.signup_period = signup_period(user.created_at)
 
 
 @event.listens_for(User, "before_update")
-def _week_follows_signup(_mapper, _connection, user: User) -> None:  # type: ignore[no-untyped-def]
+def _period_follows_signup(_mapper, _connection, user: User) -> None:  # type: ignore[no-untyped-def]
     if inspect(user).attrs.created_at.history.has_changes():
-        user.signup_week = signup_week(user.created_at)
+        user.signup_period = signup_period(user.created_at)
 
 
 class AuthSession(SQLModel, table=True):

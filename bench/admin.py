@@ -63,7 +63,7 @@ from adremix.models import (  # noqa: E402
     User,
     UserSearchPrefix,
     UserSearchTerm,
-    signup_week,
+    signup_period,
 )
 from adremix.services import admin  # noqa: E402
 from adremix.services.accounts import search_prefixes, search_terms  # noqa: E402
@@ -188,7 +188,7 @@ class Seed:
                 "suspended_at": joined + timedelta(days=3) if user_id % 200 == 7 else None,
                 "preferences": {},
                 "created_at": joined,
-                "signup_week": signup_week(joined),  # as the app sets it with created_at
+                "signup_period": signup_period(joined),  # as the app sets it with created_at
                 "last_login_at": joined + (self.end - joined) * self.rng.random(),
                 "deleted_at": None,
             }

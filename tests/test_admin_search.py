@@ -14,7 +14,7 @@ from alembic import command
 from sqlalchemy import text
 
 from adremix.db import session_scope
-from adremix.models import User, signup_week
+from adremix.models import User, signup_period
 from adremix.services import accounts, admin
 from adremix.services.accounts import VerifiedIdentity, search_terms, upsert_user
 from adremix.services.admin import directory
@@ -181,7 +181,7 @@ def test_prefixes_follow_the_user_and_the_migration_fills_them(url: str) -> None
     assert prefixes() == kept
 
 
-# --- balance sorts within a sign-up window: each week one index range, merged ------------
+# --- balance sorts within a sign-up window: read per period of four weeks ----------------
 
 IST = timezone(timedelta(hours=5, minutes=30))  # the console's calendar
 
@@ -203,10 +203,10 @@ def join(rng: random.Random, n: int, at: datetime) -> None:
 
 
 def window_query(rng: random.Random) -> dict[str, str]:
-    start = (START + timedelta(days=rng.randrange(-3, 40))).astimezone(IST).date()
+    start = (START + timedelta(days=rng.randrange(-3, 80))).astimezone(IST).date()
     query = {
         "from": start.isoformat(),
-        "to": (start + timedelta(days=rng.randrange(-1, 45))).isoformat(),
+        "to": (start + timedelta(days=rng.randrange(-1, 100))).isoformat(),
         "sort": rng.choice(["balance_desc", "balance_asc"]),
         "page": str(rng.choice([1, 1, 2, 4])),
     }
@@ -237,50 +237,58 @@ def by_balance(query: dict[str, str]) -> list[int]:
     return [user_id for _, user_id in users[(filters.page - 1) * PAGE : filters.page * PAGE]]
 
 
-def test_balance_sorts_in_a_window_merge_weeks(url: str) -> None:
-    """Users joined over ~7 weeks (several at each week's first and last moment); balance
-    sorts within random windows (whole weeks, cut ones, one day, an empty one) read from
-    one range per week, each page as the definition says."""
+def test_balance_sorts_in_a_window_read_per_period(url: str) -> None:
+    """Users joined over ~4 periods (several at a period's first and last moment);
+    balance sorts within random windows (whole periods, cut ones, one day, an empty one)
+    read per period, each page as the definition says."""
     rng = random.Random(15)
     boss = make_staff("boss@example.com")
-    week_start = directory.day_start(date(2026, 1, 1))  # a Thursday: weeks start there
-    assert signup_week(week_start) == signup_week(week_start - timedelta(seconds=1)) + 1
-    moments = [START + timedelta(hours=rng.randrange(50 * 24)) for _ in range(140)]
+    first = directory.day_start(date(1970, 1, 1) + timedelta(days=28 * signup_period(START)))
+    assert signup_period(first) == signup_period(first - timedelta(seconds=1)) + 1
+    moments = [START + timedelta(hours=rng.randrange(100 * 24)) for _ in range(150)]
     moments += [
-        week_start + timedelta(days=7 * k) + edge
-        for k in range(7)
+        first + timedelta(days=28 * k) + edge
+        for k in range(1, 5)
         for edge in (timedelta(0), timedelta(seconds=-1))
     ]
     for n, at in enumerate(moments):
         join(rng, n, at)
-    merged, windows = 0, 0
+    by_period, windows = 0, 0
     for _ in range(120):
         query = window_query(rng)
+        by_period += plan_periods(query) != 0
+        windows += query["to"] >= query["from"]  # else nothing to read: an empty range
         filters = admin.UserFilters.from_query(query)
-        merged += directory._bound(filters)[0].weeks > 0
-        windows += query["to"] >= query["from"]  # else nothing to merge: an empty range
         page = admin.find_users(actor_id=boss, filters=filters, page_size=PAGE)
         assert [row.id for row in page.rows] == by_balance(query), query
-    assert merged >= windows > 100
+    assert by_period >= windows > 100
 
 
-def test_the_sign_up_week_follows_the_sign_up_and_the_migration_fills_it(url: str) -> None:
+def plan_periods(query: dict[str, str]) -> int:
+    with session_scope() as session:
+        filters = admin.UserFilters.from_query(query)
+        return directory._bound(filters, session.connection())[0].periods
+
+
+def test_the_sign_up_period_follows_the_sign_up_and_the_migration_fills_it(url: str) -> None:
     rng = random.Random(16)
     for n in range(20):
-        join(rng, n, START + timedelta(hours=rng.randrange(60 * 24)))
+        join(rng, n, START + timedelta(hours=rng.randrange(120 * 24)))
     with session_scope() as session:
         session.get_one(User, 1).created_at = START - timedelta(days=30)
 
-    def weeks() -> dict[int, tuple[int, int]]:
+    def periods() -> dict[int, tuple[int, int]]:
         with session_scope() as session:
-            return {u.id: (u.signup_week, signup_week(u.created_at)) for u in session.query(User)}
+            return {
+                u.id: (u.signup_period, signup_period(u.created_at)) for u in session.query(User)
+            }
 
-    kept = weeks()
+    kept = periods()
     assert all(stored == computed for stored, computed in kept.values())
-    assert len({stored for stored, _ in kept.values()}) > 5
+    assert len({stored for stored, _ in kept.values()}) > 2
 
     config = alembic_config(url)
     command.downgrade(config, "0014_i12_search_prefix")
     command.upgrade(config, "head")
 
-    assert weeks() == kept
+    assert periods() == kept

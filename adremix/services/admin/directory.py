@@ -6,7 +6,7 @@ exact id: an index range, never a scan. Sorted by sign-up, it is one range of th
 prefixes keyed in that order (`user_search_prefix`), read no further than the page.
 Each sort has its own index ending in the id, and filters are written so each can use
 its index or be checked row by row while walking the sort's (a balance sort within a
-sign-up window merges the window's weeks, each one range of its index); "has paid" and
+sign-up window reads it per period of four weeks, each one range of an index); "has paid" and
 the paid total are the user's own column (`paid_paise`), so a page is one read of the
 users table. A page is fetched one row long to know whether there is a next one, so no
 page counts the whole table.
@@ -35,6 +35,7 @@ from sqlalchemy import (
     union,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import ColumnElement, Subquery
 
 from adremix.db import session_scope
@@ -44,7 +45,7 @@ from adremix.models import (
     User,
     UserSearchPrefix,
     UserSearchTerm,
-    signup_week,
+    signup_period,
 )
 from adremix.services.accounts import (
     SEARCH_TERM_MAX,
@@ -184,16 +185,20 @@ class _Shape:
     support: bool = False  # ADREMIX_SUPPORT_EMAILS names someone
     sort: str = "joined_desc"
     paid: str = ""
-    weeks: int = 0  # a balance sort in a sign-up window: how many weeks merged (`_week_page`)
+    # A balance sort in a sign-up window, read per period (`_period_page`): how many
+    # periods are merged (SQLite), or -1: each read by a lateral subquery (PostgreSQL).
+    periods: int = 0
 
 
-# At most this many weeks of a sign-up window are merged for a balance sort; a longer
-# window is most of the table, found soon enough walking the balance index.
-MAX_WEEKS = 256
+# Beyond this many periods (about 20 years) a window's users are sorted instead.
+MAX_PERIODS = 256
+# SQLite merges at least this many periods (those past the window's match no one), so
+# that one statement serves every window of up to eight periods (seven months).
+MIN_MERGED = 8
 
 
-def _weeks(filters: UserFilters) -> list[int]:
-    """The weeks a balance sort's sign-up window spans ([] if not such a page)."""
+def _periods(filters: UserFilters) -> list[int]:
+    """The periods a balance sort's sign-up window spans ([] if not such a page)."""
     if not (
         filters.sort in ("balance_desc", "balance_asc")
         and filters.joined_from
@@ -201,9 +206,9 @@ def _weeks(filters: UserFilters) -> list[int]:
         and not filters.q
     ):
         return []
-    first = signup_week(day_start(filters.joined_from))
-    last = signup_week(day_end(filters.joined_to) - timedelta(seconds=1))
-    return list(range(first, last + 1)) if last - first < MAX_WEEKS else []
+    first = signup_period(day_start(filters.joined_from))
+    last = signup_period(day_end(filters.joined_to) - timedelta(seconds=1))
+    return list(range(first, last + 1)) if last - first < MAX_PERIODS else []
 
 
 def _by_prefix(filters: UserFilters) -> bool:
@@ -253,11 +258,17 @@ def _bound(filters: UserFilters, connection=None) -> tuple[_Shape, dict[str, Any
         number = filters.q.removeprefix("#")
         search_id = int(number) if number.isdigit() and len(number) < 10 else None
     admins, support = staff_emails() if filters.role else (frozenset(), frozenset())
-    weeks = _weeks(filters)
-    # Padded to a power of two with a week no one signed up in, so that a few statements
-    # serve every window (each is compiled, and planned by PostgreSQL, per its text).
-    arms = 1 << max(1, (len(weeks) - 1).bit_length()) if weeks else 0
-    values |= {f"week{n}": week for n, week in enumerate(weeks + [-1] * (arms - len(weeks)))}
+    periods = _periods(filters) if connection is not None else []
+    merged = 0
+    if periods and connection.dialect.name == "postgresql":
+        merged = -1
+        values["periods"] = periods
+    elif periods:
+        # Padded (to a power of two) with a period no one signed up in: a few statements
+        # serve every window, each compiled once (a dozen merged selects take milliseconds).
+        merged = max(MIN_MERGED, 1 << (len(periods) - 1).bit_length())
+        padded = periods + [-1] * (merged - len(periods))
+        values |= {f"period{n}": period for n, period in enumerate(padded)}
     values |= {
         "search_id": search_id,
         "joined_from": day_start(filters.joined_from) if filters.joined_from else None,
@@ -280,7 +291,7 @@ def _bound(filters: UserFilters, connection=None) -> tuple[_Shape, dict[str, Any
         support=bool(support),
         sort=filters.sort,
         paid=filters.paid,
-        weeks=arms,
+        periods=merged,
     )
     return shape, values
 
@@ -392,27 +403,60 @@ def _prefix_page(shape: _Shape) -> Subquery:
     )
 
 
-def _week_page(shape: _Shape) -> Subquery:
-    """A balance sort's page of ids within a sign-up window: for each week of the window,
-    its users in balance order are one range of `ix_user_week_balance`; the ranges are
-    merged (UNION ALL under the page's ORDER BY and LIMIT: PostgreSQL's Merge Append,
-    SQLite's merge of compound selects), so no more entries are read than the page and
-    what the filters pass over, instead of sorting every user of the window. At the
-    window's two ends a week is cut by the sign-up time, checked in the index."""
+def _period_page(shape: _Shape) -> Subquery:
+    """A balance sort's page of ids within a sign-up window, read per period (four weeks,
+    `user.signup_period`) of the window: each period's users in balance order are one
+    range of `ix_user_period_balance`, instead of sorting every user of the window. At
+    the window's two ends a period is cut by the sign-up time, checked in the index.
+
+    SQLite merges the ranges (a UNION ALL under the page's ORDER BY and LIMIT is merged
+    lazily), reading about the page and what the filters pass over. PostgreSQL would plan
+    each arm of such a union on every call (a millisecond each), so it reads the first
+    offset + limit users of each period by a lateral subquery (planned once, whatever the
+    window) and sorts those."""
+    desc = shape.sort == "balance_desc"
+    ordered = (
+        [_users.c.credit_balance.desc(), _users.c.id.desc()]
+        if desc
+        else [_users.c.credit_balance.asc(), _users.c.id.asc()]
+    )
+    if shape.periods < 0:
+        period = (
+            func.unnest(bindparam("periods", type_=ARRAY(Integer)))
+            .table_valued("period")
+            .render_derived(name="periods")
+        )
+        arm = (
+            select(_users.c.id, _users.c.credit_balance)
+            .where(_users.c.signup_period == period.c.period, *_where(shape))
+            .order_by(*ordered)
+            .limit(inline("reach"))
+            .lateral("arm")
+        )
+        columns = (arm.c.credit_balance, arm.c.id)
+        return (
+            select(arm.c.id)
+            .select_from(period)
+            .join(arm, true())
+            .order_by(*[c.desc() if desc else c.asc() for c in columns])
+            .limit(inline("limit"))
+            .offset(inline("offset"))
+            .subquery("page")
+        )
     arms = [
         select(_users.c.id, _users.c.credit_balance).where(
-            _users.c.signup_week == bindparam(f"week{n}"), *_where(shape)
+            _users.c.signup_period == bindparam(f"period{n}"), *_where(shape)
         )
-        for n in range(shape.weeks)
+        for n in range(shape.periods)
     ]
     merged = union_all(*arms)
-    balance, user_id = merged.selected_columns.credit_balance, merged.selected_columns.id
-    order = (
-        [balance.desc(), user_id.desc()]
-        if shape.sort == "balance_desc"
-        else [balance.asc(), user_id.asc()]
+    columns = (merged.selected_columns.credit_balance, merged.selected_columns.id)
+    return (
+        merged.order_by(*[c.desc() if desc else c.asc() for c in columns])
+        .limit(inline("limit"))
+        .offset(inline("offset"))
+        .subquery("page")
     )
-    return merged.order_by(*order).limit(inline("limit")).offset(inline("offset")).subquery("page")
 
 
 @lru_cache(maxsize=256)
@@ -435,11 +479,11 @@ def _users_page(shape: _Shape) -> Select:  # type: ignore[type-arg]
             .join(by_prefix, by_prefix.c.id == _users.c.id)
             .order_by(*_order_by(shape.sort))
         )
-    if shape.weeks:
-        by_week = _week_page(shape)
+    if shape.periods:
+        by_period = _period_page(shape)
         return (
             select(*_COLUMNS)
-            .join(by_week, by_week.c.id == _users.c.id)
+            .join(by_period, by_period.c.id == _users.c.id)
             .order_by(*_order_by(shape.sort))
         )
     by_window = shape.sort in ("balance_desc", "balance_asc") and (
