@@ -451,10 +451,12 @@ def _period_page(shape: _Shape) -> Subquery:
     ]
     merged = union_all(*arms)
     columns = (merged.selected_columns.credit_balance, merged.selected_columns.id)
+    # Bound, unlike PostgreSQL's (see `inline`): SQLite plans a statement alike whatever
+    # its LIMIT, and one text per shape is prepared once, not once per page.
     return (
         merged.order_by(*[c.desc() if desc else c.asc() for c in columns])
-        .limit(inline("limit"))
-        .offset(inline("offset"))
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
         .subquery("page")
     )
 
