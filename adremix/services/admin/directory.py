@@ -510,8 +510,9 @@ _COLUMNS = (
     _users.c.credit_balance,
     _users.c.created_at,
     _users.c.last_login_at,
-    _users.c.suspended_at,
-    _users.c.deleted_at,
+    # Shown as yes / no: read as such, with no time to convert on each row.
+    _users.c.suspended_at.is_not(None),
+    _users.c.deleted_at.is_not(None),
     _users.c.paid_paise,
 )
 
@@ -522,12 +523,12 @@ def _row(values) -> UserRow:  # type: ignore[no-untyped-def]
         id=user_id,
         email=email,
         name=name,
-        role=(effective_role(email=email, stored=stored_role) or "") if deleted is None else "",
+        role="" if deleted else (effective_role(email=email, stored=stored_role) or ""),
         balance=balance,
         joined_at=joined,
         last_seen_at=seen,
-        suspended=suspended is not None,
-        deleted=deleted is not None,
+        suspended=bool(suspended),
+        deleted=bool(deleted),
         paid_paise=paid,
     )
 
