@@ -6,9 +6,9 @@ exact id: an index range, never a scan. Sorted by sign-up, it is one range of th
 prefixes keyed in that order (`user_search_prefix`), read no further than the page.
 Each sort has its own index ending in the id, and filters are written so each can use
 its index or be checked row by row while walking the sort's (a balance sort within a
-sign-up window reads it per period of four weeks, each one range of an index); "has paid" and
-the paid total are the user's own column (`paid_paise`), so a page is one read of the
-users table. A page is fetched one row long to know whether there is a next one, so no
+sign-up window reads it per period of four weeks, each one range of an index); "has
+paid" and the paid total are the user's own column (`paid_paise`), so a page is one
+read of the users table. A page is fetched one row long to know whether there is a next one, so no
 page counts the whole table.
 """
 
@@ -415,11 +415,6 @@ def _period_page(shape: _Shape) -> Subquery:
     offset + limit users of each period by a lateral subquery (planned once, whatever the
     window) and sorts those."""
     desc = shape.sort == "balance_desc"
-    ordered = (
-        [_users.c.credit_balance.desc(), _users.c.id.desc()]
-        if desc
-        else [_users.c.credit_balance.asc(), _users.c.id.asc()]
-    )
     if shape.periods < 0:
         period = (
             func.unnest(bindparam("periods", type_=ARRAY(Integer)))
@@ -429,7 +424,7 @@ def _period_page(shape: _Shape) -> Subquery:
         arm = (
             select(_users.c.id, _users.c.credit_balance)
             .where(_users.c.signup_period == period.c.period, *_where(shape))
-            .order_by(*ordered)
+            .order_by(*_order_by(shape.sort))
             .limit(inline("reach"))
             .lateral("arm")
         )
@@ -468,8 +463,10 @@ def _users_page(shape: _Shape) -> Select:  # type: ignore[type-arg]
     every filtered column, so no user's row is read before it is known to be on the
     page; then those users.
 
-    A balance sort with a joined-between window sorts the window's users (an index range
-    as long as the window) instead of walking the balance index: sign-ups take ids in
+    A search sorted by sign-up is read along its prefix (`_prefix_page`), a balance sort
+    within a joined-between window per period of it (`_period_page`). Such a window open
+    at one end (or with a search) sorts the window's users (an index range as long as
+    the window) instead of walking the balance index: sign-ups take ids in
     time order, so a window's users sit together at one end of each balance value's run
     (most users hold the same few balances), and the walk can pass over most of the
     table to reach them. `+ 0` keeps the planners (SQLite's has no statistics of value
