@@ -66,11 +66,13 @@ class User(SQLModel, table=True):
         Index("ix_user_balance", "credit_balance", "id", "created_at", "paid_paise"),
         Index("ix_user_created_balance", "created_at", "id", "credit_balance", "paid_paise"),
         # A balance sort within a sign-up window: one ordered range per period of the
-        # window, merged (admin/directory.py `_period_page`); the sign-up time and paid
-        # total checked in the index at the window's two ends and for "has paid".
+        # window, and per answer to "has paid" if asked (two thirds of users never pay
+        # and hold the sign-up bonus: without it, an ascending walk for payers would pass
+        # all of them); the sign-up time checked in the index at the window's two ends.
         Index(
             "ix_user_period_balance",
             "signup_period",
+            "has_paid",
             "credit_balance",
             "id",
             "created_at",
@@ -103,19 +105,26 @@ class User(SQLModel, table=True):
     # capture's own transaction (payments/records.py `fulfil`), never taken from. The
     # Users table shows it and filters "has paid" (> 0) on it without reading any order.
     paid_paise: int = 0
+    # paid_paise > 0, as a key of ix_user_period_balance: set with paid_paise (below, and
+    # in `fulfil`'s own update).
+    has_paid: bool = False
     # The period of `created_at` (`signup_period`), set whenever that is (see below).
     signup_period: int = 0
 
 
 @event.listens_for(User, "before_insert")
-def _period_of_a_new_user(_mapper, _connection, user: User) -> None:  # type: ignore[no-untyped-def]
+def _keys_of_a_new_user(_mapper, _connection, user: User) -> None:  # type: ignore[no-untyped-def]
     user.signup_period = signup_period(user.created_at)
+    user.has_paid = user.paid_paise > 0
 
 
 @event.listens_for(User, "before_update")
-def _period_follows_signup(_mapper, _connection, user: User) -> None:  # type: ignore[no-untyped-def]
-    if inspect(user).attrs.created_at.history.has_changes():
+def _keys_follow_their_columns(_mapper, _connection, user: User) -> None:  # type: ignore[no-untyped-def]
+    changed = inspect(user).attrs
+    if changed.created_at.history.has_changes():
         user.signup_period = signup_period(user.created_at)
+    if changed.paid_paise.history.has_changes():
+        user.has_paid = user.paid_paise > 0
 
 
 class AuthSession(SQLModel, table=True):

@@ -183,7 +183,8 @@ class Seed:
                 "oidc_subject": f"sub-{user_id}",
                 "credit_balance": self.balances[user_id],
                 # What their captured payments came to, as the capture's transaction keeps it.
-                "paid_paise": sum(o[3] for o in self.orders.get(user_id, []) if o[5]),
+                "paid_paise": (paid := sum(o[3] for o in self.orders.get(user_id, []) if o[5])),
+                "has_paid": paid > 0,
                 "role": role,
                 "suspended_at": joined + timedelta(days=3) if user_id % 200 == 7 else None,
                 "preferences": {},

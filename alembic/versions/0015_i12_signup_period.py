@@ -4,7 +4,9 @@
 `created_at` falls in, set with it (models.py). Indexed (signup_period, credit_balance,
 id, created_at, paid_paise): the Users table sorted by balance within a sign-up window
 merges one ordered range per period of the window instead of sorting every user of the
-window. Filled here from `created_at`.
+window; `user.has_paid` (paid_paise > 0, set with it) follows the period in that index,
+so a page of payers (or of those who never paid) is one range per period too. Filled
+here from `created_at` and `paid_paise`.
 
 Revision ID: 0015_i12_signup_period
 Revises: 0014_i12_search_prefix
@@ -36,14 +38,19 @@ def upgrade() -> None:
     op.add_column(
         "user", sa.Column("signup_period", sa.Integer(), nullable=False, server_default="0")
     )
+    op.add_column(
+        "user", sa.Column("has_paid", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     op.execute(BACKFILL[op.get_bind().dialect.name])
+    op.execute('UPDATE "user" SET has_paid = paid_paise > 0')
     op.create_index(
         "ix_user_period_balance",
         "user",
-        ["signup_period", "credit_balance", "id", "created_at", "paid_paise"],
+        ["signup_period", "has_paid", "credit_balance", "id", "created_at", "paid_paise"],
     )
 
 
 def downgrade() -> None:
     op.drop_index("ix_user_period_balance", table_name="user")
+    op.drop_column("user", "has_paid")
     op.drop_column("user", "signup_period")

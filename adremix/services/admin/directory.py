@@ -403,6 +403,12 @@ def _prefix_page(shape: _Shape) -> Subquery:
     )
 
 
+def _paid(shape: _Shape) -> list[ColumnElement[bool]]:
+    """ "Has paid" as the equality ix_user_period_balance ranges on (`_where` keeps the
+    paid total's own test beside it)."""
+    return [_users.c.has_paid == (shape.paid == "yes")] if shape.paid else []
+
+
 def _period_page(shape: _Shape) -> Subquery:
     """A balance sort's page of ids within a sign-up window, read per period (four weeks,
     `user.signup_period`) of the window: each period's users in balance order are one
@@ -423,7 +429,7 @@ def _period_page(shape: _Shape) -> Subquery:
         )
         arm = (
             select(_users.c.id, _users.c.credit_balance)
-            .where(_users.c.signup_period == period.c.period, *_where(shape))
+            .where(_users.c.signup_period == period.c.period, *_paid(shape), *_where(shape))
             .order_by(*_order_by(shape.sort))
             .limit(inline("reach"))
             .lateral("arm")
@@ -440,7 +446,7 @@ def _period_page(shape: _Shape) -> Subquery:
         )
     arms = [
         select(_users.c.id, _users.c.credit_balance).where(
-            _users.c.signup_period == bindparam(f"period{n}"), *_where(shape)
+            _users.c.signup_period == bindparam(f"period{n}"), *_paid(shape), *_where(shape)
         )
         for n in range(shape.periods)
     ]

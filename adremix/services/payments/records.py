@@ -149,7 +149,10 @@ def fulfil(session: Session, order: PaymentOrder, payment: GatewayPayment) -> Pa
     session.execute(
         update(User)
         .where(User.id == order.user_id)  # type: ignore[arg-type]
-        .values(paid_paise=User.paid_paise + row.amount_paise)
+        .values(
+            paid_paise=User.paid_paise + row.amount_paise,
+            has_paid=User.paid_paise + row.amount_paise > 0,
+        )
     )
     # Refunds Razorpay reported before the capture reached us are settled now.
     settle(session, payment=row, order=order)
