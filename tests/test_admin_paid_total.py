@@ -30,6 +30,13 @@ def paid_totals() -> dict[str, int]:
     return {email: paid for email, paid in rows}
 
 
+def paid_flags() -> dict[str, bool]:
+    """`user.has_paid`, the key the balance pages in a sign-up window range on."""
+    with session_scope() as session:
+        rows = session.execute(text('SELECT email, has_paid FROM "user" ORDER BY id')).all()
+    return {email: bool(flag) for email, flag in rows}
+
+
 def has_paid(boss: int, answer: str) -> list[str]:
     page = admin.find_users(actor_id=boss, filters=admin.UserFilters(paid=answer))
     return [row.email for row in page.rows]
@@ -87,6 +94,7 @@ def test_a_capture_adds_to_the_buyers_total_and_refunds_leave_it(
     assert paid_totals()["buyer@example.com"] == STARTER
     assert has_paid(boss, "yes") == ["buyer@example.com"]
     assert "buyer@example.com" not in has_paid(boss, "no")
+    assert paid_flags() == {"boss@example.com": False, "buyer@example.com": True}
 
     admin.refund_payment(
         actor_id=boss,
@@ -113,8 +121,11 @@ def test_the_migration_fills_the_totals_the_captures_keep(razorpay: FakeRazorpay
         "browser@example.com": 0,
     }
 
+    flags = paid_flags()
+    assert flags == {email: paid > 0 for email, paid in kept.items()}
     config = alembic_config(url)
     command.downgrade(config, "0012_i14_brand")
     command.upgrade(config, "head")
 
     assert paid_totals() == kept
+    assert paid_flags() == flags
