@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from adremix.bundling import Chunking
 from adremix.settings import get_settings
 from adremix.styles import ACCENT, GRAY, RadixThemesColors
 
@@ -24,7 +25,8 @@ config = rx.Config(
     redis_url=get_settings().redis_url or None,
     # The database belongs to our own engine (adremix/db.py) and Alembic, not rx.Model.
     plugins=[
-        RadixThemesColors(theme=rx.theme(accent_color=ACCENT, gray_color=GRAY, radius="large"))
+        RadixThemesColors(theme=rx.theme(accent_color=ACCENT, gray_color=GRAY, radius="large")),
+        Chunking(),
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

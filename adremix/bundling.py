@@ -1,0 +1,54 @@
+"""How the production build splits the JavaScript into files (Vite/Rolldown chunking).
+
+Rolldown gives every set of pages that shares a module its own chunk. Reflex imports
+each Lucide icon as its own module, and each icon is shared by a different set of pages,
+so a signed-in page loaded 17 files of 200-600 bytes each, one per icon, beside the 20
+it needs anyway. Each is a request with its own round trip and about 900 bytes of
+response headers before the page can paint (Lighthouse's mobile run models a slow 4G
+link). Reflex writes `.web/vite.config.js` from its own template and offers no option
+for chunking, so this plugin edits that file during compilation (the plugin API's
+`add_modify_task`) and fails the build when the template no longer has what it edits.
+
+Only the icons: merging the framework chunks too (React Router, Emotion, Reflex's state)
+was tried and made `/new/` 20-30 KB heavier: the same modules, larger once minified
+together (`/new/` has little room under its 1.2x-the-blank-app weight target).
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from reflex_base.plugins.base import Plugin
+
+VITE_CONFIG = "vite.config.js"
+# Reflex's template (reflex_base/compiler/templates.py): the end of its one chunk group.
+_GROUPS_ANCHOR = """name: "reflex-env",
+            },"""
+_MARKER = "/* adremix chunking */"
+# Every icon used by two pages or more, in one file: about 15 KB of the 45 icons'
+# 23 KB (one page's own icons stay in its chunk, and the icons Reflex's DynamicIcon
+# can import on demand stay one file each). Rolldown adds what they import, which
+# every page loads anyway (React, createLucideIcon).
+_GROUPS = f"""{_MARKER}
+            {{
+              name: "icons",
+              test: /[\\\\/]lucide-react[\\\\/]dist[\\\\/]esm[\\\\/]icons[\\\\/]/,
+              minShareCount: 2,
+            }},"""
+
+
+def chunking_options(vite_config: str) -> str:
+    """`vite.config.js` with the app's chunking options added to Reflex's."""
+    if _MARKER in vite_config:
+        return vite_config
+    if vite_config.count(_GROUPS_ANCHOR) != 1:
+        msg = f"{VITE_CONFIG} no longer has one `{_GROUPS_ANCHOR}`: update adremix/bundling.py"
+        raise RuntimeError(msg)
+    return vite_config.replace(_GROUPS_ANCHOR, f"{_GROUPS_ANCHOR}\n            {_GROUPS}")
+
+
+class Chunking(Plugin):
+    """Adds the app's chunking options to the generated Vite config."""
+
+    def pre_compile(self, **context: Any) -> None:
+        add_modify_task: Callable[[str, Callable[[str], str]], None] = context["add_modify_task"]
+        add_modify_task(VITE_CONFIG, chunking_options)
