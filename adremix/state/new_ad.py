@@ -127,13 +127,18 @@ class NewAdState(rx.State):
 
     @rx.event
     async def load(self) -> list[rx.event.EventSpec] | None:
+        """The whole form in one update: every update of this state re-renders every part
+        of the page bound to it, so the defaults, the restored draft and the kits are
+        not sent one event after another."""
         settings = get_settings()
         self.engine_label = (
             f"OpenAI {settings.openai_image_model}" if settings.openai_api_key else "Offline engine"
         )
         self.request_key = self.request_key or _new_request_id()
         user_id = await current_user_id(self)
-        if user_id is not None and not self.jobs and not self.instructions:
+        if user_id is None:
+            return None
+        if not self.jobs and not self.instructions:
             defaults = await call(library.new_ad_defaults, user_id=user_id)
             prefs = defaults.preferences
             self.template = prefs["default_template"]
@@ -143,27 +148,22 @@ class NewAdState(rx.State):
             self.saved_templates = [
                 SavedTemplate(id=str(t.id), name=t.name) for t in defaults.saved_templates
             ]
-        if user_id is None:
-            return None
-        follow_ups: list[rx.event.EventSpec] = []
         if not self.jobs and not self.source_sha:
             # A fresh page state (new tab, or a restart lost it): bring back the form
             # and the jobs from the database.
-            follow_ups.append(NewAdState.restore)
+            await self._restore(user_id)
+        await self._load_kits(user_id)
+        follow_ups: list[rx.event.EventSpec] = []
         remix = self.router.url.query_parameters.get("remix", "")
         if remix:
             follow_ups.append(NewAdState.use_result(remix))
-        follow_ups.append(NewAdState.load_kits)
-        # Every (re)connect runs load: a watcher that died with its web worker restarts.
-        follow_ups.append(NewAdState.watch_jobs)
-        return follow_ups
+        if any(_active(job) for job in self.jobs):
+            # Every (re)connect runs load: a watcher that died with its web worker restarts.
+            follow_ups.append(NewAdState.watch_jobs)
+        return follow_ups or None
 
-    @rx.event
-    async def load_kits(self) -> None:
+    async def _load_kits(self, user_id: int) -> None:
         """The kit choices; the default kit is preselected on a fresh form."""
-        user_id = await current_user_id(self)
-        if user_id is None:
-            return
         kits = await call(brand.list_kits, user_id=user_id)
         self.kits = [KitChoice(id=str(k.id), name=k.name) for k in kits]
         known = {k.id for k in kits}
@@ -184,12 +184,8 @@ class NewAdState(rx.State):
             return NewAdState.remember_form
         return None
 
-    @rx.event
-    async def restore(self) -> rx.event.EventSpec | None:
+    async def _restore(self, user_id: int) -> None:
         """The form and the jobs as the user left them (reload, reconnect, restart)."""
-        user_id = await current_user_id(self)
-        if user_id is None:
-            return None
         restored = await call(generation.restore_new_ad, user_id=user_id)
         if restored.source is not None and not self.source_sha:
             self.source_sha = restored.source.sha256
@@ -198,7 +194,6 @@ class NewAdState(rx.State):
             setattr(self, name, value)
         known = {job.id for job in self.jobs}
         self.jobs = [*self.jobs, *(_job_from(s) for s in restored.jobs if s.id not in known)]
-        return NewAdState.watch_jobs if any(_active(job) for job in self.jobs) else None
 
     @rx.event
     async def remember_form(self) -> None:
