@@ -60,16 +60,26 @@ class SessionState(rx.State):
         if (user.id if user else 0) != self._user_id:
             await self._forget_previous_user()
             self._user_id = user.id if user else 0
-        self.sign_out_token = csrf_token(purpose=SIGN_OUT, binding=token_hash) if user else ""
-        self.signed_in = user is not None
-        self.user_name = user.name if user else ""
-        self.user_email = user.email if user else ""
-        self.avatar_url = user.avatar_url if user else ""
-        self.credit_balance = user.credit_balance if user else 0
-        self.staff_role = user.role if user else ""
-        self.console_href = urls.ADMIN if self.staff_role else ""
-        self.console_label = "Admin console" if self.staff_role else ""
-        self.low_credit_threshold = user.low_credit_threshold if user else 0
+        profile = {
+            "sign_out_token": csrf_token(purpose=SIGN_OUT, binding=token_hash) if user else "",
+            "signed_in": user is not None,
+            "user_name": user.name if user else "",
+            "user_email": user.email if user else "",
+            "avatar_url": user.avatar_url if user else "",
+            "credit_balance": user.credit_balance if user else 0,
+            "low_credit_threshold": user.low_credit_threshold if user else 0,
+        }
+        # Every event of every page checks the user through here. Reflex sends whatever
+        # is assigned, changed or not, and each copy re-renders everything on the page
+        # that shows the session: only what changed is assigned.
+        for name, value in profile.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+        role = user.role if user else ""
+        if self.staff_role != role:
+            self.staff_role = role
+            self.console_href = urls.ADMIN if role else ""
+            self.console_label = "Admin console" if role else ""
         return user
 
     @rx.event
