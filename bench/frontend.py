@@ -1,6 +1,6 @@
 """Front-end benchmark: Lighthouse on the app beside a blank Reflex app of the same version.
 
-    .venv/bin/python bench/frontend.py [--runs 3]
+    .venv/bin/python bench/frontend.py [--runs 3] [--save DIR]
 
 Serves the app (offline defaults, as `make run` does) and a blank Reflex app that this
 script generates with `reflex init --template blank` in a temporary folder, both built and
@@ -200,6 +200,12 @@ def ratio(value: float, base: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--save",
+        type=Path,
+        help="keep every Lighthouse report (JSON) in this folder, to see which audit "
+        "and which request or task cost the points",
+    )
     args = parser.parse_args()
     if not LIGHTHOUSE.exists():
         sys.exit(f"{LIGHTHOUSE} is missing: `make bench` installs it")
@@ -243,6 +249,10 @@ def main() -> None:
                 **js_bytes_per_route(app.base_url, SIGNED_IN_ROUTES, cookie),
             }
             blank_js = js_bytes_per_route(blank_url.rstrip("/"), ["/"])["/"]
+        if args.save:
+            args.save.mkdir(parents=True, exist_ok=True)
+            for report in work.glob("*-*-*.json"):
+                shutil.copy(report, args.save / report.name)
         shutil.rmtree(work, ignore_errors=True)
 
     medians = {
