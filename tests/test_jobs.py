@@ -23,7 +23,7 @@ from adremix.services import generation as generations
 from adremix.services.credits import InsufficientCredits
 from adremix.services.generation import JobWorker, RemixOptions, jobs
 from adremix.services.generation.providers import ProviderRefused
-from adremix.services.generation.queue import STREAM
+from adremix.services.generation.queue import CONSUMER_GROUP, STREAM, JobQueue
 from adremix.settings import get_settings
 from tests.app_server import ROOT
 from tests.factories import balance, funded_user, jpeg
@@ -391,3 +391,68 @@ def test_the_in_process_queue_runs_the_job_in_this_process(database_url: str) ->
 
     generation_id = asyncio.run(press_and_wait())
     assert row(generation_id).status == "succeeded" and balance(user_id) == 0
+
+
+# --- a dead worker's messages on the Redis queue --------------------------------------------
+
+
+def read_as(url: str, consumer: str, count: int) -> list[bytes]:
+    """Take `count` messages off the stream as that consumer would (then not acknowledge
+    them: what a worker killed right after reading leaves)."""
+    with redis.Redis.from_url(url) as client:
+        fetched = client.xreadgroup(CONSUMER_GROUP, consumer, {STREAM: ">"}, count=count)
+    return [message_id for _, messages in fetched for message_id, _ in messages]
+
+
+def consumers(url: str) -> list[str]:
+    with redis.Redis.from_url(url) as client:
+        return [c["name"].decode() for c in client.xinfo_consumers(STREAM, CONSUMER_GROUP)]
+
+
+def test_the_sweep_queues_again_exactly_what_a_dead_worker_held(
+    postgres_url: str, redis_queue: str
+) -> None:
+    user_id = funded_user(5)
+    source = generations.ingest_source(user_id=user_id, data=jpeg())
+    # Queued in this order: two a worker reads and dies with (one of them claimed, so its
+    # lease names the dead worker), one a live worker reads and works on, two still waiting.
+    ids = [submit(user_id, source.sha256, f"press-{n}") for n in range(5)]
+    dead_key = jobs.new_worker_key()
+    dead = jobs.worker_name(dead_key)
+
+    async def scenario() -> tuple[list[int], list[int]]:
+        live, survivor = JobQueue(get_settings()), JobQueue(get_settings())
+        await live.worker.start()
+        await survivor.worker.start()
+        try:
+            assert len(await asyncio.to_thread(read_as, redis_queue, dead, 2)) == 2
+            claim = await asyncio.to_thread(
+                jobs._claim, ids[0], owner=dead, key=dead_key, lease_s=300, max_attempts=3
+            )
+            assert claim is not None
+            assert len(await asyncio.to_thread(read_as, redis_queue, live.worker.owner, 1)) == 1
+            held = await asyncio.to_thread(
+                jobs._claim,
+                ids[2],
+                owner=live.worker.owner,
+                key=live.worker.key,
+                lease_s=300,
+                max_attempts=3,
+            )
+            assert held is not None
+            first = await survivor.worker.sweep()
+            again = await survivor.worker.sweep()  # nothing of the dead worker is left
+            return first, again
+        finally:
+            for queue in (live, survivor):
+                await queue.worker.stop()
+                await queue.close()
+
+    swept, again = asyncio.run(scenario())
+
+    # The dead worker's claimed job (its lease) and the one it had read but not claimed;
+    # neither the live worker's running job nor the two still waiting on the stream.
+    assert sorted(swept) == ids[:2] and again == []
+    assert dead not in consumers(redis_queue)
+    assert stream_length(redis_queue) == 5 + 2
+    assert row(ids[2]).lease_owner is not None and row(ids[0]).lease_owner is None

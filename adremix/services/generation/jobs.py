@@ -68,6 +68,9 @@ from adremix.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 Enqueue = Callable[[int], Awaitable[None]]
+# Given the presence keys of the live workers, the queue hands back the generations whose
+# messages dead workers had taken but not acknowledged (see queue.py).
+TakeOver = Callable[[frozenset[int]], Awaitable[list[int]]]
 T = TypeVar("T")
 # First key of the advisory lock a worker holds on PostgreSQL while it is alive.
 PRESENCE_LOCK_SPACE = 0x41_44_52_58 & 0x7FFF_FFFF  # "ADRX"
@@ -107,7 +110,9 @@ class JobWorker:
     """Works on generation jobs in this process: claim, heartbeat, resume, hand back.
 
     `enqueue` puts a generation (back) on the queue; the sweep and a graceful hand-back
-    use it. `provider` and `storage` default to the configured ones.
+    use it. `take_over`, when the queue can tell whose messages a dead worker held,
+    lets the sweep queue again exactly those. `provider` and `storage` default to the
+    configured ones.
     """
 
     def __init__(
@@ -117,13 +122,15 @@ class JobWorker:
         provider: ImageProvider | None = None,
         storage: Storage | None = None,
         enqueue: Enqueue | None = None,
+        key: int | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.provider = provider or provider_for(self.settings)
         self.storage = storage or storage_for(self.settings)
         self._enqueue = enqueue
-        self.key = secrets.randbelow(2**31 - 2) + 1
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{self.key}"[:120]
+        self.take_over: TakeOver | None = None
+        self.key = key or new_worker_key()
+        self.owner = worker_name(self.key)
         self._jobs: dict[int, asyncio.Task[Any]] = {}
         self._lost: set[int] = set()
         self._requeue_on_cancel = True
@@ -282,15 +289,26 @@ class JobWorker:
     async def sweep(self, *, everything_unclaimed: bool = False) -> list[int]:
         """Queue again the jobs whose worker died (lapsed lease) and those nobody took up
         within `ADREMIX_JOB_REQUEUE_S` (a lost message); `everything_unclaimed` when
-        this process's own queue was just emptied (a restart of the in-process queue)."""
-        ids = await _upkeep(
-            requeue_lapsed,
+        this process's own queue was just emptied (a restart of the in-process queue).
+
+        A dead worker may also have taken messages of jobs it had not claimed yet. When
+        the queue can name them (`take_over`, with live workers known by their presence
+        locks) exactly those are queued again; otherwise every job still waiting is, and
+        whoever gets a job second skips it."""
+        exact = self.take_over is not None and self._presence is not None
+        ids, alive = await _upkeep(
+            _sweep,
             requeue_after_s=self.settings.job_requeue_after_s,
             everything_unclaimed=everything_unclaimed,
+            exact_redelivery=exact,
         )
-        if self._enqueue is not None:
-            for generation_id in ids:
-                await self._enqueue(generation_id)
+        if exact and self.take_over is not None:
+            held = set(ids)
+            ids += [i for i in await self.take_over(alive | {self.key}) if i not in held]
+        if self._enqueue is not None and ids:
+            # All at once: one by one, a dead worker's last jobs waited for its first
+            # ones' round trips before they were on the queue at all.
+            await asyncio.gather(*(self._enqueue(generation_id) for generation_id in ids))
         if ids:
             log.info("Re-queued %s generation job(s): %s", len(ids), ids)
         return ids
@@ -676,14 +694,55 @@ def _release(generation_id: int, *, owner: str) -> bool:
         return released.rowcount == 1  # type: ignore[attr-defined]
 
 
-def requeue_lapsed(*, requeue_after_s: float, everything_unclaimed: bool = False) -> list[int]:
+def new_worker_key() -> int:
+    """A worker's presence key: its advisory lock on PostgreSQL, and its name's last part."""
+    return secrets.randbelow(2**31 - 2) + 1
+
+
+def worker_name(key: int) -> str:
+    """Who holds a lease (and, on Redis, which stream consumer): host, pid and key."""
+    return f"{socket.gethostname()}:{os.getpid()}:{key}"[-120:]
+
+
+def worker_key(name: str) -> int | None:
+    """The presence key a `worker_name` ends with (None for any other name)."""
+    last = name.rpartition(":")[2]
+    return int(last) if last.isdigit() and name.count(":") >= 2 else None
+
+
+def _sweep(
+    *, requeue_after_s: float, everything_unclaimed: bool, exact_redelivery: bool
+) -> tuple[list[int], frozenset[int]]:
+    """The sweep's database part: `requeue_lapsed`, and (for an exact redelivery) the
+    presence keys of the workers alive now."""
+    ids = requeue_lapsed(
+        requeue_after_s=requeue_after_s,
+        everything_unclaimed=everything_unclaimed,
+        exact_redelivery=exact_redelivery,
+    )
+    return ids, live_worker_keys() if exact_redelivery else frozenset()
+
+
+def live_worker_keys() -> frozenset[int]:
+    """The presence keys held now (PostgreSQL): the workers that are alive."""
+    with session_scope() as session:
+        return frozenset(int(k) for k in session.execute(_alive_keys()).scalars())
+
+
+def requeue_lapsed(
+    *,
+    requeue_after_s: float,
+    everything_unclaimed: bool = False,
+    exact_redelivery: bool = False,
+) -> list[int]:
     """Clear the lapsed leases of running generations and mark them queued again, with
     the jobs nobody took up within `requeue_after_s` (a lost message); returns their ids
     (the lapsed ones first), for the caller to put on the queue.
 
     A worker found dead may also have been holding messages of jobs it had not claimed
     yet, so then every job still waiting is queued again too (`everything_unclaimed`
-    does the same unconditionally): whoever gets a job second skips it."""
+    does the same unconditionally): whoever gets a job second skips it. Unless
+    `exact_redelivery`: the caller then queues again the dead worker's own messages."""
     now = utcnow()
     cleared = {
         "lease_owner": None,
@@ -718,7 +777,9 @@ def requeue_lapsed(*, requeue_after_s: float, everything_unclaimed: bool = False
                     running,
                     Generation.lease_owner.is_(None),  # type: ignore[union-attr]
                     Generation.id.not_in(orphaned) if orphaned else sa.true(),  # type: ignore[union-attr]
-                    sa.true() if everything_unclaimed or orphaned else waited,
+                    sa.true()
+                    if everything_unclaimed or (orphaned and not exact_redelivery)
+                    else waited,
                 )
                 .values(**cleared)
                 .returning(Generation.id)
@@ -743,17 +804,21 @@ _pg_locks = sa.table(
 )
 
 
-def _owner_gone() -> sa.ColumnElement[bool]:
-    """The lease's owner no longer holds its presence lock: its process is gone."""
-    alive = sa.select(sa.cast(_pg_locks.c.objid, sa.BigInteger)).where(
+def _alive_keys() -> sa.Select[tuple[int]]:
+    """The presence keys whose lock is held: their workers' processes are alive."""
+    return sa.select(sa.cast(_pg_locks.c.objid, sa.BigInteger)).where(
         _pg_locks.c.locktype == "advisory",
         _pg_locks.c.classid == PRESENCE_LOCK_SPACE,
         _pg_locks.c.objsubid == 2,
         _pg_locks.c.granted,
     )
+
+
+def _owner_gone() -> sa.ColumnElement[bool]:
+    """The lease's owner no longer holds its presence lock: its process is gone."""
     return and_(
         Generation.lease_key.is_not(None),  # type: ignore[union-attr]
-        Generation.lease_key.not_in(alive),  # type: ignore[union-attr]
+        Generation.lease_key.not_in(_alive_keys()),  # type: ignore[union-attr]
     )
 
 

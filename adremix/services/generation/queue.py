@@ -31,7 +31,7 @@ from taskiq.cli.worker.run import start_listen
 
 from adremix.blocking import call
 from adremix.services.generation.edits import start_region_edit
-from adremix.services.generation.jobs import JobWorker
+from adremix.services.generation.jobs import JobWorker, new_worker_key, worker_key, worker_name
 from adremix.services.generation.providers import ImageProvider
 from adremix.services.generation.remix_options import RemixOptions
 from adremix.services.generation.start import StartedGeneration, start_generation
@@ -51,6 +51,7 @@ UNACKED_IDLE_MS = 15 * 60 * 1000
 HAND_BACK_S = 10.0
 AUTOCLAIM_LOCK_S = 2.0
 WORKER_THREADS = 32
+READ_BATCH = 10
 
 
 class JobQueue:
@@ -64,10 +65,15 @@ class JobQueue:
         storage: Storage | None = None,
     ) -> None:
         self.settings = settings
-        self.broker = _broker_for(settings)
+        key = new_worker_key()
+        # A job worker's stream consumer is named as it names itself on leases, so the
+        # sweep can tell a dead worker's unacknowledged messages from a live one's.
+        self.broker = _broker_for(settings, consumer=worker_name(key))
         self.worker = JobWorker(
-            settings=settings, provider=provider, storage=storage, enqueue=self.enqueue
+            settings=settings, provider=provider, storage=storage, enqueue=self.enqueue, key=key
         )
+        if not self.in_process:
+            self.worker.take_over = self._take_over_dead_consumers
         worker = self.worker
 
         async def run_generation_job(generation_id: int) -> None:
@@ -81,7 +87,9 @@ class JobQueue:
     def in_process(self) -> bool:
         return isinstance(self.broker, InMemoryBroker)
 
-    async def _ensure_started(self) -> None:
+    async def start(self) -> None:
+        """Connect the broker (once): at the process's start, so that the first press
+        does not wait for it."""
         async with self._start_lock:
             if not self._started:
                 await self.broker.startup()
@@ -90,8 +98,54 @@ class JobQueue:
 
     async def enqueue(self, generation_id: int) -> None:
         """Put a generation on the queue (a job that is settled or running is skipped)."""
-        await self._ensure_started()
+        await self.start()
         await self._task.kiq(generation_id)
+
+    async def _take_over_dead_consumers(self, alive: frozenset[int]) -> list[int]:
+        """The generations whose messages a dead worker had read and not acknowledged
+        (its stream consumer's pending entries), for the sweep to queue again; the dead
+        consumer is then removed, its entries with it, so nothing of it is delivered
+        again later. `alive`: the presence keys of the workers alive now. A consumer
+        whose name is not a worker's (none here) is left alone."""
+        from redis.asyncio import Redis
+        from redis.exceptions import ResponseError
+
+        broker: Any = self.broker
+        ids: list[int] = []
+        async with Redis(connection_pool=broker.connection_pool) as redis:
+            try:
+                consumers = await redis.xinfo_consumers(STREAM, CONSUMER_GROUP)
+            except ResponseError:  # no stream or group yet: nobody has read anything
+                return []
+            for consumer in consumers:
+                name = _text(consumer["name"])
+                key = worker_key(name)
+                if key is None or key in alive:
+                    continue
+                entries: list[Any] = []
+                if consumer["pending"]:
+                    pending = await redis.xpending_range(
+                        STREAM,
+                        CONSUMER_GROUP,
+                        min="-",
+                        max="+",
+                        count=int(consumer["pending"]),
+                        consumername=name,
+                    )
+                    message_ids = [p["message_id"] for p in pending]
+                    async with redis.pipeline(transaction=False) as pipe:
+                        for message_id in message_ids:
+                            pipe.xrange(STREAM, message_id, message_id)
+                        entries = [e for found in await pipe.execute() for e in found]
+                for _, fields in entries:
+                    message = broker.formatter.loads(fields[b"data"])
+                    if message.task_name == TASK_NAME and message.args:
+                        ids.append(int(message.args[0]))
+                # Its entries go with it: the caller queues their jobs again.
+                await redis.xgroup_delconsumer(STREAM, CONSUMER_GROUP, name)
+                if entries:
+                    log.warning("Worker %s died holding generation(s) %s", name, ids)
+        return ids
 
     async def wait_idle(self) -> None:
         """In-process only: until every job handed to this process has finished."""
@@ -103,7 +157,7 @@ class JobQueue:
         """Run the in-process queue's upkeep until cancelled: first queue again what a
         previous run of this process left, then heartbeat and sweep. On cancellation
         (shutdown) running jobs release their leases for the next start to resume."""
-        await self._ensure_started()
+        await self.start()
         await self.worker.start()
         try:
             await self.worker.sweep(everything_unclaimed=True)
@@ -169,7 +223,11 @@ def _freeze_long_lived_objects() -> None:
     gc.freeze()
 
 
-def _broker_for(settings: Settings) -> AsyncBroker:
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _broker_for(settings: Settings, *, consumer: str) -> AsyncBroker:
     if settings.job_queue == "redis":
         from taskiq_redis import RedisStreamBroker
 
@@ -177,6 +235,7 @@ def _broker_for(settings: Settings) -> AsyncBroker:
             url=settings.redis_url,
             queue_name=STREAM,
             consumer_group_name=CONSUMER_GROUP,
+            consumer_name=consumer,
             # Start a new group at the stream's beginning, so nothing queued before the
             # first worker ever started is skipped.
             consumer_id="0",
@@ -186,8 +245,11 @@ def _broker_for(settings: Settings) -> AsyncBroker:
             # loop for good (taskiq-redis's default is no expiry).
             unacknowledged_lock_timeout=AUTOCLAIM_LOCK_S,
             xread_block=1000,
-            # One at a time, so one worker cannot hoard a burst the others could run.
-            xread_count=1,
+            # A few at a time: each read also costs the library's claim-lock round trips
+            # (four commands), which one message at a time paid per job. A worker holds
+            # at most this many it has not started beyond its free slots, and if it dies
+            # the sweep queues exactly those again (see `_take_over_dead_consumers`).
+            xread_count=READ_BATCH,
             # Acknowledged messages are not needed again; keep the stream from growing forever.
             maxlen=100_000,
         )
@@ -246,10 +308,13 @@ async def _queue_started(started: StartedGeneration) -> StartedGeneration:
 
 
 async def serve_in_process() -> None:
-    """The web process's part when jobs run in it (`ADREMIX_JOB_QUEUE=inprocess`)."""
+    """The web process's part: when jobs run in it (`ADREMIX_JOB_QUEUE=inprocess`), run
+    the queue's upkeep until cancelled; with Redis, only connect to the queue now."""
     queue = job_queue()
     if queue.in_process:
         await queue.serve_in_process()
+    else:
+        await queue.start()
 
 
 def run_worker(settings: Settings | None = None) -> None:
