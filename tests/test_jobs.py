@@ -4,6 +4,7 @@ twice makes one result per variation; a job is queued only once its reserve comm
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import subprocess
 import sys
 import time
@@ -456,3 +457,25 @@ def test_the_sweep_queues_again_exactly_what_a_dead_worker_held(
     assert dead not in consumers(redis_queue)
     assert stream_length(redis_queue) == 5 + 2
     assert row(ids[2]).lease_owner is not None and row(ids[0]).lease_owner is None
+
+
+def test_outcomes_written_together_are_each_kept_and_one_failure_is_not_the_others(
+    database_url: str,
+) -> None:
+    user_id = funded_user(3)
+    first, second = start(user_id, 1, "press-a"), start(user_id, 2, "press-b")
+    claims = [
+        jobs._claim(g, owner="test:1:1", key=None, lease_s=60, max_attempts=3)
+        for g in (first, second)
+    ]
+    assert claims[0] is not None and claims[1] is not None
+    refused = ProviderRefused("Declined.")
+    gone = dataclasses.replace(claims[1], generation_id=10_000)  # no such generation
+
+    together = jobs._record_outcomes([(claims[0], 0, None, refused), (claims[1], 0, None, refused)])
+    assert [r.status for r in together] == ["failed", "running"]  # type: ignore[union-attr]
+    alone = jobs._record_outcomes([(claims[1], 1, None, refused), (gone, 0, None, refused)])
+    assert isinstance(alone[1], Exception)
+    assert alone[0].status == "failed"  # type: ignore[union-attr]
+    assert [len(outputs(g)) for g in (first, second)] == [1, 2]
+    assert balance(user_id) == 3  # every credit refunded, once

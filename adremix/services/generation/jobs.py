@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, and_, or_, text, update
@@ -72,6 +72,8 @@ Enqueue = Callable[[int], Awaitable[None]]
 # messages dead workers had taken but not acknowledged (see queue.py).
 TakeOver = Callable[[frozenset[int]], Awaitable[list[int]]]
 T = TypeVar("T")
+Item = TypeVar("Item")
+R = TypeVar("R")
 # First key of the advisory lock a worker holds on PostgreSQL while it is alive.
 PRESENCE_LOCK_SPACE = 0x41_44_52_58 & 0x7FFF_FFFF  # "ADRX"
 GAVE_UP = ProviderError(
@@ -135,6 +137,7 @@ class JobWorker:
         self._lost: set[int] = set()
         self._requeue_on_cancel = True
         self._presence: Connection | None = None
+        self._outcomes = _Coalesced(_record_outcomes)
 
     @property
     def running(self) -> list[int]:
@@ -203,7 +206,7 @@ class JobWorker:
             attachments = await call(_attachments, self.storage, claim.options)
         except FileNotFoundError:
             for index in claim.missing:
-                await call(_record_outcome, claim, index, None, SOURCE_GONE)
+                await self._outcomes((claim, index, None, SOURCE_GONE))
             return await call(_settle, claim.generation_id, give_up=False)
         outcomes = await asyncio.gather(
             *(self._variation(claim, index, source, attachments) for index in claim.missing),
@@ -244,8 +247,8 @@ class JobWorker:
             )
             stored = await call(_store_result, self.storage, image)
         except ProviderError as exc:  # the provider's final word on this variation
-            return await call(_record_outcome, claim, index, None, exc)
-        return await call(_record_outcome, claim, index, stored, None)
+            return await self._outcomes((claim, index, None, exc))
+        return await self._outcomes((claim, index, stored, None))
 
     async def _give_back(self, generation_id: int) -> None:
         """Release the lease so another worker can take the job over at once."""
@@ -333,6 +336,45 @@ class JobWorker:
             except Exception:  # the database or the queue is down: try again next beat
                 log.exception("Job maintenance failed")
             await asyncio.sleep(min(beat_every, sweep_every) if sweeps else beat_every)
+
+
+class _Coalesced(Generic[Item, R]):
+    """Calls of `run_many` (one transaction for a list of items), shared: an item that
+    arrives while a batch is being written goes with the next one. The first waits for
+    nobody; under a burst, many items cost one transaction instead of one each (on SQLite
+    every write transaction waits for the one before it)."""
+
+    def __init__(self, run_many: Callable[[list[Item]], list[R | Exception]]) -> None:
+        self._run_many = run_many
+        self._waiting: list[tuple[Item, asyncio.Future[R]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def __call__(self, item: Item) -> R:
+        done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
+        # Shielded: the item is written even if its waiter is cancelled meanwhile (an
+        # outcome, once known, is kept), and the batch is not cut short for the others.
+        return await asyncio.shield(done)
+
+    async def _write(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    results = await call(self._run_many, [item for item, _ in batch])
+                except Exception as exc:  # each waiter gets it
+                    results = [exc] * len(batch)
+                for (_, done), result in zip(batch, results, strict=True):
+                    if done.done():
+                        continue
+                    if isinstance(result, Exception):
+                        done.set_exception(result)
+                    else:
+                        done.set_result(result)
+        finally:
+            self._writer = None
 
 
 @lru_cache(maxsize=1)
@@ -483,6 +525,30 @@ def _record_outcome(
     one settles the generation in the same transaction. Returns where it stands."""
     with session_scope() as session:
         return record_outcome_in(session, claim, index, stored, error)
+
+
+_Outcome = tuple["_Claim", int, tuple[str, tuple[int, int]] | None, ProviderError | None]
+
+
+def _record_outcomes(outcomes: list[_Outcome]) -> list[GenerationResult | Exception]:
+    """`_record_outcome` for several variations in one transaction (in generation order,
+    so two workers' batches lock rows in the same order). Should the batch fail, each is
+    tried again in a transaction of its own, so one's failure is not the others'."""
+    ordered = sorted(range(len(outcomes)), key=lambda i: outcomes[i][0].generation_id)
+    if len(outcomes) > 1:
+        try:
+            with session_scope() as session:
+                results = {i: record_outcome_in(session, *outcomes[i]) for i in ordered}
+            return [results[i] for i in range(len(outcomes))]
+        except Exception:
+            log.warning("A batch of %s outcomes failed; writing them one by one", len(outcomes))
+    singles: list[GenerationResult | Exception] = []
+    for outcome in outcomes:
+        try:
+            singles.append(_record_outcome(*outcome))
+        except Exception as exc:  # that variation's waiter gets it
+            singles.append(exc)
+    return singles
 
 
 def record_outcome_in(
