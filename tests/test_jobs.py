@@ -479,3 +479,15 @@ def test_outcomes_written_together_are_each_kept_and_one_failure_is_not_the_othe
     assert alone[0].status == "failed"  # type: ignore[union-attr]
     assert [len(outputs(g)) for g in (first, second)] == [1, 2]
     assert balance(user_id) == 3  # every credit refunded, once
+
+
+def test_deliveries_claimed_together_each_get_their_job_once(database_url: str) -> None:
+    user_id = funded_user(2)
+    first, second = start(user_id, 1, "press-a"), start(user_id, 1, "press-b")
+    worker = JobWorker()
+
+    claims = worker._claim_many([first, second, first])  # the first delivered twice
+
+    assert [getattr(c, "generation_id", None) for c in claims] == [first, second, None]
+    assert worker._claim_many([first]) == [None]  # held: this worker's lease is live
+    assert row(first).lease_owner == worker.owner and row(first).attempts == 1

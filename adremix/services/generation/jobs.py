@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import math
 import os
@@ -138,6 +139,7 @@ class JobWorker:
         self._requeue_on_cancel = True
         self._presence: Connection | None = None
         self._outcomes = _Coalesced(_record_outcomes)
+        self._claims = _Coalesced(self._claim_many)
 
     @property
     def running(self) -> list[int]:
@@ -167,14 +169,7 @@ class JobWorker:
         again, when the job is settled or held by another worker (a second delivery)."""
         if generation_id in self._jobs:  # delivered twice to this very worker
             return None
-        claim = await call(
-            _claim,
-            generation_id,
-            owner=self.owner,
-            key=self.key if self._presence is not None else None,
-            lease_s=self.settings.job_lease_s,
-            max_attempts=self.settings.job_max_attempts,
-        )
+        claim = await self._claims(generation_id)
         if claim is None:  # settled, or another live worker has it
             return None
         task = asyncio.current_task()
@@ -189,6 +184,38 @@ class JobWorker:
         finally:
             self._jobs.pop(generation_id, None)
             self._lost.discard(generation_id)
+
+    def _claim_many(self, ids: list[int]) -> list[_Claim | Exception | None]:
+        """Claim these jobs, in one transaction if there are several (a burst of
+        deliveries); a second delivery of the same job in the batch gets None."""
+        claim = functools.partial(
+            _claim,
+            owner=self.owner,
+            key=self.key if self._presence is not None else None,
+            lease_s=self.settings.job_lease_s,
+            max_attempts=self.settings.job_max_attempts,
+        )
+        unique = sorted(set(ids))
+        claimed: dict[int, _Claim | Exception | None] = {}
+        if len(unique) > 1:
+            try:
+                with session_scope() as session:
+                    claimed = {g: claim(g, session=session) for g in unique}
+            except Exception:
+                log.warning("A batch of %s claims failed; claiming them one by one", len(ids))
+                claimed = {}
+        for generation_id in unique:
+            if generation_id not in claimed:
+                try:
+                    claimed[generation_id] = claim(generation_id)
+                except Exception as exc:  # that delivery's waiter gets it
+                    claimed[generation_id] = exc
+        seen: set[int] = set()
+        results: list[_Claim | Exception | None] = []
+        for generation_id in ids:
+            results.append(None if generation_id in seen else claimed[generation_id])
+            seen.add(generation_id)
+        return results
 
     async def _work(self, claim: _Claim) -> GenerationResult:
         if claim.exhausted:
@@ -393,54 +420,68 @@ async def _upkeep(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
 
 
 def _claim(
-    generation_id: int, *, owner: str, key: int | None, lease_s: float, max_attempts: int
+    generation_id: int,
+    *,
+    owner: str,
+    key: int | None,
+    lease_s: float,
+    max_attempts: int,
+    session: Session | None = None,
 ) -> _Claim | None:
+    """Take the job's lease (in `session`'s transaction, or a transaction of its own)."""
+    if session is None:
+        with session_scope() as own:
+            return _claim(
+                generation_id,
+                owner=owner,
+                key=key,
+                lease_s=lease_s,
+                max_attempts=max_attempts,
+                session=own,
+            )
     now = utcnow()
-    with session_scope() as session:
-        # What the job needs comes back with the claim itself: one statement, not two.
-        row = session.execute(
-            update(Generation)
-            .where(
-                Generation.id == generation_id,
-                Generation.status == GenerationStatus.RUNNING,
-                or_(
-                    Generation.lease_owner.is_(None),  # type: ignore[union-attr]
-                    Generation.lease_expires_at < now,  # type: ignore[operator]
-                ),
-            )
-            .values(
-                lease_owner=owner,
-                lease_key=key,
-                lease_expires_at=now + timedelta(seconds=lease_s),
-                attempts=Generation.attempts + 1,
-            )
-            .returning(
-                Generation.user_id,
-                Generation.attempts,
-                Generation.variations,
-                Generation.source_image_hash,
-                Generation.options,
-            )
-            .execution_options(synchronize_session=False)
-        ).first()
-        if row is None:
-            return None
-        done = set(
-            session.exec(
-                select(GenerationOutput.index).where(
-                    GenerationOutput.generation_id == generation_id
-                )
-            ).all()
+    # What the job needs comes back with the claim itself: one statement, not two.
+    row = session.execute(
+        update(Generation)
+        .where(
+            Generation.id == generation_id,
+            Generation.status == GenerationStatus.RUNNING,
+            or_(
+                Generation.lease_owner.is_(None),  # type: ignore[union-attr]
+                Generation.lease_expires_at < now,  # type: ignore[operator]
+            ),
         )
-        return _Claim(
-            generation_id=generation_id,
-            user_id=row.user_id,
-            attempt=row.attempts,
-            exhausted=row.attempts > max_attempts,
-            source_sha256=row.source_image_hash,
-            options=options_from(row.options or {}),
-            missing=[i for i in range(row.variations) if i not in done],
+        .values(
+            lease_owner=owner,
+            lease_key=key,
+            lease_expires_at=now + timedelta(seconds=lease_s),
+            attempts=Generation.attempts + 1,
         )
+        .returning(
+            Generation.user_id,
+            Generation.attempts,
+            Generation.variations,
+            Generation.source_image_hash,
+            Generation.options,
+        )
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        return None
+    done = set(
+        session.exec(
+            select(GenerationOutput.index).where(GenerationOutput.generation_id == generation_id)
+        ).all()
+    )
+    return _Claim(
+        generation_id=generation_id,
+        user_id=row.user_id,
+        attempt=row.attempts,
+        exhausted=row.attempts > max_attempts,
+        source_sha256=row.source_image_hash,
+        options=options_from(row.options or {}),
+        missing=[i for i in range(row.variations) if i not in done],
+    )
 
 
 def options_from(stored: dict[str, Any]) -> RemixOptions:
