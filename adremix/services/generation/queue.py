@@ -152,6 +152,10 @@ class JobQueue:
         if isinstance(self.broker, InMemoryBroker):
             while self.broker._running_tasks:
                 await self.broker.wait_all()
+                # A finished task leaves the set in a done-callback, which runs only once
+                # this loop gets a turn: without one, tasks that finished together (a
+                # batch of outcomes) would keep this spinning on them forever.
+                await asyncio.sleep(0)
 
     async def serve_in_process(self) -> None:
         """Run the in-process queue's upkeep until cancelled: first queue again what a
