@@ -55,17 +55,17 @@ class ReflexTab:
         self._ws.send(f"42{NAMESPACE}," + json.dumps(["event", event]))
 
     def _read(self) -> None:
-        while not self._closed:
-            try:
+        # The server may close the socket between a ping and its answer (a refused
+        # tab, the app stopping): the reader then just ends.
+        with contextlib.suppress(ConnectionClosed):
+            while not self._closed:
                 message = self._ws.receive(timeout=1)
-            except ConnectionClosed:
-                return
-            if message is None:
-                continue
-            if message == "2":  # Engine.IO ping: a tab that never answers is dropped
-                self._ws.send("3")
-            elif message.startswith(f"42{NAMESPACE},"):
-                self._hydrated.set()
+                if message is None:
+                    continue
+                if message == "2":  # Engine.IO ping: a tab that never answers is dropped
+                    self._ws.send("3")
+                elif message.startswith(f"42{NAMESPACE},"):
+                    self._hydrated.set()
 
     def close(self) -> None:
         self._closed = True
