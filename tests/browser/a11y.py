@@ -73,6 +73,12 @@ def _use_theme(page: Page, theme: str) -> None:
     )
     # Let transitions (dialogs, toasts fading in) settle: axe reads computed colours.
     page.wait_for_timeout(300)
+    # A toast on its way out fades for a moment before Sonner unmounts it; axe would
+    # read its half-transparent text as the colours it shows.
+    page.wait_for_function(f"() => !document.querySelector('{_LEAVING_TOAST}')")
+
+
+_LEAVING_TOAST = 'li[data-sonner-toast][data-removed="true"]'
 
 
 def axe_violations(page: Page) -> list[dict]:
