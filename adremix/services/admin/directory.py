@@ -477,20 +477,9 @@ def _users_page(shape: _Shape) -> Select:  # type: ignore[type-arg]
     (most users hold the same few balances), and the walk can pass over most of the
     table to reach them. `+ 0` keeps the planners (SQLite's has no statistics of value
     ranges) from taking the balance index for the order."""
-    if shape.search in ("prefix", "prefix_checked"):
-        by_prefix = _prefix_page(shape)
-        return (
-            select(*_COLUMNS)
-            .join(by_prefix, by_prefix.c.id == _users.c.id)
-            .order_by(*_order_by(shape.sort))
-        )
-    if shape.periods:
-        by_period = _period_page(shape)
-        return (
-            select(*_COLUMNS)
-            .join(by_period, by_period.c.id == _users.c.id)
-            .order_by(*_order_by(shape.sort))
-        )
+    if shape.search in ("prefix", "prefix_checked") or shape.periods:
+        ids = _prefix_page(shape) if shape.search else _period_page(shape)
+        return select(*_COLUMNS).join(ids, ids.c.id == _users.c.id).order_by(*_order_by(shape.sort))
     by_window = shape.sort in ("balance_desc", "balance_asc") and (
         shape.joined_from or shape.joined_to
     )
