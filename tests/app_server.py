@@ -8,8 +8,8 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,9 +68,47 @@ def app_environment(workdir: Path, env: dict[str, str]) -> dict[str, str]:
     }
 
 
+@dataclass
+class _KeptApp:
+    env: dict[str, str]
+    app: RunningApp
+    stack: ExitStack
+
+
+# Apps kept running across test modules, by port: starting one costs ~15 s, and the modules
+# that use the app as `make run` starts it each sign in as their own users.
+_kept: dict[int, _KeptApp] = {}
+
+
+def kept_app(*, port: int, env: dict[str, str], workdir: Callable[[], Path]) -> RunningApp:
+    """The app with `env` kept running on `port`, started (in a new `workdir()`) unless it
+    already runs. It stops when another app needs the port, or at `stop_kept_apps`."""
+    kept = _kept.get(port)
+    if kept is not None and kept.env == env:
+        return kept.app
+    release_port(port)
+    stack = ExitStack()
+    app = stack.enter_context(run_app(port=port, workdir=workdir(), env=env))
+    _kept[port] = _KeptApp(env=dict(env), app=app, stack=stack)
+    return app
+
+
+def release_port(port: int) -> None:
+    """Stop the app kept on `port`, if any."""
+    if (kept := _kept.pop(port, None)) is not None:
+        kept.stack.close()
+
+
+def stop_kept_apps() -> None:
+    for port in list(_kept):
+        release_port(port)
+
+
 @contextmanager
 def run_app(*, port: int, workdir: Path, env: dict[str, str]) -> Iterator[RunningApp]:
     """Start the production app with `env` on `port`; stop it (and its workers) afterwards."""
+    # Every app of a run shares one port (one frontend build): a kept app makes way.
+    release_port(port)
     if _answers(port):
         # Waiting for "up" would then test whatever already listens there.
         raise RuntimeError(f"port {port} is taken: is another app from these tests running?")

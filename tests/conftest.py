@@ -19,7 +19,7 @@ from adremix.api import build_api_app
 from adremix.db import engine_for
 from adremix.services.storage import LocalStorage
 from adremix.settings import Settings, get_settings
-from tests.app_server import free_port, migrate
+from tests.app_server import free_port, migrate, stop_kept_apps
 from tests.fakes.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeOidcProvider
 from tests.fakes.openai_images import FakeOpenAIImages
 from tests.fakes.razorpay_api import KEY_ID as RAZORPAY_KEY_ID
@@ -42,13 +42,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last (the cluster's very last): fast feedback first, and Playwright's
     sync API keeps an event loop running in the main thread for as long as the browser is
     open, which would break every later test that calls asyncio.run()."""
+    # The modules on the app `make run` starts share one (`dev_app`): they run one after
+    # another, so no other app takes its port in between.
+    on_dev_app = {str(item.fspath) for item in items if "dev_app" in item.fixturenames}
     items.sort(
         key=lambda item: (
             "tests/browser/" in str(item.fspath),
             # The cluster shares the browser tests' port: it starts after their apps ended.
             item.get_closest_marker("cluster") is not None,
+            str(item.fspath) in on_dev_app,
         )
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_kept_apps() -> Iterator[None]:
+    yield
+    stop_kept_apps()
 
 
 def configure_app(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
