@@ -800,6 +800,9 @@ class MetricsDay(SQLModel, table=True):
     latency_histogram: list[int] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    # Every balance together at the end of this day: the net credit movement of this day
+    # and all before it, kept by the refresh that changes a day (see services/admin/metrics.py).
+    credits_net_through: int = 0
 
 
 class MetricsWatermark(SQLModel, table=True):

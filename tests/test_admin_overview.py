@@ -186,3 +186,32 @@ def test_a_range_is_read_in_either_order(
         actor_id=boss, start=end if swap else start, end=start if swap else end
     )
     assert (figures.start, figures.end, len(figures.days)) == (start, end, 7)
+
+
+def test_each_summed_day_keeps_every_balance_at_its_end(razorpay: FakeRazorpay, url: str) -> None:
+    """`metrics_day.credits_net_through` (where a range's outstanding credits start) stays
+    right when a later refresh reaches rows of days already summed: refreshes go by id."""
+    boss, buyer = business(razorpay)
+    backdate(timedelta(days=3), CreditTransaction, User, TaxDocument, UsageEvent)
+    admin.refresh_metrics()
+    give_credits(buyer, 5, key="late")
+    give_credits(buyer, 7, key="later")
+    with session_scope() as session:
+        late = session.exec(
+            select(CreditTransaction).order_by(CreditTransaction.id.desc()).limit(2)  # type: ignore[union-attr]
+        ).all()
+        for entry, days in zip(late, (1, 5), strict=True):  # after, and before, the summed day
+            entry.created_at -= timedelta(days=days)
+            session.add(entry)
+    assert admin.refresh_metrics() == 2
+
+    with session_scope() as session:
+        ledger = session.exec(select(CreditTransaction)).all()
+        stored = dict(session.exec(select(MetricsDay.day, MetricsDay.credits_net_through)).all())
+    today = admin.today()
+    for day in (today - timedelta(days=n) for n in range(6, -1, -1)):
+        held = sum(e.amount for e in ledger if billing.ist_date(e.created_at) <= day)
+        if day in stored:
+            assert stored[day] == held, day
+        assert admin.overview(actor_id=boss, start=day, end=day).credits_outstanding == held, day
+    assert held == balances()  # type: ignore[possibly-undefined]

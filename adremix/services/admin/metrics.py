@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -36,6 +36,7 @@ from sqlalchemy import (
     null,
     select,
     union_all,
+    update,
 )
 from sqlmodel import Session
 
@@ -291,13 +292,26 @@ def _store(session: Session, folded: Folded) -> None:
         ]
         session.add(row)
     session.flush()
+    # Each day from the first one changed keeps every balance together at its end.
+    earlier = _days.alias("earlier")
+    session.execute(
+        update(_days)
+        .where(_days.c.day >= min(folded))
+        .values(
+            credits_net_through=select(func.coalesce(func.sum(_net_of(earlier)), 0))
+            .where(earlier.c.day <= _days.c.day)
+            .scalar_subquery()
+        )
+    )
 
 
 # --- reading --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OverviewDay:
+class OverviewDay(NamedTuple):
+    """One day of the Overview's charts (a tuple with names: a range's hundreds of them are
+    built on each page load, and a frozen dataclass costs three times as much to build)."""
+
     day: date
     signups: int
     gross_paise: int
@@ -343,15 +357,20 @@ class Overview:
 
 _days = MetricsDay.__table__  # type: ignore[attr-defined]
 _marks = MetricsWatermark.__table__  # type: ignore[attr-defined]
-_net = (
-    _days.c.credits_purchased
-    - _days.c.credits_clawed
-    - _days.c.credits_spent
-    + _days.c.credits_refunded
-    + _days.c.credits_bonus
-    + _days.c.credits_adjusted
-    + _days.c.credits_other
-)
+
+
+def _net_of(days: Any) -> ColumnElement[int]:
+    """A `metrics_day` row's net credit movement (`DayFigures.net_credits`)."""
+    c = days.c
+    return (
+        c.credits_purchased
+        - c.credits_clawed
+        - c.credits_spent
+        + c.credits_refunded
+        + c.credits_bonus
+        + c.credits_adjusted
+        + c.credits_other
+    )
 
 
 @lru_cache(maxsize=4)
@@ -359,8 +378,8 @@ def _summary(dialect: str) -> Select:  # type: ignore[type-arg]
     """The Overview's summed days in one row, built once per dialect (their JSON functions
     differ): every counter summed over the range by the database, each day as one JSON
     array of its `OverviewDay` values and latency histogram (one value to decode, not a
-    row and an object per day), every balance together at the range's start (the days
-    before it) and how far each source is summed (0: not yet)."""
+    row and an object per day), every balance together at the range's start (as the last
+    day before it keeps it) and how far each source is summed (0: not yet)."""
     postgres = dialect == "postgresql"
     array, aggregate = (
         (func.json_build_array, func.json_agg)
@@ -383,9 +402,13 @@ def _summary(dialect: str) -> Select:  # type: ignore[type-arg]
         # the caller: a database reads a JSON value again for each bucket taken from it.
         r.latency_histogram if postgres else func.json(r.latency_histogram),
     )
+    # Every balance together at the range's start: the last day before it says (one row
+    # by the key, where summing every day before the range grew with the business's age).
     before = (
-        select(func.coalesce(func.sum(_net), 0))
+        select(_days.c.credits_net_through)
         .where(_days.c.day < bindparam("start"))
+        .order_by(_days.c.day.desc())
+        .limit(1)
         .scalar_subquery()
     )
     marks = (
@@ -397,7 +420,7 @@ def _summary(dialect: str) -> Select:  # type: ignore[type-arg]
     return select(
         *(func.coalesce(func.sum(r[name]), 0) for name in COUNTERS),
         aggregate(chart, type_=JSON),
-        before,
+        func.coalesce(before, 0),
         *marks,
     ).where(r.day >= bindparam("start"), r.day <= bindparam("end"))
 
