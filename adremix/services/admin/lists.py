@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, bindparam, literal, or_, select, true
 from sqlalchemy.sql import ColumnElement
@@ -104,8 +104,10 @@ class PaymentFilters:
         )
 
 
-@dataclass(frozen=True)
-class PaymentSummary:
+# The Payments page's rows are tuples with names, not frozen dataclasses: a frozen
+# dataclass sets each field through object.__setattr__ (3 us a row here): a page's hundred
+# of them took 0.3 ms, about a seventh of the whole request on SQLite.
+class PaymentSummary(NamedTuple):
     id: int
     provider_payment_id: str
     amount_paise: int
@@ -118,8 +120,7 @@ class PaymentSummary:
     error: str
 
 
-@dataclass(frozen=True)
-class OrderRow:
+class OrderRow(NamedTuple):
     id: int
     receipt_number: str
     kind: str
@@ -131,7 +132,7 @@ class OrderRow:
     created_at: datetime
     user_id: int
     email: str
-    payments: list[PaymentSummary] = field(default_factory=list)
+    payments: list[PaymentSummary]  # filled in as the order's rows are read
 
 
 def _matching_orders(connection, q: str) -> list[int]:  # type: ignore[no-untyped-def]
@@ -220,21 +221,9 @@ def _order_rows(rows) -> list[OrderRow]:  # type: ignore[no-untyped-def]
     for r in rows:
         order = orders.get(r[0])
         if order is None:
-            order = orders[r[0]] = OrderRow(
-                id=r[0],
-                receipt_number=r[1],
-                kind=r[2],
-                credits=r[3],
-                amount_paise=r[4],
-                status=r[5],
-                provider=r[6],
-                provider_order_id=r[7] or "",
-                created_at=r[8],
-                user_id=r[9],
-                email=r[10],
-            )
+            order = orders[r[0]] = OrderRow(*r[:7], r[7] or "", r[8], r[9], r[10], [])
         if r[11] is not None:
-            order.payments.append(PaymentSummary(*r[11:20], error=r[20] or ""))
+            order.payments.append(PaymentSummary(*r[11:20], r[20] or ""))
     return list(orders.values())
 
 
@@ -288,7 +277,7 @@ def list_payments(*, actor_id: int, filters: PaymentFilters, page_size: int = PA
                     "until": day_end(until) if until else None,
                 },
             )
-        orders = _order_rows(rows)
+        orders = _order_rows(rows.all())
         return Page(orders[:page_size], filters.page, len(orders) > page_size)
 
 
