@@ -29,8 +29,8 @@ from adremix.services.admin.params import (
     choice,
     day_end,
     day_start,
-    inline,
     non_empty,
+    paging,
     parse_date,
     parse_int,
     parse_page,
@@ -227,8 +227,8 @@ def _order_rows(rows) -> list[OrderRow]:  # type: ignore[no-untyped-def]
     return list(orders.values())
 
 
-@lru_cache(maxsize=8)
-def _payments_page(status: bool, since: bool, until: bool) -> Select:  # type: ignore[type-arg]
+@lru_cache(maxsize=16)
+def _payments_page(postgres: bool, status: bool, since: bool, until: bool) -> Select:  # type: ignore[type-arg]
     """A Payments page without a search, built once for each set of filters in use (its
     values bound): building and keying a statement costs as much as running this one.
     The page's order ids come from the order index alone (and one more, to know whether
@@ -243,8 +243,8 @@ def _payments_page(status: bool, since: bool, until: bool) -> Select:  # type: i
         select(_orders.c.id)
         .where(*where)
         .order_by(*_NEWEST)
-        .limit(inline("limit"))
-        .offset(inline("offset"))
+        .limit(paging("limit", postgres))
+        .offset(paging("offset", postgres))
         .subquery("page")
     )
     return _with_payments_query(page, _NEWEST)
@@ -255,21 +255,24 @@ def list_payments(*, actor_id: int, filters: PaymentFilters, page_size: int = PA
     with session_scope() as session:
         require(session, actor_id, Permission.VIEW)
         connection = session.connection()
+        postgres = connection.dialect.name == "postgresql"
         limits = {"limit": page_size + 1, "offset": (filters.page - 1) * page_size}
         if filters.q:
             page = (
                 select(_orders.c.id)
                 .where(*_payment_conditions(connection, filters))
                 .order_by(*_NEWEST)
-                .limit(inline("limit"))
-                .offset(inline("offset"))
+                .limit(paging("limit", postgres))
+                .offset(paging("offset", postgres))
                 .subquery("page")
             )
             rows = connection.execute(_with_payments_query(page, _NEWEST), limits)
         else:
             since, until = filters.date_from, filters.date_to
             rows = connection.execute(
-                _payments_page(bool(filters.status), since is not None, until is not None),
+                _payments_page(
+                    postgres, bool(filters.status), since is not None, until is not None
+                ),
                 {
                     **limits,
                     "status": filters.status,

@@ -55,3 +55,10 @@ def inline(name: str, value: int | None = None) -> BindParameter[int]:
     rows it really returns. A bound LIMIT is planned as if a tenth of the table came
     back, a plan so bad that it plans the statement again on every call instead."""
     return bindparam(name, value, type_=Integer, literal_execute=True)
+
+
+def paging(name: str, postgres: bool) -> BindParameter[int]:
+    """A page's LIMIT or OFFSET: written into the text on PostgreSQL (see `inline`), bound
+    on SQLite, whose planner does not plan by its value: there every page of a statement is
+    one text, prepared once in the driver's statement cache and not re-rendered per call."""
+    return inline(name) if postgres else bindparam(name, type_=Integer)
