@@ -2,7 +2,7 @@
 and 200,000 payments, against a bare indexed select on the same data in the same run.
 
     .venv/bin/python bench/admin.py [--users 100000] [--ledger 1000000] [--payments 200000]
-                                    [--samples 200] [--backends sqlite,postgres]
+                                    [--samples 200] [--warm 1000] [--backends sqlite,postgres]
 
 SQLite (a file) and PostgreSQL (a throwaway server on loopback, like the tests'), each
 migrated to head and seeded (untimed) with users, their search terms and those terms'
@@ -11,8 +11,10 @@ ledger of sign-up bonuses, purchases, generation spends and refunds whose balanc
 up; then the Overview's daily figures are summed as the app's background task does
 (`refresh_metrics`).
 
-Timed, `samples` times each with varied arguments, the console's own service calls (the
-role check and transaction included, as a page load makes them):
+Timed, `samples` times each with varied arguments, after `warm` untimed runs of the same
+kind (as a running server has compiled, prepared and planned its statements; the bare
+select is warmed alike), the console's own service calls (the role check and
+transaction included, as a page load makes them):
   user_search     `find_users` with a search (an e-mail or name prefix, or an id)
   users_filtered  `find_users` with filters: signed up between, has paid, balance range,
                   sorted by balance, pages 1-5
@@ -352,8 +354,12 @@ def seed(url: str, users: int, ledger: int, payments: int) -> dict[str, Any]:
 # --- timing ------------------------------------------------------------------------------
 
 
-def timed(call: Callable[[], Any], samples: int) -> tuple[float, float]:
-    call()  # warm: the first call pays for imports and compiled statements
+def timed(call: Callable[[], Any], samples: int, warm: int) -> tuple[float, float]:
+    # A running server has compiled its statements and PostgreSQL has planned them once for
+    # each connection (psycopg prepares a text on its 5th run, the server keeps a generic
+    # plan after 5 more); every query, the bare select too, runs `warm` times untimed first.
+    for _ in range(max(1, warm)):
+        call()
     timings = []
     for _ in range(samples):
         started = time.perf_counter()
@@ -434,7 +440,7 @@ def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
     runs = workloads(engine_for(url), seeded)
     figures: dict[str, float] = {}
     for query, call in runs.items():
-        p50, p95 = timed(call, args.samples)
+        p50, p95 = timed(call, args.samples, args.warm)
         figures[f"{name}_{query}_p50_ms"] = round(p50, 2)
         figures[f"{name}_{query}_p95_ms"] = round(p95, 2)
     bare = figures[f"{name}_bare_select_p95_ms"]
@@ -466,6 +472,9 @@ def main() -> int:
     parser.add_argument("--ledger", type=int, default=1_000_000)
     parser.add_argument("--payments", type=int, default=200_000)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument(
+        "--warm", type=int, default=1_000, help="untimed runs of each query (the bare one too)"
+    )
     parser.add_argument("--backends", default="sqlite,postgres")
     args = parser.parse_args()
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -474,6 +483,7 @@ def main() -> int:
         "ledger_entries": args.ledger,
         "payments": args.payments,
         "samples": args.samples,
+        "warm": args.warm,
         "load_1m": round(os.getloadavg()[0], 2),
     }
     with tempfile.TemporaryDirectory() as scratch:
