@@ -407,8 +407,9 @@ def user_detail(*, actor_id: int, user_id: int) -> UserDetail:
     """Everything the console shows about one user."""
     with session_scope() as session:
         require(session, actor_id, Permission.VIEW)
-        user = session.execute(
-            _page(session.get_bind().dialect.name),
+        connection = session.connection()  # a Core statement: no ORM dispatch
+        user = connection.execute(
+            _page(connection.dialect.name),
             {"user_id": user_id, "target_id": str(user_id), "now": utcnow()},
         ).first()
         if user is None:

@@ -460,8 +460,9 @@ MAX_RANGE_DAYS = 366 * 3
 def overview_figures(session: Session, start: date, end: date) -> Overview:
     """The Overview of [start, end] (India's calendar days, both included): two reads,
     the summed days and what no refresh has summed yet."""
-    summary = session.execute(
-        _summary(session.get_bind().dialect.name), {"start": start, "end": end}
+    connection = session.connection()  # Core statements: no ORM dispatch
+    summary = connection.execute(
+        _summary(connection.dialect.name), {"start": start, "end": end}
     ).one()
     counts = dict(zip(COUNTERS, summary[: len(COUNTERS)], strict=True))
     charted, before, *marks = summary[len(COUNTERS) :]
@@ -477,7 +478,7 @@ def overview_figures(session: Session, start: date, end: date) -> Overview:
     outstanding = before + DayFigures(counts).net_credits
     recent: Folded = defaultdict(DayFigures)
     unsummed = dict(zip((source.name for source in SOURCES), marks, strict=True))
-    for row in session.execute(_UNSUMMED, unsummed):
+    for row in connection.execute(_UNSUMMED, unsummed):
         SOURCES[row[-1]].fold(recent, row[:-1])  # type: ignore[arg-type]
     for day, figures in recent.items():
         if day <= end:
