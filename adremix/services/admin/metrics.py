@@ -33,6 +33,7 @@ from sqlalchemy import (
     bindparam,
     func,
     literal,
+    literal_column,
     null,
     select,
     union_all,
@@ -373,6 +374,12 @@ def _net_of(days: Any) -> ColumnElement[int]:
     )
 
 
+# The summary's constants are written into its text: bound, they were 25 values for the
+# driver to convert and send on every load.
+_NONE = literal_column("0", Integer)
+_ONE = literal_column("1", Integer)
+
+
 @lru_cache(maxsize=4)
 def _summary(dialect: str) -> Select:  # type: ignore[type-arg]
     """The Overview's summed days in one row, built once per dialect (their JSON functions
@@ -408,19 +415,22 @@ def _summary(dialect: str) -> Select:  # type: ignore[type-arg]
         select(_days.c.credits_net_through)
         .where(_days.c.day < bindparam("start"))
         .order_by(_days.c.day.desc())
-        .limit(1)
+        .limit(_ONE)
         .scalar_subquery()
     )
     marks = (
         func.coalesce(
-            select(_marks.c.last_id).where(_marks.c.source == source.name).scalar_subquery(), 0
+            select(_marks.c.last_id)
+            .where(_marks.c.source == literal_column(f"'{source.name}'"))
+            .scalar_subquery(),
+            _NONE,
         )
         for source in SOURCES
     )
     return select(
-        *(func.coalesce(func.sum(r[name]), 0) for name in COUNTERS),
+        *(func.coalesce(func.sum(r[name]), _NONE) for name in COUNTERS),
         aggregate(chart, type_=JSON),
-        func.coalesce(before, 0),
+        func.coalesce(before, _NONE),
         *marks,
     ).where(r.day >= bindparam("start"), r.day <= bindparam("end"))
 
