@@ -314,7 +314,9 @@ class Settings(BaseSettings):
             )
 
 
+@lru_cache(maxsize=16)
 def _emails(csv: str) -> frozenset[str]:
+    # Cached by the text: every role check (the Users page makes one per row) parsed it anew.
     return frozenset(email.strip().lower() for email in csv.split(",") if email.strip())
 
 
