@@ -14,9 +14,11 @@ import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+Item = TypeVar("Item")
+R = TypeVar("R")
 
 
 async def call(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -30,3 +32,44 @@ async def call_in(executor: Executor, fn: Callable[..., T], /, *args: Any, **kwa
     loop = asyncio.get_running_loop()
     bound = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
     return await loop.run_in_executor(executor, bound)
+
+
+class Coalesced(Generic[Item, R]):
+    """Calls of the blocking `run_many` (one transaction for a list of items), shared:
+    an item that arrives while a batch is being written goes with the next one. The
+    first waits for nobody; under a burst, many items cost one transaction instead of
+    one each (on SQLite every write transaction waits for the one before it, and each
+    commit is a disk flush). `run_many` answers each item, in order, with its result or
+    the exception that item alone should raise. One instance per event loop."""
+
+    def __init__(self, run_many: Callable[[list[Item]], list[R | Exception]]) -> None:
+        self._run_many = run_many
+        self._waiting: list[tuple[Item, asyncio.Future[R]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def __call__(self, item: Item) -> R:
+        done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
+        # Shielded: the item is written even if its waiter is cancelled meanwhile (an
+        # outcome, once known, is kept), and the batch is not cut short for the others.
+        return await asyncio.shield(done)
+
+    async def _write(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    results = await call(self._run_many, [item for item, _ in batch])
+                except Exception as exc:  # each waiter gets it
+                    results = [exc] * len(batch)
+                for (_, done), result in zip(batch, results, strict=True):
+                    if done.done():
+                        continue
+                    if isinstance(result, Exception):
+                        done.set_exception(result)
+                    else:
+                        done.set_result(result)
+        finally:
+            self._writer = None

@@ -8,12 +8,12 @@ import dataclasses
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
-from sqlalchemy import func, text
+from sqlalchemy import event, func, text
 from sqlmodel import select
 
 from adremix.db import get_engine, session_scope
@@ -374,6 +374,97 @@ def test_a_committed_generation_is_queued_once_and_the_sweep_finds_a_lost_messag
     # forever: once it has waited ADREMIX_JOB_REQUEUE_S, the sweep queues it again.
     assert generations.requeue_lapsed(requeue_after_s=60) == []
     assert generations.requeue_lapsed(requeue_after_s=0) == [generation_id]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database(request: pytest.FixtureRequest) -> str:
+    return str(
+        request.getfixturevalue("database_url" if request.param == "sqlite" else "postgres_url")
+    )
+
+
+@pytest.fixture
+def commits(any_database: str) -> Iterator[list[int]]:
+    """One item per transaction committed on the app's engine while the test runs."""
+    counted: list[int] = []
+
+    def count(_connection: object) -> None:
+        counted.append(1)
+
+    event.listen(get_engine(), "commit", count)
+    yield counted
+    event.remove(get_engine(), "commit", count)
+
+
+async def press_all(presses: list[tuple[int, str, str, int]]) -> list[object]:
+    """Presses (user, upload, request id, variations) arriving at the same moment; each
+    press's answer, or the exception it raised."""
+    return await asyncio.gather(
+        *(
+            generations.submit_generation(
+                user_id=user_id,
+                client_request_id=key,
+                source_sha256=sha,
+                options=RemixOptions(instructions="Burst", variations=variations),
+                fresh=True,
+            )
+            for user_id, sha, key, variations in presses
+        ),
+        return_exceptions=True,
+    )
+
+
+def test_presses_at_the_same_moment_reserve_in_one_transaction(
+    commits: list[int], redis_queue: str
+) -> None:
+    users = [funded_user(3, email=f"burst{n}@example.com") for n in range(3)]
+    shas = [generations.ingest_source(user_id=u, data=jpeg()).sha256 for u in users]
+    presses = [
+        (u, sha, f"press-{n}", 1) for n, (u, sha) in enumerate(zip(users, shas, strict=True))
+    ]
+    presses += [(users[0], shas[0], "press-0", 1)]  # a double click: the same press again
+    presses += [(users[1], shas[1], "second", 2)]
+    commits.clear()
+
+    answers = asyncio.run(press_all(presses))
+
+    assert len(commits) == 1  # one commit for all five, not five
+    started = [a for a in answers if isinstance(a, generations.StartedGeneration)]
+    assert len(started) == 5
+    assert answers[3].generation_id == answers[0].generation_id and answers[3].repeated
+    assert stream_length(redis_queue) == 4  # each new generation queued once
+    assert [balance(u) for u in users] == [2, 0, 3 - 1]
+    with session_scope() as session:
+        assert credits.find_mismatches(session=session) == []
+
+
+def test_a_refused_press_in_a_burst_fails_alone(any_database: str, redis_queue: str) -> None:
+    rich = funded_user(5, email="rich@example.com")
+    poor = funded_user(1, email="poor@example.com")
+    rich_sha = generations.ingest_source(user_id=rich, data=jpeg()).sha256
+    poor_sha = generations.ingest_source(user_id=poor, data=jpeg((10, 90, 200))).sha256
+
+    answers = asyncio.run(
+        press_all(
+            [
+                (rich, rich_sha, "ok-1", 2),
+                (poor, poor_sha, "too-big", 2),  # more than the balance
+                (rich, poor_sha, "not-mine", 1),  # another user's upload
+                (poor, poor_sha, "fits", 1),
+                (rich, rich_sha, "ok-2", 1),
+            ]
+        )
+    )
+
+    assert isinstance(answers[1], InsufficientCredits)
+    assert isinstance(answers[2], generations.InvalidRequest)
+    kept = [answers[i] for i in (0, 3, 4)]
+    assert all(isinstance(a, generations.StartedGeneration) and not a.repeated for a in kept)
+    assert balance(rich) == 5 - 3 and balance(poor) == 0
+    assert stream_length(redis_queue) == 3
+    with session_scope() as session:
+        assert len(session.exec(select(Generation)).all()) == 3
+        assert credits.find_mismatches(session=session) == []
 
 
 def test_the_in_process_queue_runs_the_job_in_this_process(database_url: str) -> None:

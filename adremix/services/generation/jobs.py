@@ -33,14 +33,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, and_, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from adremix.blocking import call, call_in
+from adremix.blocking import Coalesced, call, call_in
 from adremix.db import get_engine, session_scope
 from adremix.enums import GenerationStatus, ImageKind
 from adremix.models import Generation, GenerationOutput, UsageEvent, utcnow
@@ -73,8 +73,6 @@ Enqueue = Callable[[int], Awaitable[None]]
 # messages dead workers had taken but not acknowledged (see queue.py).
 TakeOver = Callable[[frozenset[int]], Awaitable[list[int]]]
 T = TypeVar("T")
-Item = TypeVar("Item")
-R = TypeVar("R")
 # First key of the advisory lock a worker holds on PostgreSQL while it is alive.
 PRESENCE_LOCK_SPACE = 0x41_44_52_58 & 0x7FFF_FFFF  # "ADRX"
 GAVE_UP = ProviderError(
@@ -138,8 +136,8 @@ class JobWorker:
         self._lost: set[int] = set()
         self._requeue_on_cancel = True
         self._presence: Connection | None = None
-        self._outcomes = _Coalesced(_record_outcomes)
-        self._claims = _Coalesced(self._claim_many)
+        self._outcomes = Coalesced(_record_outcomes)
+        self._claims = Coalesced(self._claim_many)
 
     @property
     def running(self) -> list[int]:
@@ -363,45 +361,6 @@ class JobWorker:
             except Exception:  # the database or the queue is down: try again next beat
                 log.exception("Job maintenance failed")
             await asyncio.sleep(min(beat_every, sweep_every) if sweeps else beat_every)
-
-
-class _Coalesced(Generic[Item, R]):
-    """Calls of `run_many` (one transaction for a list of items), shared: an item that
-    arrives while a batch is being written goes with the next one. The first waits for
-    nobody; under a burst, many items cost one transaction instead of one each (on SQLite
-    every write transaction waits for the one before it)."""
-
-    def __init__(self, run_many: Callable[[list[Item]], list[R | Exception]]) -> None:
-        self._run_many = run_many
-        self._waiting: list[tuple[Item, asyncio.Future[R]]] = []
-        self._writer: asyncio.Task[None] | None = None
-
-    async def __call__(self, item: Item) -> R:
-        done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, done))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write())
-        # Shielded: the item is written even if its waiter is cancelled meanwhile (an
-        # outcome, once known, is kept), and the batch is not cut short for the others.
-        return await asyncio.shield(done)
-
-    async def _write(self) -> None:
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                try:
-                    results = await call(self._run_many, [item for item, _ in batch])
-                except Exception as exc:  # each waiter gets it
-                    results = [exc] * len(batch)
-                for (_, done), result in zip(batch, results, strict=True):
-                    if done.done():
-                        continue
-                    if isinstance(result, Exception):
-                        done.set_exception(result)
-                    else:
-                        done.set_result(result)
-        finally:
-            self._writer = None
 
 
 @lru_cache(maxsize=1)

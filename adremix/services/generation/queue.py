@@ -29,12 +29,16 @@ from taskiq.acks import AcknowledgeType
 from taskiq.cli.worker.args import WorkerArgs
 from taskiq.cli.worker.run import start_listen
 
-from adremix.blocking import call
+from adremix.blocking import Coalesced, call
 from adremix.services.generation.edits import start_region_edit
 from adremix.services.generation.jobs import JobWorker, new_worker_key, worker_key, worker_name
 from adremix.services.generation.providers import ImageProvider
 from adremix.services.generation.remix_options import RemixOptions
-from adremix.services.generation.start import StartedGeneration, start_generation
+from adremix.services.generation.start import (
+    GenerationRequest,
+    StartedGeneration,
+    start_generations,
+)
 from adremix.services.storage import Storage
 from adremix.settings import Settings, get_settings
 
@@ -80,6 +84,8 @@ class JobQueue:
             await worker.take(generation_id)
 
         self._task = self.broker.register_task(run_generation_job, task_name=TASK_NAME)
+        # Presses that arrive together reserve in one transaction (see start_generations).
+        self.reserve = Coalesced(start_generations)
         self._started = False
         self._start_lock = asyncio.Lock()
 
@@ -283,15 +289,17 @@ async def submit_generation(
     options: RemixOptions,
     fresh: bool = False,
 ) -> StartedGeneration:
-    """Start a generation (credits reserved in its own transaction) and, once that has
-    committed, queue its job. A repeated press or a cached result queues nothing."""
-    started = await call(
-        start_generation,
-        user_id=user_id,
-        client_request_id=client_request_id,
-        source_sha256=source_sha256,
-        options=options,
-        fresh=fresh,
+    """Start a generation (credits reserved in a transaction shared with the presses
+    this process received at the same moment) and, once that has committed, queue its
+    job. A repeated press or a cached result queues nothing."""
+    started = await job_queue().reserve(
+        GenerationRequest(
+            user_id=user_id,
+            client_request_id=client_request_id,
+            source_sha256=source_sha256,
+            options=options,
+            fresh=fresh,
+        )
     )
     return await _queue_started(started)
 

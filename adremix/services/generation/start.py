@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,8 @@ from adremix.services.generation.remix_options import (
 )
 from adremix.services.generation.stored_images import holds_claim
 from adremix.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,32 @@ def credits_for(options: RemixOptions) -> int:
     return options.variations
 
 
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One press of Generate, as `start_generations` takes it (see `start_generation`)."""
+
+    user_id: int
+    client_request_id: str
+    source_sha256: str
+    options: RemixOptions
+    fresh: bool = False
+
+
+@dataclass(frozen=True)
+class _Reserve:
+    """A request checked and priced, ready for its reserving transaction."""
+
+    user_id: int
+    client_request_id: str
+    source_sha256: str
+    options: RemixOptions  # validated, with the brand kit's copy
+    provider: str
+    model: str
+    key: str
+    fresh: bool
+    parent_id: int | None
+
+
 def start_generation(
     *,
     user_id: int,
@@ -89,81 +118,183 @@ def start_generation(
     named by `options.brand_kit_id` must be the user's; a copy of it goes with the
     generation. `parent_id` makes it a region edit of that generation.
     """
+    return _start(
+        _prepared(
+            user_id=user_id,
+            client_request_id=client_request_id,
+            source_sha256=source_sha256,
+            options=options,
+            provider=provider,
+            model=model,
+            fresh=fresh,
+            parent_id=parent_id,
+        )
+    )
+
+
+def start_generations(requests: list[GenerationRequest]) -> list[StartedGeneration | Exception]:
+    """`start_generation` for presses that arrived together (any users), in ONE
+    transaction: a burst of presses then costs one commit (on SQLite one disk flush and
+    one turn of the single writer) instead of one each. Each press still gets its own
+    answer, or its own error to raise. Should the shared transaction fail (one press
+    refused: no credits, no such upload; a race on a request id), it is rolled back and
+    every press is made in a transaction of its own, so one press's failure is never
+    another's and nothing is reserved twice."""
+    answers: list[StartedGeneration | Exception | None] = []
+    ready: dict[int, _Reserve] = {}
+    for position, request in enumerate(requests):
+        try:
+            ready[position] = _prepared(
+                user_id=request.user_id,
+                client_request_id=request.client_request_id,
+                source_sha256=request.source_sha256,
+                options=request.options,
+                fresh=request.fresh,
+            )
+            answers.append(None)
+        except Exception as exc:  # that press's own error
+            answers.append(exc)
+    if len(ready) > 1:
+        try:
+            with session_scope() as session:
+                _lock_users(session, [r.user_id for r in ready.values()])
+                together = {p: _reserve_in(session, r) for p, r in ready.items()}
+            answers = [together.get(p, answer) for p, answer in enumerate(answers)]
+            ready = {}
+        except Exception:
+            log.warning("%s reserves together failed; making them one by one", len(ready))
+    for position, reserve in ready.items():
+        try:
+            answers[position] = _start(reserve)
+        except Exception as exc:
+            answers[position] = exc
+    return [_answered(answer) for answer in answers]
+
+
+def _answered(answer: StartedGeneration | Exception | None) -> StartedGeneration | Exception:
+    assert answer is not None, "every press gets an answer"
+    return answer
+
+
+def _prepared(
+    *,
+    user_id: int,
+    client_request_id: str,
+    source_sha256: str,
+    options: RemixOptions,
+    provider: str = "",
+    model: str = "",
+    fresh: bool = False,
+    parent_id: int | None = None,
+) -> _Reserve:
+    """The checks and the work that need no write transaction."""
     if not source_sha256:
         raise InvalidRequest("Upload an ad image first.")
     options = options.validated()
-    with session_scope() as session:
-        options = dataclasses.replace(
-            options, brand=brand_snapshot(session, user_id, options.brand_kit_id)
-        )
+    if options.brand_kit_id:
+        with session_scope() as session:
+            options = dataclasses.replace(
+                options, brand=brand_snapshot(session, user_id, options.brand_kit_id)
+            )
     if not client_request_id or len(client_request_id) > 64:
         raise InvalidRequest("Missing request id; reload the page and try again.")
     if not provider:
         provider, model = provider_identity(get_settings())
     key = cache_key(source_sha256=source_sha256, options=options, provider=provider, model=model)
+    return _Reserve(
+        user_id=user_id,
+        client_request_id=client_request_id,
+        source_sha256=source_sha256,
+        options=options,
+        provider=provider,
+        model=model,
+        key=key,
+        fresh=fresh,
+        parent_id=parent_id,
+    )
+
+
+def _start(reserve: _Reserve) -> StartedGeneration:
+    """One reserve in a transaction of its own."""
     try:
         with session_scope() as session:
-            # The user's row first: the reserve below locks it anyway, and two starts
-            # that each held the key-share lock the generation's foreign key takes
-            # would deadlock on it (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises).
-            session.exec(select(User.id).where(User.id == user_id).with_for_update()).first()
-            repeated = _by_request_id(session, user_id, client_request_id)
-            if repeated is not None:
-                return _started(repeated, repeated=True)
-            source = {"user_id": user_id, "sha256": source_sha256, "kind": ImageKind.SOURCE}
-            if not holds_claim(session, **source):
-                raise InvalidRequest("Upload an image to remix first.")
-            for kind, sha in (
-                (ImageKind.RESULT, options.edit_of),
-                (ImageKind.MASK, options.edit_mask),
-            ):
-                if sha and not holds_claim(session, user_id=user_id, sha256=sha, kind=kind):
-                    raise InvalidRequest("That image is not available.")
-            cached = None if fresh else _cached_result(session, user_id, key)
-            generation = Generation(
-                user_id=user_id,
-                client_request_id=client_request_id,
-                status=GenerationStatus.SUCCEEDED if cached else GenerationStatus.RUNNING,
-                instructions=options.instructions,
-                template=options.template,
-                placement=options.placement,
-                quality=options.quality,
-                variations=options.variations,
-                options=dataclasses.asdict(options)
-                | ({"cached_from": cached.id} if cached else {}),
-                source_image_hash=source_sha256,
-                output_hashes=list(cached.output_hashes) if cached else [],
-                provider=provider,
-                model=model,
-                cache_key=key,
-                credits_reserved=0 if cached else credits_for(options),
-                latency_ms=0 if cached else None,
-                completed_at=utcnow() if cached else None,
-                # The sweep counts a job's wait in the queue from here.
-                enqueued_at=None if cached else utcnow(),
-                parent_id=parent_id,
-                brand_kit_id=options.brand_kit_id or None,
-            )
-            session.add(generation)
-            session.flush()
-            assert generation.id is not None
-            if not cached:
-                credits.spend(
-                    session=session,
-                    user_id=user_id,
-                    amount=credits_for(options),
-                    idempotency_key=f"generation:{generation.id}:reserve",
-                    reference=str(generation.id),
-                    kind=CreditKind.GENERATION,
-                )
-            return _started(generation, repeated=False)
+            _lock_users(session, [reserve.user_id])
+            return _reserve_in(session, reserve)
     except IntegrityError:
         # The same request id raced in from a second click: hand back the first one.
         with session_scope() as session:
-            first = _by_request_id(session, user_id, client_request_id)
+            first = _by_request_id(session, reserve.user_id, reserve.client_request_id)
             if first is None:
                 raise
             return _started(first, repeated=True)
+
+
+def _lock_users(session: Session, user_ids: list[int]) -> None:
+    """The users' rows first, in id order: the reserve below locks each anyway, and two
+    starts that each held the key-share lock the generation's foreign key takes would
+    deadlock on it; in one order, two batches of starts never wait on each other in a
+    circle (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises)."""
+    session.exec(
+        select(User.id)
+        .where(User.id.in_(sorted(set(user_ids))))  # type: ignore[union-attr]
+        .order_by(User.id)  # type: ignore[arg-type]
+        .with_for_update()
+    ).all()
+
+
+def _reserve_in(session: Session, reserve: _Reserve) -> StartedGeneration:
+    """Create the generation and reserve its credits in the caller's transaction, which
+    holds the user's row lock (`_lock_users`)."""
+    user_id, options = reserve.user_id, reserve.options
+    repeated = _by_request_id(session, user_id, reserve.client_request_id)
+    if repeated is not None:
+        return _started(repeated, repeated=True)
+    source = {"user_id": user_id, "sha256": reserve.source_sha256, "kind": ImageKind.SOURCE}
+    if not holds_claim(session, **source):
+        raise InvalidRequest("Upload an image to remix first.")
+    for kind, sha in (
+        (ImageKind.RESULT, options.edit_of),
+        (ImageKind.MASK, options.edit_mask),
+    ):
+        if sha and not holds_claim(session, user_id=user_id, sha256=sha, kind=kind):
+            raise InvalidRequest("That image is not available.")
+    cached = None if reserve.fresh else _cached_result(session, user_id, reserve.key)
+    generation = Generation(
+        user_id=user_id,
+        client_request_id=reserve.client_request_id,
+        status=GenerationStatus.SUCCEEDED if cached else GenerationStatus.RUNNING,
+        instructions=options.instructions,
+        template=options.template,
+        placement=options.placement,
+        quality=options.quality,
+        variations=options.variations,
+        options=dataclasses.asdict(options) | ({"cached_from": cached.id} if cached else {}),
+        source_image_hash=reserve.source_sha256,
+        output_hashes=list(cached.output_hashes) if cached else [],
+        provider=reserve.provider,
+        model=reserve.model,
+        cache_key=reserve.key,
+        credits_reserved=0 if cached else credits_for(options),
+        latency_ms=0 if cached else None,
+        completed_at=utcnow() if cached else None,
+        # The sweep counts a job's wait in the queue from here.
+        enqueued_at=None if cached else utcnow(),
+        parent_id=reserve.parent_id,
+        brand_kit_id=options.brand_kit_id or None,
+    )
+    session.add(generation)
+    session.flush()
+    assert generation.id is not None
+    if not cached:
+        credits.spend(
+            session=session,
+            user_id=user_id,
+            amount=credits_for(options),
+            idempotency_key=f"generation:{generation.id}:reserve",
+            reference=str(generation.id),
+            kind=CreditKind.GENERATION,
+        )
+    return _started(generation, repeated=False)
 
 
 def brand_snapshot(session: Session, user_id: int, kit_id: int) -> dict[str, Any]:
