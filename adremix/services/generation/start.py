@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from adremix.db import session_scope
 from adremix.enums import CreditKind, GenerationStatus, ImageKind
-from adremix.models import BrandKit, Generation, User, utcnow
+from adremix.models import BrandKit, Generation, StoredImage, User, utcnow
 from adremix.services import credits
 from adremix.services.generation.providers import provider_identity
 from adremix.services.generation.remix_options import (
@@ -157,8 +157,9 @@ def start_generations(requests: list[GenerationRequest]) -> list[StartedGenerati
     if len(ready) > 1:
         try:
             with session_scope() as session:
-                _lock_users(session, [r.user_id for r in ready.values()])
-                together = {p: _reserve_in(session, r) for p, r in ready.items()}
+                together = dict(
+                    zip(ready, _reserve_all_in(session, list(ready.values())), strict=True)
+                )
             answers = [together.get(p, answer) for p, answer in enumerate(answers)]
             ready = {}
         except Exception:
@@ -218,8 +219,7 @@ def _start(reserve: _Reserve) -> StartedGeneration:
     """One reserve in a transaction of its own."""
     try:
         with session_scope() as session:
-            _lock_users(session, [reserve.user_id])
-            return _reserve_in(session, reserve)
+            return _reserve_all_in(session, [reserve])[0]
     except IntegrityError:
         # The same request id raced in from a second click: hand back the first one.
         with session_scope() as session:
@@ -242,15 +242,44 @@ def _lock_users(session: Session, user_ids: list[int]) -> None:
     ).all()
 
 
-def _reserve_in(session: Session, reserve: _Reserve) -> StartedGeneration:
-    """Create the generation and reserve its credits in the caller's transaction, which
-    holds the user's row lock (`_lock_users`)."""
+def _reserve_all_in(session: Session, reserves: list[_Reserve]) -> list[StartedGeneration]:
+    """Create the generations and reserve their credits, in the caller's transaction.
+    A handful of statements serve the whole list (the users' locks, earlier presses,
+    uploads, one multi-row insert); only the ledger moves credits once per generation.
+    A press made twice in the list is the same press: the second gets the first's job."""
+    _lock_users(session, [r.user_id for r in reserves])
+    pressed = _by_request_ids(session, [(r.user_id, r.client_request_id) for r in reserves])
+    uploads = _source_claims(session, [(r.user_id, r.source_sha256) for r in reserves])
+    rows: list[tuple[Generation, bool]] = []  # each press's row, and whether a repeat
+    for reserve in reserves:
+        press = (reserve.user_id, reserve.client_request_id)
+        if press in pressed:
+            rows.append((pressed[press], True))
+            continue
+        pressed[press] = _new_generation(session, reserve, uploads)
+        rows.append((pressed[press], False))
+    session.flush()  # one INSERT … RETURNING for every new row
+    for generation, repeated in rows:
+        assert generation.id is not None
+        if not repeated and generation.status == GenerationStatus.RUNNING:
+            credits.spend(
+                session=session,
+                user_id=generation.user_id,
+                amount=generation.credits_reserved,
+                idempotency_key=f"generation:{generation.id}:reserve",
+                reference=str(generation.id),
+                kind=CreditKind.GENERATION,
+            )
+    return [_started(generation, repeated=repeated) for generation, repeated in rows]
+
+
+def _new_generation(
+    session: Session, reserve: _Reserve, uploads: set[tuple[int, str]]
+) -> Generation:
+    """The press's generation row (added to the session, not yet written), served from
+    the cache when an identical earlier result exists and `fresh` is not asked for."""
     user_id, options = reserve.user_id, reserve.options
-    repeated = _by_request_id(session, user_id, reserve.client_request_id)
-    if repeated is not None:
-        return _started(repeated, repeated=True)
-    source = {"user_id": user_id, "sha256": reserve.source_sha256, "kind": ImageKind.SOURCE}
-    if not holds_claim(session, **source):
+    if (user_id, reserve.source_sha256) not in uploads:
         raise InvalidRequest("Upload an image to remix first.")
     for kind, sha in (
         (ImageKind.RESULT, options.edit_of),
@@ -283,18 +312,38 @@ def _reserve_in(session: Session, reserve: _Reserve) -> StartedGeneration:
         brand_kit_id=options.brand_kit_id or None,
     )
     session.add(generation)
-    session.flush()
-    assert generation.id is not None
-    if not cached:
-        credits.spend(
-            session=session,
-            user_id=user_id,
-            amount=credits_for(options),
-            idempotency_key=f"generation:{generation.id}:reserve",
-            reference=str(generation.id),
-            kind=CreditKind.GENERATION,
+    return generation
+
+
+def _by_request_ids(
+    session: Session, presses: list[tuple[int, str]]
+) -> dict[tuple[int, str], Generation]:
+    """The generations these (user, request id) presses already made."""
+    wanted = set(presses)
+    found = session.exec(
+        select(Generation).where(
+            Generation.user_id.in_({user for user, _ in wanted}),  # type: ignore[attr-defined]
+            Generation.client_request_id.in_({key for _, key in wanted}),  # type: ignore[attr-defined]
         )
-    return _started(generation, repeated=False)
+    ).all()
+    return {
+        (row.user_id, row.client_request_id): row
+        for row in found
+        if (row.user_id, row.client_request_id) in wanted
+    }
+
+
+def _source_claims(session: Session, uploads: list[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which of these (user, hash) uploads the user has a claim on, as a source."""
+    wanted = set(uploads)
+    found = session.exec(
+        select(StoredImage.user_id, StoredImage.sha256).where(
+            StoredImage.user_id.in_({user for user, _ in wanted}),  # type: ignore[attr-defined]
+            StoredImage.sha256.in_({sha for _, sha in wanted}),  # type: ignore[attr-defined]
+            StoredImage.kind == ImageKind.SOURCE,
+        )
+    ).all()
+    return {(user, sha) for user, sha in found if (user, sha) in wanted}
 
 
 def brand_snapshot(session: Session, user_id: int, kit_id: int) -> dict[str, Any]:
