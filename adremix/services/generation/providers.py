@@ -123,6 +123,15 @@ class _RetryPolicy:
             response.headers["retry-after-ms"] = str(max(1, round(self.max_wait_s * 1000)))
 
 
+async def whole_body(request: Any) -> None:
+    """Read a request's body into one piece before it is sent. The SDK streams a
+    multipart body as some 25 small pieces (each form field's headers, value and line
+    break), and the HTTP client writes each to the socket on its own, each write with
+    its own timeout scope: CPU on the event loop every job shares, per request. The
+    pieces are in memory already (the images are bytes), so joining them costs a copy."""
+    await request.aread()
+
+
 class OpenAIImageProvider:
     """`images.edit` with the source image; retries and timeouts are the SDK's own."""
 
@@ -148,7 +157,10 @@ class OpenAIImageProvider:
             timeout=timeout_s,
             max_retries=max_retries,
             http_client=openai.DefaultAsyncHttpxClient(
-                event_hooks={"response": [_RetryPolicy(retry_max_wait_s)]}
+                event_hooks={
+                    "request": [whole_body],
+                    "response": [_RetryPolicy(retry_max_wait_s)],
+                }
             ),
         )
 
