@@ -551,7 +551,7 @@ def test_the_sweep_queues_again_exactly_what_a_dead_worker_held(
 
 
 def test_outcomes_written_together_are_each_kept_and_one_failure_is_not_the_others(
-    database_url: str,
+    any_database: str,
 ) -> None:
     user_id = funded_user(3)
     first, second = start(user_id, 1, "press-a"), start(user_id, 2, "press-b")
@@ -572,7 +572,7 @@ def test_outcomes_written_together_are_each_kept_and_one_failure_is_not_the_othe
     assert balance(user_id) == 3  # every credit refunded, once
 
 
-def test_deliveries_claimed_together_each_get_their_job_once(database_url: str) -> None:
+def test_deliveries_claimed_together_each_get_their_job_once(any_database: str) -> None:
     user_id = funded_user(2)
     first, second = start(user_id, 1, "press-a"), start(user_id, 1, "press-b")
     worker = JobWorker()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import functools
 import logging
 import math
 import os
@@ -62,7 +61,7 @@ from adremix.services.generation.providers import (
     provider_for,
 )
 from adremix.services.generation.remix_options import Attachments, InvalidRequest, RemixOptions
-from adremix.services.generation.stored_images import record_image
+from adremix.services.generation.stored_images import record_images
 from adremix.services.storage import Storage, storage_for
 from adremix.settings import Settings, get_settings
 
@@ -186,26 +185,25 @@ class JobWorker:
     def _claim_many(self, ids: list[int]) -> list[_Claim | Exception | None]:
         """Claim these jobs, in one transaction if there are several (a burst of
         deliveries); a second delivery of the same job in the batch gets None."""
-        claim = functools.partial(
-            _claim,
-            owner=self.owner,
-            key=self.key if self._presence is not None else None,
-            lease_s=self.settings.job_lease_s,
-            max_attempts=self.settings.job_max_attempts,
-        )
+        terms = {
+            "owner": self.owner,
+            "key": self.key if self._presence is not None else None,
+            "lease_s": self.settings.job_lease_s,
+            "max_attempts": self.settings.job_max_attempts,
+        }
         unique = sorted(set(ids))
         claimed: dict[int, _Claim | Exception | None] = {}
         if len(unique) > 1:
             try:
                 with session_scope() as session:
-                    claimed = {g: claim(g, session=session) for g in unique}
+                    claimed = dict(_claim_all(session, unique, **terms))
             except Exception:
                 log.warning("A batch of %s claims failed; claiming them one by one", len(ids))
                 claimed = {}
         for generation_id in unique:
             if generation_id not in claimed:
                 try:
-                    claimed[generation_id] = claim(generation_id)
+                    claimed[generation_id] = _claim(generation_id, **terms)
                 except Exception as exc:  # that delivery's waiter gets it
                     claimed[generation_id] = exc
         seen: set[int] = set()
@@ -385,25 +383,44 @@ def _claim(
     key: int | None,
     lease_s: float,
     max_attempts: int,
-    session: Session | None = None,
 ) -> _Claim | None:
-    """Take the job's lease (in `session`'s transaction, or a transaction of its own)."""
-    if session is None:
-        with session_scope() as own:
-            return _claim(
-                generation_id,
-                owner=owner,
-                key=key,
-                lease_s=lease_s,
-                max_attempts=max_attempts,
-                session=own,
-            )
+    """Take the job's lease, in a transaction of its own."""
+    with session_scope() as session:
+        return _claim_all(
+            session,
+            [generation_id],
+            owner=owner,
+            key=key,
+            lease_s=lease_s,
+            max_attempts=max_attempts,
+        )[generation_id]
+
+
+def _claim_all(
+    session: Session,
+    ids: list[int],
+    *,
+    owner: str,
+    key: int | None,
+    lease_s: float,
+    max_attempts: int,
+) -> dict[int, _Claim | None]:
+    """Take these jobs' leases in `session`'s transaction; None for a job that is settled
+    or leased to another worker. Three statements however many jobs: their row locks in
+    id order (so two workers' batches never wait on each other in a circle), the claim,
+    which returns what the jobs need, and their outcomes so far."""
+    unique = sorted(set(ids))
+    session.execute(
+        select(Generation.id)
+        .where(Generation.id.in_(unique))  # type: ignore[union-attr]
+        .order_by(Generation.id)  # type: ignore[arg-type]
+        .with_for_update()
+    ).all()
     now = utcnow()
-    # What the job needs comes back with the claim itself: one statement, not two.
-    row = session.execute(
+    rows = session.execute(
         update(Generation)
         .where(
-            Generation.id == generation_id,
+            Generation.id.in_(unique),  # type: ignore[union-attr]
             Generation.status == GenerationStatus.RUNNING,
             or_(
                 Generation.lease_owner.is_(None),  # type: ignore[union-attr]
@@ -417,6 +434,7 @@ def _claim(
             attempts=Generation.attempts + 1,
         )
         .returning(
+            Generation.id,
             Generation.user_id,
             Generation.attempts,
             Generation.variations,
@@ -424,23 +442,27 @@ def _claim(
             Generation.options,
         )
         .execution_options(synchronize_session=False)
-    ).first()
-    if row is None:
-        return None
-    done = set(
-        session.exec(
-            select(GenerationOutput.index).where(GenerationOutput.generation_id == generation_id)
-        ).all()
-    )
-    return _Claim(
-        generation_id=generation_id,
-        user_id=row.user_id,
-        attempt=row.attempts,
-        exhausted=row.attempts > max_attempts,
-        source_sha256=row.source_image_hash,
-        options=options_from(row.options or {}),
-        missing=[i for i in range(row.variations) if i not in done],
-    )
+    ).all()
+    done: dict[int, set[int]] = {row.id: set() for row in rows}
+    if done:
+        for generation_id, index in session.execute(
+            select(GenerationOutput.generation_id, GenerationOutput.index).where(
+                GenerationOutput.generation_id.in_(list(done))  # type: ignore[attr-defined]
+            )
+        ):
+            done[generation_id].add(index)
+    claims: dict[int, _Claim | None] = dict.fromkeys(unique)
+    for row in rows:
+        claims[row.id] = _Claim(
+            generation_id=row.id,
+            user_id=row.user_id,
+            attempt=row.attempts,
+            exhausted=row.attempts > max_attempts,
+            source_sha256=row.source_image_hash,
+            options=options_from(row.options or {}),
+            missing=[i for i in range(row.variations) if i not in done[row.id]],
+        )
+    return claims
 
 
 def options_from(stored: dict[str, Any]) -> RemixOptions:
@@ -503,18 +525,6 @@ def _store_result(storage: Storage, image_bytes: bytes) -> tuple[str, tuple[int,
     return sha, size
 
 
-def _insert_once(session: Session) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING for generation outputs, in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    table = GenerationOutput.__table__  # type: ignore[attr-defined]
-    return (
-        module.insert(table)
-        .on_conflict_do_nothing(index_elements=["generation_id", "index"])
-        .returning(table.c.id)
-    )
-
-
 def _record_outcome(
     claim: _Claim,
     index: int,
@@ -531,15 +541,13 @@ _Outcome = tuple["_Claim", int, tuple[str, tuple[int, int]] | None, ProviderErro
 
 
 def _record_outcomes(outcomes: list[_Outcome]) -> list[GenerationResult | Exception]:
-    """`_record_outcome` for several variations in one transaction (in generation order,
-    so two workers' batches lock rows in the same order). Should the batch fail, each is
-    tried again in a transaction of its own, so one's failure is not the others'."""
-    ordered = sorted(range(len(outcomes)), key=lambda i: outcomes[i][0].generation_id)
+    """`_record_outcome` for several variations in one transaction. Should the batch
+    fail, each is tried again in a transaction of its own, so one's failure is not the
+    others'."""
     if len(outcomes) > 1:
         try:
             with session_scope() as session:
-                results = {i: record_outcome_in(session, *outcomes[i]) for i in ordered}
-            return [results[i] for i in range(len(outcomes))]
+                return list(record_outcomes_in(session, outcomes))
         except Exception:
             log.warning("A batch of %s outcomes failed; writing them one by one", len(outcomes))
     singles: list[GenerationResult | Exception] = []
@@ -559,78 +567,149 @@ def record_outcome_in(
     error: ProviderError | None,
 ) -> GenerationResult:
     """`_record_outcome` inside the caller's transaction."""
-    _lock_generation(session, claim.generation_id)
-    kept = _insert_outcome(session, claim.generation_id, index, claim.attempt, stored, error)
-    if kept and stored is not None:
-        sha, size = stored
-        record_image(session, user_id=claim.user_id, sha256=sha, kind=ImageKind.RESULT, size=size)
-    return _settle_in(session, claim.generation_id, give_up=False)
+    return record_outcomes_in(session, [(claim, index, stored, error)])[0]
 
 
-def _lock_generation(session: Session, generation_id: int) -> None:
-    """Take the generation's row lock before counting its outcomes. Without it, on
+def record_outcomes_in(session: Session, outcomes: list[_Outcome]) -> list[GenerationResult]:
+    """Several variations' outcomes inside the caller's transaction, each answered with
+    where its generation stands. The statements serve the whole list, however long: the
+    generations' row locks (in id order, so two workers' batches never wait on each
+    other in a circle), one INSERT of the outcomes, one of the users' claims on the new
+    images, one read of the outcomes, then each generation whose last outcome this was
+    is settled."""
+    ids = sorted({claim.generation_id for claim, *_ in outcomes})
+    _lock_generations(session, ids)
+    kept = _insert_outcomes(
+        session,
+        [
+            (claim.generation_id, index, claim.attempt, stored, error)
+            for claim, index, stored, error in outcomes
+        ],
+    )
+    record_images(
+        session,
+        kind=ImageKind.RESULT,
+        images={
+            (claim.user_id, stored[0]): stored[1]
+            for claim, index, stored, _ in outcomes
+            if stored is not None and (claim.generation_id, index) in kept
+        },
+    )
+    settled = _settle_all_in(session, ids, give_up=False)
+    return [settled[claim.generation_id] for claim, *_ in outcomes]
+
+
+def _lock_generations(session: Session, ids: list[int]) -> None:
+    """Take the generations' row locks before counting their outcomes. Without them, on
     PostgreSQL the last two variations finishing at once each see only their own
     uncommitted outcome besides the committed ones, so neither settles the generation
-    and it stays "running" with every image made. The row lands in the session, so
-    `_settle_in` reads it from there. (SQLite's BEGIN IMMEDIATE already serialises.)"""
-    session.exec(select(Generation).where(Generation.id == generation_id).with_for_update()).first()
+    and it stays "running" with every image made. The rows land in the session, so
+    `_settle_all_in` reads them from there. (SQLite's BEGIN IMMEDIATE already serialises.)"""
+    session.exec(
+        select(Generation)
+        .where(Generation.id.in_(ids))  # type: ignore[union-attr]
+        .order_by(Generation.id)  # type: ignore[arg-type]
+        .with_for_update()
+    ).all()
 
 
-def _insert_outcome(
-    session: Session,
-    generation_id: int,
-    index: int,
-    attempt: int,
-    stored: tuple[str, tuple[int, int]] | None,
-    error: ProviderError | None,
-) -> bool:
-    inserted = session.execute(
-        _insert_once(session).values(
-            generation_id=generation_id,
-            index=index,
-            sha256=stored[0] if stored else None,
-            error_code=error.code[:40] if error else None,
-            error_message=error.message if error else None,
-            attempt=attempt,
-            created_at=utcnow(),
+_NewOutcome = tuple[int, int, int, tuple[str, tuple[int, int]] | None, ProviderError | None]
+
+
+def _insert_outcomes(session: Session, rows: list[_NewOutcome]) -> set[tuple[int, int]]:
+    """Insert (generation, index, attempt, stored image, error) outcomes in one
+    statement; an index that already has one keeps it. Returns the (generation, index)
+    pairs written now."""
+    first: dict[tuple[int, int], _NewOutcome] = {}
+    for row in rows:  # the same variation twice in one list: the first counts
+        first.setdefault((row[0], row[1]), row)
+    if not first:
+        return set()
+    now = utcnow()
+    dialect = session.get_bind().dialect.name
+    table = GenerationOutput.__table__  # type: ignore[attr-defined]
+    statement = (
+        (postgresql if dialect == "postgresql" else sqlite)
+        .insert(table)
+        .values(
+            [
+                {
+                    "generation_id": generation_id,
+                    "index": index,
+                    "sha256": stored[0] if stored else None,
+                    "error_code": error.code[:40] if error else None,
+                    "error_message": error.message if error else None,
+                    "attempt": attempt,
+                    "created_at": now,
+                }
+                for generation_id, index, attempt, stored, error in first.values()
+            ]
         )
-    ).first()
-    return inserted is not None
-
-
-def _outcomes(session: Session, generation_id: int) -> list[GenerationOutput]:
-    return list(
-        session.exec(
-            select(GenerationOutput)
-            .where(GenerationOutput.generation_id == generation_id)
-            .order_by(GenerationOutput.index)  # type: ignore[arg-type]
-        ).all()
+        .on_conflict_do_nothing(index_elements=["generation_id", "index"])
+        .returning(table.c.generation_id, table.c.index)
     )
+    return {(generation_id, index) for generation_id, index in session.execute(statement)}
+
+
+def _outcomes_of(session: Session, ids: list[int]) -> dict[int, list[GenerationOutput]]:
+    """Each generation's outcomes, in variation order."""
+    found: dict[int, list[GenerationOutput]] = {generation_id: [] for generation_id in ids}
+    if ids:
+        for output in session.exec(
+            select(GenerationOutput)
+            .where(GenerationOutput.generation_id.in_(ids))  # type: ignore[attr-defined]
+            .order_by(GenerationOutput.generation_id, GenerationOutput.index)  # type: ignore[arg-type]
+        ):
+            found[output.generation_id].append(output)
+    return found
 
 
 def _settle(generation_id: int, *, give_up: bool) -> GenerationResult:
     """Finish the generation if every variation has an outcome (with `give_up`, the
     missing ones fail now): refund the failed ones, once, and set the final status."""
     with session_scope() as session:
-        _lock_generation(session, generation_id)
-        return _settle_in(session, generation_id, give_up=give_up)
+        _lock_generations(session, [generation_id])
+        return _settle_all_in(session, [generation_id], give_up=give_up)[generation_id]
 
 
-def _settle_in(session: Session, generation_id: int, *, give_up: bool) -> GenerationResult:
-    row = session.get(Generation, generation_id)
-    if row is None:
-        raise InvalidRequest("That generation does not exist.")
-    if row.status != GenerationStatus.RUNNING:
-        return _result(row)
-    outcomes = _outcomes(session, generation_id)
+def _settle_all_in(
+    session: Session, ids: list[int], *, give_up: bool
+) -> dict[int, GenerationResult]:
+    """`_settle` for these generations, whose row locks the caller's transaction holds."""
+    rows: dict[int, Generation] = {}
+    for generation_id in ids:
+        row = session.get(Generation, generation_id)  # from the session: locked just now
+        if row is None:
+            raise InvalidRequest("That generation does not exist.")
+        rows[generation_id] = row
+    running = [g for g in ids if rows[g].status == GenerationStatus.RUNNING]
+    outcomes = _outcomes_of(session, running)
     if give_up:
-        known = {o.index for o in outcomes}
-        for index in range(row.variations):
-            if index not in known:
-                _insert_outcome(session, generation_id, index, row.attempts, None, GAVE_UP)
-        outcomes = _outcomes(session, generation_id)
-    if len(outcomes) < row.variations:
-        return _result(row)  # still missing some: a later attempt resumes them
+        missing = [
+            (g, index, rows[g].attempts, None, GAVE_UP)
+            for g in running
+            for index in sorted(set(range(rows[g].variations)) - {o.index for o in outcomes[g]})
+        ]
+        if missing:
+            _insert_outcomes(session, missing)
+            outcomes = _outcomes_of(session, running)
+    settled = {g: _result(row) for g, row in rows.items()}
+    for generation_id in running:
+        # Still missing some: a later attempt resumes them.
+        if len(outcomes[generation_id]) >= rows[generation_id].variations:
+            settled[generation_id] = _settle_one(
+                session, rows[generation_id], outcomes[generation_id]
+            )
+    return settled
+
+
+def _settle_one(
+    session: Session, row: Generation, outcomes: list[GenerationOutput]
+) -> GenerationResult:
+    """Give a running generation with every outcome in its final status; refund the
+    failed variations, once."""
+    assert row.id is not None
+    generation_id = row.id
     delivered = [o.sha256 for o in outcomes if o.sha256]
     failures = [o for o in outcomes if not o.sha256]
     status = (

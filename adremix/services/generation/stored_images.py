@@ -30,17 +30,32 @@ def record_image(
 ) -> None:
     """Give the user a claim on a stored file (once, even when two jobs of theirs store
     the same image at the same moment)."""
+    record_images(session, kind=kind, images={(user_id, sha256): size})
+
+
+def record_images(
+    session: Session, *, kind: ImageKind, images: dict[tuple[int, str], tuple[int, int]]
+) -> None:
+    """`record_image` for several (user, hash): size files of one kind, in one statement."""
+    if not images:
+        return
     table = StoredImage.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    now = utcnow()
     session.execute(
         insert.values(
-            user_id=user_id,
-            sha256=sha256,
-            kind=kind,
-            width=size[0],
-            height=size[1],
-            created_at=utcnow(),
+            [
+                {
+                    "user_id": user_id,
+                    "sha256": sha256,
+                    "kind": kind,
+                    "width": width,
+                    "height": height,
+                    "created_at": now,
+                }
+                for (user_id, sha256), (width, height) in images.items()
+            ]
         ).on_conflict_do_nothing(index_elements=["user_id", "sha256", "kind"])
     )
 
