@@ -64,14 +64,16 @@ def make_users() -> list[tuple[int, str]]:
     return users
 
 
-async def press_generate(users: list[tuple[int, str]]) -> tuple[list[int], float]:
+async def press_generate(users: list[tuple[int, str]]) -> tuple[list[int], float, float]:
     """The presses; returns their generations and when the first was made (the timer's
-    start). This process stands in for a web worker, whose queue connection is made when
-    it starts (`serve_in_process`), not by a user's press: so here too, before timing."""
+    start, and the same moment by the wall clock the rows' timestamps use). This process
+    stands in for a web worker, whose queue connection is made when it starts
+    (`serve_in_process`), not by a user's press: so here too, before timing."""
     from adremix.services import generation as generations
     from adremix.services.generation import RemixOptions
 
     await generations.job_queue().start()
+    began_at = time.time()
     began = time.perf_counter()
     started = await asyncio.gather(
         *(
@@ -86,7 +88,7 @@ async def press_generate(users: list[tuple[int, str]]) -> tuple[list[int], float
         )
     )
     await generations.job_queue().close()
-    return [s.generation_id for s in started], began
+    return [s.generation_id for s in started], began, began_at
 
 
 def leases() -> dict[int, int]:
@@ -123,6 +125,39 @@ def unsettled(ids: list[int]) -> int:
             .select_from(Generation)
             .where(Generation.id.in_(ids), Generation.status == "running")  # type: ignore[union-attr]
         ).one()
+
+
+def timeline(ids: list[int], began_at: float) -> dict[str, float]:
+    """When, in seconds from the first press, the jobs' phases happened, read back from
+    the rows afterwards (nothing polls while the clock runs): the last press reserved,
+    the dead worker's jobs queued again (the sweep's detection), the last of them and
+    the last of the others settled."""
+    from sqlmodel import select
+
+    from adremix.db import session_scope
+    from adremix.models import Generation
+
+    with session_scope() as session:
+        rows = session.exec(select(Generation).where(Generation.id.in_(ids))).all()  # type: ignore[union-attr]
+    redone = [r for r in rows if r.attempts > 1]
+    others = [r for r in rows if r.attempts <= 1]
+
+    def at(moments: list[object]) -> float:
+        stamps = [m.timestamp() for m in moments if m is not None]  # type: ignore[attr-defined]
+        return round(max(stamps) - began_at, 2) if stamps else float("nan")
+
+    def first(moments: list[object]) -> float:
+        stamps = [m.timestamp() for m in moments if m is not None]  # type: ignore[attr-defined]
+        return round(min(stamps) - began_at, 2) if stamps else float("nan")
+
+    return {
+        "last_reserved": at([r.created_at for r in rows]),
+        "redone": len(redone),
+        "requeued_first": first([r.enqueued_at for r in redone]),
+        "requeued_last": at([r.enqueued_at for r in redone]),
+        "redone_last_settled": at([r.completed_at for r in redone]),
+        "others_last_settled": at([r.completed_at for r in others]),
+    }
 
 
 def outcome(ids: list[int]) -> dict[str, object]:
@@ -185,7 +220,7 @@ def main() -> None:
         asyncio.run(bare_sdk_calls(base_url, source_png, JOBS))
         bare = time.perf_counter() - started
 
-        ids, started = asyncio.run(press_generate(users))
+        ids, started, began_at = asyncio.run(press_generate(users))
         submitted = time.perf_counter() - started
         # Midway: once the workers hold the jobs and half the provider time has passed.
         while time.perf_counter() - started < PROVIDER_DELAY_S / 2 or len(leases()) < 2:
@@ -199,12 +234,20 @@ def main() -> None:
             time.sleep(0.05)
         wall = time.perf_counter() - started
         figures = outcome(ids)
+        phases = timeline(ids, began_at)
 
     print(f"{JOBS} bare SDK calls at once, provider takes {PROVIDER_DELAY_S:.0f} s: {bare:.2f} s")
     print(
         f"{JOBS} jobs on 2 job workers (all accepted after {submitted:.2f} s), worker "
         f"{victim} ({held[victim]} jobs running) killed at {killed_at:.2f} s: {wall:.2f} s "
         f"wall, {wall / bare:.2f}x bare (target <= 1.5)"
+    )
+    print(
+        f"timeline (s from the first press): last press reserved {phases['last_reserved']}, "
+        f"killed {killed_at:.2f}, its {phases['redone']} jobs queued again "
+        f"{phases['requeued_first']}-{phases['requeued_last']}, the last of them settled "
+        f"{phases['redone_last_settled']}, the last of the others "
+        f"{phases['others_last_settled']}; bare {bare:.2f}"
     )
     print(
         f"completed {figures['completed']}, failed {figures['failed']}, charged twice "
