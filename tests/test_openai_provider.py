@@ -264,3 +264,25 @@ def test_a_bad_url_answer_is_bad_output(
     openai_images.script([behaviour])
     with pytest.raises(ProviderBadOutput, match=message):
         generate(openai_images)
+
+
+def test_a_multipart_request_body_is_sent_as_one_piece() -> None:
+    import httpx2
+
+    from adremix.services.generation.providers import whole_body
+
+    request = httpx2.Request(
+        "POST",
+        "http://127.0.0.1/v1/images/edits",
+        data={"model": "gpt-image-1", "prompt": "Festive look", "n": "1"},
+        files={"image": ("source.png", source_png(), "image/png")},
+    )
+
+    async def pieces() -> list[bytes]:
+        return [piece async for piece in request.stream]  # type: ignore[union-attr]
+
+    streamed = asyncio.run(pieces())
+    asyncio.run(whole_body(request))
+
+    assert len(streamed) > 5  # each field's headers, value and line break on its own
+    assert asyncio.run(pieces()) == [b"".join(streamed)]
