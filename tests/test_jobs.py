@@ -320,17 +320,21 @@ def stream_length(url: str) -> int:
         return int(client.xlen(STREAM)) if client.exists(STREAM) else 0
 
 
-def submit(user_id: int, source_sha: str, key: str, variations: int = 1) -> int:
-    started = asyncio.run(
-        generations.submit_generation(
-            user_id=user_id,
-            client_request_id=key,
-            source_sha256=source_sha,
-            options=RemixOptions(instructions="Queued", variations=variations),
-            fresh=True,
-        )
+async def press(
+    user_id: int, source_sha: str, key: str, variations: int = 1
+) -> generations.StartedGeneration:
+    """A press of Generate, as New Ad makes it."""
+    return await generations.submit_generation(
+        user_id=user_id,
+        client_request_id=key,
+        source_sha256=source_sha,
+        options=RemixOptions(instructions="Queued", variations=variations),
+        fresh=True,
     )
-    return started.generation_id
+
+
+def submit(user_id: int, source_sha: str, key: str, variations: int = 1) -> int:
+    return asyncio.run(press(user_id, source_sha, key, variations)).generation_id
 
 
 def test_a_reserve_that_rolls_back_is_never_queued(database_url: str, redis_queue: str) -> None:
@@ -399,19 +403,7 @@ def commits(any_database: str) -> Iterator[list[int]]:
 async def press_all(presses: list[tuple[int, str, str, int]]) -> list[object]:
     """Presses (user, upload, request id, variations) arriving at the same moment; each
     press's answer, or the exception it raised."""
-    return await asyncio.gather(
-        *(
-            generations.submit_generation(
-                user_id=user_id,
-                client_request_id=key,
-                source_sha256=sha,
-                options=RemixOptions(instructions="Burst", variations=variations),
-                fresh=True,
-            )
-            for user_id, sha, key, variations in presses
-        ),
-        return_exceptions=True,
-    )
+    return await asyncio.gather(*(press(*p) for p in presses), return_exceptions=True)
 
 
 def test_presses_at_the_same_moment_reserve_in_one_transaction(

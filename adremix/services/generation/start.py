@@ -84,21 +84,9 @@ class GenerationRequest:
     source_sha256: str
     options: RemixOptions
     fresh: bool = False
-
-
-@dataclass(frozen=True)
-class _Reserve:
-    """A request checked and priced, ready for its reserving transaction."""
-
-    user_id: int
-    client_request_id: str
-    source_sha256: str
-    options: RemixOptions  # validated, with the brand kit's copy
-    provider: str
-    model: str
-    key: str
-    fresh: bool
-    parent_id: int | None
+    provider: str = ""
+    model: str = ""
+    parent_id: int | None = None
 
 
 def start_generation(
@@ -118,18 +106,10 @@ def start_generation(
     named by `options.brand_kit_id` must be the user's; a copy of it goes with the
     generation. `parent_id` makes it a region edit of that generation.
     """
-    return _start(
-        _prepared(
-            user_id=user_id,
-            client_request_id=client_request_id,
-            source_sha256=source_sha256,
-            options=options,
-            provider=provider,
-            model=model,
-            fresh=fresh,
-            parent_id=parent_id,
-        )
+    request = GenerationRequest(
+        user_id, client_request_id, source_sha256, options, fresh, provider, model, parent_id
     )
+    return _start(_prepared(request))
 
 
 def start_generations(requests: list[GenerationRequest]) -> list[StartedGeneration | Exception]:
@@ -141,16 +121,10 @@ def start_generations(requests: list[GenerationRequest]) -> list[StartedGenerati
     every press is made in a transaction of its own, so one press's failure is never
     another's and nothing is reserved twice."""
     answers: list[StartedGeneration | Exception | None] = []
-    ready: dict[int, _Reserve] = {}
+    ready: dict[int, GenerationRequest] = {}
     for position, request in enumerate(requests):
         try:
-            ready[position] = _prepared(
-                user_id=request.user_id,
-                client_request_id=request.client_request_id,
-                source_sha256=request.source_sha256,
-                options=request.options,
-                fresh=request.fresh,
-            )
+            ready[position] = _prepared(request)
             answers.append(None)
         except Exception as exc:  # that press's own error
             answers.append(exc)
@@ -177,45 +151,26 @@ def _answered(answer: StartedGeneration | Exception | None) -> StartedGeneration
     return answer
 
 
-def _prepared(
-    *,
-    user_id: int,
-    client_request_id: str,
-    source_sha256: str,
-    options: RemixOptions,
-    provider: str = "",
-    model: str = "",
-    fresh: bool = False,
-    parent_id: int | None = None,
-) -> _Reserve:
-    """The checks and the work that need no write transaction."""
-    if not source_sha256:
+def _prepared(request: GenerationRequest) -> GenerationRequest:
+    """The request checked, with its options validated (and the brand kit's copy) and its
+    provider named: the work that needs no write transaction."""
+    if not request.source_sha256:
         raise InvalidRequest("Upload an ad image first.")
-    options = options.validated()
+    options = request.options.validated()
     if options.brand_kit_id:
         with session_scope() as session:
             options = dataclasses.replace(
-                options, brand=brand_snapshot(session, user_id, options.brand_kit_id)
+                options, brand=brand_snapshot(session, request.user_id, options.brand_kit_id)
             )
-    if not client_request_id or len(client_request_id) > 64:
+    if not request.client_request_id or len(request.client_request_id) > 64:
         raise InvalidRequest("Missing request id; reload the page and try again.")
+    provider, model = request.provider, request.model
     if not provider:
         provider, model = provider_identity(get_settings())
-    key = cache_key(source_sha256=source_sha256, options=options, provider=provider, model=model)
-    return _Reserve(
-        user_id=user_id,
-        client_request_id=client_request_id,
-        source_sha256=source_sha256,
-        options=options,
-        provider=provider,
-        model=model,
-        key=key,
-        fresh=fresh,
-        parent_id=parent_id,
-    )
+    return dataclasses.replace(request, options=options, provider=provider, model=model)
 
 
-def _start(reserve: _Reserve) -> StartedGeneration:
+def _start(reserve: GenerationRequest) -> StartedGeneration:
     """One reserve in a transaction of its own."""
     try:
         with session_scope() as session:
@@ -242,7 +197,7 @@ def _lock_users(session: Session, user_ids: list[int]) -> None:
     ).all()
 
 
-def _reserve_all_in(session: Session, reserves: list[_Reserve]) -> list[StartedGeneration]:
+def _reserve_all_in(session: Session, reserves: list[GenerationRequest]) -> list[StartedGeneration]:
     """Create the generations and reserve their credits, in the caller's transaction.
     A handful of statements serve the whole list (the users' locks, earlier presses,
     uploads, one multi-row insert); only the ledger moves credits once per generation.
@@ -274,7 +229,7 @@ def _reserve_all_in(session: Session, reserves: list[_Reserve]) -> list[StartedG
 
 
 def _new_generation(
-    session: Session, reserve: _Reserve, uploads: set[tuple[int, str]]
+    session: Session, reserve: GenerationRequest, uploads: set[tuple[int, str]]
 ) -> Generation:
     """The press's generation row (added to the session, not yet written), served from
     the cache when an identical earlier result exists and `fresh` is not asked for."""
@@ -287,7 +242,13 @@ def _new_generation(
     ):
         if sha and not holds_claim(session, user_id=user_id, sha256=sha, kind=kind):
             raise InvalidRequest("That image is not available.")
-    cached = None if reserve.fresh else _cached_result(session, user_id, reserve.key)
+    key = cache_key(
+        source_sha256=reserve.source_sha256,
+        options=options,
+        provider=reserve.provider,
+        model=reserve.model,
+    )
+    cached = None if reserve.fresh else _cached_result(session, user_id, key)
     generation = Generation(
         user_id=user_id,
         client_request_id=reserve.client_request_id,
@@ -302,7 +263,7 @@ def _new_generation(
         output_hashes=list(cached.output_hashes) if cached else [],
         provider=reserve.provider,
         model=reserve.model,
-        cache_key=reserve.key,
+        cache_key=key,
         credits_reserved=0 if cached else credits_for(options),
         latency_ms=0 if cached else None,
         completed_at=utcnow() if cached else None,
