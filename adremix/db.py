@@ -9,7 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
@@ -69,6 +70,13 @@ def create_app_engine(url: str, **connect_args: Any) -> Engine:
 
 def get_engine() -> Engine:
     return engine_for(get_settings().database_url)
+
+
+def dialect_insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT of the session's dialect, the kind that takes `on_conflict_do_nothing`
+    (PostgreSQL's or SQLite's: the generic one has no ON CONFLICT)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 @lru_cache(maxsize=8)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from adremix.db import dialect_insert
 from adremix.enums import DocumentKind
 from adremix.models import DocumentCounter, utcnow
 from adremix.services.billing.gst import financial_year
@@ -32,11 +32,8 @@ def format_number(prefix: str, fy: str, sequence: int) -> str:
 
 def _ensure_counter(session: Session, kind: DocumentKind, fy: str) -> None:
     """The series' row for this year exists (the year's first document creates it)."""
-    table = DocumentCounter.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
-        insert(table)
+        dialect_insert(session, DocumentCounter.__table__)  # type: ignore[attr-defined]
         .values(kind=kind, financial_year=fy, last_number=0)
         .on_conflict_do_nothing(index_elements=["kind", "financial_year"])
     )

@@ -36,11 +36,10 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, and_, or_, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from adremix.blocking import Coalesced, call, call_in
-from adremix.db import get_engine, session_scope
+from adremix.db import dialect_insert, get_engine, session_scope
 from adremix.enums import GenerationStatus, ImageKind
 from adremix.models import Generation, GenerationOutput, UsageEvent, utcnow
 from adremix.services import credits
@@ -626,11 +625,9 @@ def _insert_outcomes(session: Session, rows: list[_NewOutcome]) -> set[tuple[int
     if not first:
         return set()
     now = utcnow()
-    dialect = session.get_bind().dialect.name
     table = GenerationOutput.__table__  # type: ignore[attr-defined]
     statement = (
-        (postgresql if dialect == "postgresql" else sqlite)
-        .insert(table)
+        dialect_insert(session, table)
         .values(
             [
                 {

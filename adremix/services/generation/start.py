@@ -178,7 +178,8 @@ def _start(reserve: GenerationRequest) -> StartedGeneration:
     except IntegrityError:
         # The same request id raced in from a second click: hand back the first one.
         with session_scope() as session:
-            first = _by_request_id(session, reserve.user_id, reserve.client_request_id)
+            press = (reserve.user_id, reserve.client_request_id)
+            first = _by_request_ids(session, [press]).get(press)
             if first is None:
                 raise
             return _started(first, repeated=True)
@@ -345,14 +346,6 @@ def _started(row: Generation, *, repeated: bool) -> StartedGeneration:
             queued=row.status == GenerationStatus.RUNNING and row.lease_owner is None,
         ),
     )
-
-
-def _by_request_id(session: Session, user_id: int, client_request_id: str) -> Generation | None:
-    return session.exec(
-        select(Generation).where(
-            Generation.user_id == user_id, Generation.client_request_id == client_request_id
-        )
-    ).first()
 
 
 def _cached_result(session: Session, user_id: int, key: str) -> Generation | None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from adremix.db import session_scope
+from adremix.db import dialect_insert, session_scope
 from adremix.enums import ImageKind
 from adremix.models import StoredImage, utcnow
 from adremix.services.generation.images import (
@@ -39,9 +38,7 @@ def record_images(
     """`record_image` for several (user, hash): size files of one kind, in one statement."""
     if not images:
         return
-    table = StoredImage.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    insert = dialect_insert(session, StoredImage.__table__)  # type: ignore[attr-defined]
     now = utcnow()
     session.execute(
         insert.values(
