@@ -774,8 +774,9 @@ class MetricsDay(SQLModel, table=True):
     make them, so the console's Overview reads a year in a few hundred rows.
 
     Money in paise from the GST register (invoices less credit notes); credits from the
-    ledger, by kind; generations from usage events (latency in a histogram whose bucket
-    counts are a JSON list, see services/admin/metrics.py).
+    ledger, by kind; generations from usage events (latency in a histogram: one column per
+    bucket, see LATENCY_BUCKETS_MS in services/admin/metrics.py, so a range of days is
+    read as plain integers, with nothing to decode).
     """
 
     __tablename__ = "metrics_day"
@@ -797,9 +798,17 @@ class MetricsDay(SQLModel, table=True):
     generations_partial: int = 0
     generations_failed: int = 0
     latency_ms_total: int = 0
-    latency_histogram: list[int] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False)
-    )
+    # How many generations took at most 1 s, 2 s, ... 300 s, and longer.
+    latency_le_1s: int = 0
+    latency_le_2s: int = 0
+    latency_le_5s: int = 0
+    latency_le_10s: int = 0
+    latency_le_20s: int = 0
+    latency_le_30s: int = 0
+    latency_le_60s: int = 0
+    latency_le_120s: int = 0
+    latency_le_300s: int = 0
+    latency_over_300s: int = 0
     # Every balance together at the end of this day: the net credit movement of this day
     # and all before it, kept by the refresh that changes a day (see services/admin/metrics.py).
     credits_net_through: int = 0

@@ -14,6 +14,7 @@ from adremix.db import session_scope
 from adremix.enums import DocumentKind
 from adremix.models import CreditTransaction, MetricsDay, TaxDocument, UsageEvent, User
 from adremix.services import admin, billing
+from adremix.services.admin import metrics
 from tests.factories import (
     add_generation,
     buy,
@@ -215,3 +216,57 @@ def test_each_summed_day_keeps_every_balance_at_its_end(razorpay: FakeRazorpay, 
             assert stored[day] == held, day
         assert admin.overview(actor_id=boss, start=day, end=day).credits_outstanding == held, day
     assert held == balances()  # type: ignore[possibly-undefined]
+
+
+def test_latency_buckets_and_figures_stay_right_across_refreshes(
+    razorpay: FakeRazorpay, url: str
+) -> None:
+    """The histogram is one column per bucket (`latency_le_1s` ...): a refresh that reaches
+    more rows of a day already summed adds to its buckets, and the Overview reads the same
+    figures before a refresh (from the rows) as after it (from the summed days), in one
+    process that has read the watermarks before they moved."""
+    boss, buyer = business(razorpay)  # latencies 800, 1_500, 4_000 and 25_000 ms
+    backdate(timedelta(days=2), CreditTransaction, User, TaxDocument, UsageEvent)
+    today = admin.today()
+    two_days_ago = today - timedelta(days=2)
+    before = admin.overview(actor_id=boss, start=two_days_ago, end=today)
+    admin.refresh_metrics()
+    assert admin.overview(actor_id=boss, start=two_days_ago, end=today) == before
+
+    for n, latency in enumerate((500, 400_000), start=10):  # a first bucket, the open one
+        usage(buyer, n, "succeeded", latency)
+    with session_scope() as session:
+        for event in session.exec(select(UsageEvent).where(UsageEvent.id > 4)):  # type: ignore[operator]
+            event.created_at -= timedelta(days=2)
+            session.add(event)
+    unsummed = admin.overview(actor_id=boss, start=two_days_ago, end=today)
+    assert admin.refresh_metrics() == 1
+    summed = admin.overview(actor_id=boss, start=two_days_ago, end=today)
+    assert summed == unsummed
+    assert (summed.generations, summed.average_latency_ms) == (6, (31_300 + 400_500) // 6)
+    assert summed.p95_latency_ms == 600_000  # the open bucket's: twice the last bound
+    with session_scope() as session:
+        day = session.exec(select(MetricsDay).where(MetricsDay.day == two_days_ago)).one()
+    buckets = [getattr(day, name) for name in metrics.LATENCY_COLUMNS]
+    assert buckets == [2, 1, 1, 0, 0, 1, 0, 0, 0, 1]
+    assert [d.generations for d in summed.days] == [6, 0, 0]
+
+
+def test_the_overview_checks_the_actor_in_its_own_read(razorpay: FakeRazorpay, url: str) -> None:
+    """The role check is folded into the Overview's one statement: the actor's row as read
+    there decides, as `access.require` would."""
+    boss, buyer = business(razorpay)
+    today = admin.today()
+    support = make_staff("helper@example.com", role="support")
+    assert admin.overview(actor_id=support, start=today, end=today).signups == 4
+    suspended, deleted = make_staff("away@example.com"), make_staff("gone@example.com")
+    with session_scope() as session:
+        for user_id, column in ((suspended, "suspended_at"), (deleted, "deleted_at")):
+            user = session.get(User, user_id)
+            assert user is not None
+            setattr(user, column, user.created_at)
+            session.add(user)
+    for actor in (None, 999_999, buyer, suspended, deleted):
+        with pytest.raises(admin.NotStaff):
+            admin.overview(actor_id=actor, start=today, end=today)  # type: ignore[arg-type]
+    assert admin.overview(actor_id=boss, start=today, end=today).signups == 6

@@ -87,14 +87,30 @@ def require(session: Session, actor_id: int | None, permission: Permission) -> S
     row = (
         connection.execute(_ACTOR, {"actor_id": actor_id}).first() if actor_id is not None else None
     )
-    if row is None or row.deleted_at is not None or row.suspended_at is not None:
+    if row is None:
         raise NotStaff("not staff")
-    role = effective_role(email=row.email, stored=row.role)
+    blocked = row.deleted_at is not None or row.suspended_at is not None
+    return admit(row.id, row.email, row.role, blocked=blocked, permission=permission)
+
+
+def admit(
+    actor_id: int | None,
+    email: str | None,
+    stored_role: str | None,
+    *,
+    blocked: bool,
+    permission: Permission,
+) -> Staff:
+    """`require`'s verdict on the actor's row as read (by `require`, or by a page that
+    reads it in its own first statement; `email` None: no such user)."""
+    if email is None or blocked:
+        raise NotStaff("not staff")
+    role = effective_role(email=email, stored=stored_role)
     if role is None:
         raise NotStaff("not staff")
     if not role_allows(role, permission):
         raise NotAllowed(f"Only admins can {PERMISSION_WORDS.get(permission, permission)}.")
-    return Staff(id=row.id, email=row.email, role=role)
+    return Staff(id=actor_id, email=email, role=role)
 
 
 def staff_role(session: Session, actor_id: int | None) -> str:

@@ -20,21 +20,24 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    JSON,
     ColumnElement,
+    CompoundSelect,
+    Date,
+    DateTime,
     Integer,
     Select,
     String,
     Table,
     bindparam,
+    case,
     func,
     literal,
     literal_column,
     null,
+    or_,
     select,
     union_all,
     update,
@@ -53,13 +56,26 @@ from adremix.models import (
     utcnow,
 )
 from adremix.services import billing
-from adremix.services.admin.access import Permission, require
+from adremix.services.admin.access import Permission, admit
 from adremix.services.admin.params import inline
 from adremix.services.billing import ist_date
 
 LAG = timedelta(minutes=10)
 # Upper bounds (ms) of the latency histogram's buckets; the last one is open.
 LATENCY_BUCKETS_MS = (1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000, 120_000, 300_000)
+# `metrics_day`'s column for each bucket, in order.
+LATENCY_COLUMNS = (
+    "latency_le_1s",
+    "latency_le_2s",
+    "latency_le_5s",
+    "latency_le_10s",
+    "latency_le_20s",
+    "latency_le_30s",
+    "latency_le_60s",
+    "latency_le_120s",
+    "latency_le_300s",
+    "latency_over_300s",
+)
 LEDGER_COLUMNS = {
     CreditKind.PURCHASE: "credits_purchased",
     CreditKind.PURCHASE_REFUND: "credits_clawed",
@@ -100,9 +116,7 @@ class DayFigures:
     def add(self, other: DayFigures) -> None:
         for name, value in other.counts.items():
             self.counts[name] += value
-        self.histogram = [
-            a + b for a, b in zip(_padded(self.histogram), _padded(other.histogram), strict=True)
-        ]
+        self.histogram = [a + b for a, b in zip(self.histogram, other.histogram, strict=True)]
 
     @property
     def net_credits(self) -> int:
@@ -117,11 +131,6 @@ class DayFigures:
             + c["credits_adjusted"]
             + c["credits_other"]
         )
-
-
-def _padded(histogram: list[int]) -> list[int]:
-    size = len(LATENCY_BUCKETS_MS) + 1
-    return (list(histogram) + [0] * size)[:size]
 
 
 def _bucket(latency_ms: int) -> int:
@@ -285,12 +294,11 @@ def _store(session: Session, folded: Folded) -> None:
         )
     }
     for day, figures in folded.items():
-        row = stored.get(day) or MetricsDay(day=day, latency_histogram=[])
+        row = stored.get(day) or MetricsDay(day=day)
         for name, value in figures.counts.items():
             setattr(row, name, getattr(row, name) + value)
-        row.latency_histogram = [
-            a + b for a, b in zip(_padded(row.latency_histogram), figures.histogram, strict=True)
-        ]
+        for name, value in zip(LATENCY_COLUMNS, figures.histogram, strict=True):
+            setattr(row, name, getattr(row, name) + value)
         session.add(row)
     session.flush()
     # Each day from the first one changed keeps every balance together at its end.
@@ -374,47 +382,55 @@ def _net_of(days: Any) -> ColumnElement[int]:
     )
 
 
-# The summary's constants are written into its text: bound, they were 25 values for the
-# driver to convert and send on every load.
+# The Overview reads everything in one statement, a UNION ALL of rows tagged by kind:
+#   _HEADER  the actor's row as the role check needs it (email, stored role, whether
+#            deleted or suspended), every balance together at the range's start (as the
+#            last day before it keeps it) and how far each source is summed;
+#   _DAY     each summed day of the range: its counters and latency buckets;
+#   1, 2...  what no refresh has summed yet: each source's rows past the watermark (an id
+#            range at the end of its primary key), tagged by source (its index + 1).
+# One round trip instead of three (role check, summed days, unsummed rows), and the days
+# as plain integers. The watermarks are written into the statement's text, not bound or
+# read by a subquery: PostgreSQL plans an index range only for an id it knows to be near
+# the end, and this way plans it once per refresh rather than on every call. They are the
+# ones the last read found (`_WATERMARKS`); the header says the ones in force, and a read
+# made with others (a refresh ran since) is made again with those.
+_HEADER, _DAY = -1, 0
+DAY_VALUES = (*COUNTERS, *LATENCY_COLUMNS)
+_FIRST_VALUE = 5  # columns before the integers: tag, day, time, and two texts
+# The sources' time columns' own type, not their TypeDecorator (UTCDateTime), which would
+# run a Python function on every row read (ist_date takes a naive time as UTC, as stored).
+_AT_TYPE = DateTime(timezone=True)
+# Rendered as constants: bound, they were values for the driver to convert on every load.
 _NONE = literal_column("0", Integer)
 _ONE = literal_column("1", Integer)
 
 
-@lru_cache(maxsize=4)
-def _summary(dialect: str) -> Select:  # type: ignore[type-arg]
-    """The Overview's summed days in one row, built once per dialect (their JSON functions
-    differ): every counter summed over the range by the database, each day as one JSON
-    array of its `OverviewDay` values and latency histogram (one value to decode, not a
-    row and an object per day), every balance together at the range's start (as the last
-    day before it keeps it) and how far each source is summed (0: not yet)."""
-    postgres = dialect == "postgresql"
-    array, aggregate = (
-        (func.json_build_array, func.json_agg)
-        if postgres
-        else (func.json_array, func.json_group_array)
-    )
-    r = _days.c
-    chart = array(
-        r.day,
-        r.signups,
-        r.invoiced_paise,
-        r.credit_noted_paise,
-        r.gst_paise,
-        r.credits_purchased,
-        r.credits_spent - r.credits_refunded,
-        r.generations,
-        r.generations_succeeded,
-        r.generations_failed + r.generations_partial,
-        # Copied in as stored (SQLite would embed its JSON text as a string), summed by
-        # the caller: a database reads a JSON value again for each bucket taken from it.
-        r.latency_histogram if postgres else func.json(r.latency_histogram),
-    )
+def _tag(value: int) -> ColumnElement[int]:
+    return literal_column(str(value), Integer)
+
+
+def _no(kind: Any) -> ColumnElement[Any]:
+    return null().cast(kind)
+
+
+def _values(*values: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+    """An arm's integers, padded with NULLs to as many as a day has."""
+    return [*values, *(_no(Integer) for _ in range(len(DAY_VALUES) - len(values)))]
+
+
+def _actor(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return select(column).where(_signups.c.id == bindparam("actor_id")).scalar_subquery()
+
+
+def _overview_statement() -> CompoundSelect:
+    u, r = _signups.c, _days.c
     # Every balance together at the range's start: the last day before it says (one row
     # by the key, where summing every day before the range grew with the business's age).
     before = (
-        select(_days.c.credits_net_through)
-        .where(_days.c.day < bindparam("start"))
-        .order_by(_days.c.day.desc())
+        select(r.credits_net_through)
+        .where(r.day < bindparam("start"))
+        .order_by(r.day.desc())
         .limit(_ONE)
         .scalar_subquery()
     )
@@ -427,25 +443,76 @@ def _summary(dialect: str) -> Select:  # type: ignore[type-arg]
         )
         for source in SOURCES
     )
-    return select(
-        *(func.coalesce(func.sum(r[name]), _NONE) for name in COUNTERS),
-        aggregate(chart, type_=JSON),
-        func.coalesce(before, _NONE),
-        *marks,
-    ).where(r.day >= bindparam("start"), r.day <= bindparam("end"))
-
-
-# What no refresh has summed yet, from every source in one statement: each source's rows
-# past its watermark (an id range at the end of its primary key), tagged by source. The
-# watermarks are written into the statement's text, not bound or read by a subquery:
-# PostgreSQL plans an index range only for an id it knows to be near the end, and this
-# way plans it once per refresh rather than on every call.
-_UNSUMMED = union_all(
-    *(
-        source.rows(inline(source.name)).add_columns(literal(index, Integer))
-        for index, source in enumerate(SOURCES)
+    blocked = case((or_(u.deleted_at.is_not(None), u.suspended_at.is_not(None)), _ONE), else_=_NONE)
+    header = select(
+        _tag(_HEADER),
+        _no(Date),
+        _no(_AT_TYPE),
+        _actor(u.email),
+        _actor(u.role),
+        *_values(_actor(blocked), func.coalesce(before, _NONE), *marks),
     )
-)
+    days = select(
+        _tag(_DAY),
+        r.day,
+        _no(_AT_TYPE),
+        _no(String),
+        _no(String),
+        *(r[name] for name in DAY_VALUES),
+    ).where(r.day >= bindparam("start"), r.day <= bindparam("end"))
+    unsummed = (
+        select(
+            _tag(index + 1),
+            _no(Date),
+            at,
+            kind,
+            _no(String),
+            *_values(amount, second),
+        ).where(source.table.c.id > inline(source.name))
+        for index, source in enumerate(SOURCES)
+        for at, kind, amount, second in (source.row,)
+    )
+    return union_all(header, days, *unsummed)
+
+
+_OVERVIEW = _overview_statement()
+# Watermarks the last read found, per database kind; at first none (a mark past any id:
+# the first read finds no unsummed rows and is made again with the marks in force).
+_UNKNOWN = tuple(2**62 for _ in SOURCES)
+_WATERMARKS: dict[str, tuple[int, ...]] = {}
+
+
+class _Read(NamedTuple):
+    header: Any  # the _HEADER row
+    days: list[Any]
+    unsummed: list[Any]
+
+
+def _read(session: Session, start: date, end: date, actor_id: int | None) -> _Read:
+    connection = session.connection()  # Core statements: no ORM dispatch
+    kind = connection.dialect.name
+    marks = _WATERMARKS.get(kind, _UNKNOWN)
+    values = {"start": start, "end": end, "actor_id": actor_id}
+    while True:
+        header, days, unsummed = None, [], []
+        # Fetched at once: row by row, each row costs a driver call.
+        for row in connection.execute(
+            _OVERVIEW, values | dict(zip(_SOURCE_NAMES, marks, strict=True))
+        ).all():
+            tag = row[0]
+            if tag == _DAY:
+                days.append(row)
+            elif tag == _HEADER:
+                header = row
+            else:
+                unsummed.append(row)
+        in_force = tuple(header[_FIRST_VALUE + 2 : _FIRST_VALUE + 2 + len(SOURCES)])  # type: ignore[index]
+        if in_force == marks:
+            return _Read(header, days, unsummed)
+        _WATERMARKS[kind] = marks = in_force
+
+
+_SOURCE_NAMES = tuple(source.name for source in SOURCES)
 
 
 def _p95(histogram: list[int]) -> int:
@@ -467,29 +534,27 @@ def _p95(histogram: list[int]) -> int:
 MAX_RANGE_DAYS = 366 * 3
 
 
-def overview_figures(session: Session, start: date, end: date) -> Overview:
-    """The Overview of [start, end] (India's calendar days, both included): two reads,
-    the summed days and what no refresh has summed yet."""
-    connection = session.connection()  # Core statements: no ORM dispatch
-    summary = connection.execute(
-        _summary(connection.dialect.name), {"start": start, "end": end}
-    ).one()
-    counts = dict(zip(COUNTERS, summary[: len(COUNTERS)], strict=True))
-    charted, before, *marks = summary[len(COUNTERS) :]
+def _figures(read: _Read, start: date, end: date) -> Overview:
+    """The Overview of [start, end] from its read: the summed days, then what no refresh
+    has summed yet."""
+    first = _FIRST_VALUE
+    # Each day's integers summed column by column (a few thousand additions in C).
+    columns = list(zip(*read.days, strict=True))
+    totals = [sum(column) for column in columns[first:]] or [0] * len(DAY_VALUES)
+    counts = dict(zip(COUNTERS, totals[: len(COUNTERS)], strict=True))
+    histogram = totals[len(COUNTERS) :]
+    # A day's chart values from its counters (see COUNTERS for the order).
     days = {
-        day.day: day
-        for day in (OverviewDay(date.fromisoformat(d), *values) for d, *values, _ in charted or ())
+        r[1]: OverviewDay(
+            r[1], r[5], r[6], r[7], r[8], r[9], r[11] - r[12], r[16], r[17], r[19] + r[18]
+        )
+        for r in read.days
     }
-    histogram = [
-        sum(bucket)
-        for bucket in zip(*(_padded(d[-1]) for d in charted or ()), _padded([]), strict=True)
-    ]
     # Every balance together at the end of the range, once what is not summed is in.
-    outstanding = before + DayFigures(counts).net_credits
+    outstanding = read.header[first + 1] + DayFigures(counts).net_credits
     recent: Folded = defaultdict(DayFigures)
-    unsummed = dict(zip((source.name for source in SOURCES), marks, strict=True))
-    for row in connection.execute(_UNSUMMED, unsummed):
-        SOURCES[row[-1]].fold(recent, row[:-1])  # type: ignore[arg-type]
+    for row in read.unsummed:
+        SOURCES[row[0] - 1].fold(recent, (row[2], row[3], row[first], row[first + 1]))
     for day, figures in recent.items():
         if day <= end:
             outstanding += figures.net_credits
@@ -519,11 +584,24 @@ def overview_figures(session: Session, start: date, end: date) -> Overview:
         ),
         p95_latency_ms=_p95(histogram),
         signups=counts["signups"],
-        days=[
-            days.get(day) or _no_day(day)
-            for day in (start + timedelta(days=n) for n in range((end - start).days + 1))
-        ],
+        days=_every_day(days, start, end),
     )
+
+
+def _every_day(days: dict[date, OverviewDay], start: date, end: date) -> list[OverviewDay]:
+    """The range's days in order, those with nothing summed as zeros."""
+    span = (end - start).days + 1
+    if len(days) == span:  # every day had figures (a business in use): they sort by day
+        return sorted(days.values())
+    return [
+        days.get(day) or _no_day(day) for day in (start + timedelta(days=n) for n in range(span))
+    ]
+
+
+def overview_figures(session: Session, start: date, end: date) -> Overview:
+    """The Overview of [start, end] (India's calendar days, both included), for a caller
+    that has checked the actor's role (the CSV export)."""
+    return _figures(_read(session, start, end, None), start, end)
 
 
 def _no_day(day: date) -> OverviewDay:
@@ -548,13 +626,17 @@ def _plus(summed: OverviewDay, figures: DayFigures) -> OverviewDay:
 
 
 def overview(*, actor_id: int, start: date, end: date) -> Overview:
-    """The Overview for staff; a range is at most three years."""
+    """The Overview for staff; a range is at most three years. The role check is made on
+    the actor's row as the Overview's one statement reads it (nothing is returned to
+    anyone else)."""
     if end < start:
         start, end = end, start
     start = max(start, end - timedelta(days=MAX_RANGE_DAYS - 1))
     with session_scope() as session:
-        require(session, actor_id, Permission.VIEW)
-        return overview_figures(session, start, end)
+        read = _read(session, start, end, actor_id)
+        email, stored_role, blocked = read.header[3], read.header[4], read.header[_FIRST_VALUE]
+        admit(actor_id, email, stored_role, blocked=bool(blocked), permission=Permission.VIEW)
+        return _figures(read, start, end)
 
 
 def today() -> date:
