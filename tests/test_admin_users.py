@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from adremix.api import build_api_app
 from adremix.db import session_scope
-from adremix.models import WebhookRejection
+from adremix.models import User, WebhookRejection
 from adremix.services import accounts, admin
 from adremix.services.accounts import VerifiedIdentity, upsert_user
 from adremix.services.admin import directory
@@ -167,6 +167,46 @@ def test_sorts_and_pages(people: dict[str, int]) -> None:
     second = admin.find_users(actor_id=boss, filters=admin.UserFilters(page=2), page_size=3)
     assert first.has_next and not second.has_next
     assert len({r.id for r in first.rows + second.rows}) == 4
+
+
+def test_console_pages_check_the_actor_in_their_own_statement(
+    people_anywhere: dict[str, int],
+) -> None:
+    """The Users table, a user's page and the Payments page read the role check beside
+    their rows (access.ACTOR): staff get every page, an empty one too, in order; anyone
+    `require` refuses is refused, whatever the page would have held."""
+    boss, maya = people_anywhere["boss"], people_anywhere["maya"]
+    assert emails(boss, q="nobody-at-all") == []
+    assert emails(boss, sort="email_asc") == sorted(emails(boss, sort="joined_desc"))
+    helper = make_staff("helper@example.com", role="support")
+    assert "maya.rao@example.com" in emails(helper, q="maya")
+    assert admin.user_detail(actor_id=helper, user_id=maya).email == "maya.rao@example.com"
+    with pytest.raises(admin.UnknownAccount):
+        admin.user_detail(actor_id=helper, user_id=999_999)
+    nothing = admin.PaymentFilters.from_query({"from": "2001-01-01", "to": "2001-01-02"})
+    assert admin.list_payments(actor_id=helper, filters=nothing).rows == []
+    away, gone = make_staff("away@example.com"), make_staff("gone@example.com")
+    with session_scope() as session:
+        for user_id, column in ((away, "suspended_at"), (gone, "deleted_at")):
+            user = session.get(User, user_id)
+            assert user is not None
+            setattr(user, column, JOINED)
+            session.add(user)
+    for actor in (None, 999_999, maya, away, gone):
+        refused(actor, maya, nothing)
+
+
+def refused(actor: int | None, user_id: int, nothing: admin.PaymentFilters) -> None:
+    """Each console page refuses `actor`, whether it would have held rows or not."""
+    for query in ({"q": "maya"}, {"q": "nobody-at-all"}, {"sort": "balance_desc"}):
+        with pytest.raises(admin.NotStaff):
+            emails(actor, **query)  # type: ignore[arg-type]
+    for target in (user_id, 999_999):
+        with pytest.raises(admin.NotStaff):
+            admin.user_detail(actor_id=actor, user_id=target)  # type: ignore[arg-type]
+    for filters in (admin.PaymentFilters(), nothing):
+        with pytest.raises(admin.NotStaff):
+            admin.list_payments(actor_id=actor, filters=filters)  # type: ignore[arg-type]
 
 
 def test_a_users_page_shows_everything_about_them(

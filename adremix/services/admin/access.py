@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import Subquery, bindparam, or_
 from sqlmodel import Session, select
 
 from adremix.enums import Role
@@ -77,6 +78,30 @@ _users = User.__table__  # type: ignore[attr-defined]
 _ACTOR = select(  # type: ignore[call-overload]
     _users.c.id, _users.c.email, _users.c.role, _users.c.deleted_at, _users.c.suspended_at
 ).where(_users.c.id == bindparam("actor_id"))
+
+
+# The same check's read for a page that makes it inside its own first statement (one round
+# trip fewer on every load): joined beside the page's rows, `actor_id` bound with them.
+_actor = _users.alias("actor")
+ACTOR: Subquery = (
+    select(  # type: ignore[call-overload]
+        _actor.c.email.label("actor_email"),
+        _actor.c.role.label("actor_role"),
+        or_(_actor.c.deleted_at.is_not(None), _actor.c.suspended_at.is_not(None)).label(
+            "actor_blocked"
+        ),
+    )
+    .where(_actor.c.id == bindparam("actor_id"))
+    .subquery("actor")
+)
+
+
+def admit_read(actor_id: int | None, row: Any, permission: Permission) -> Staff:
+    """`require`'s verdict on ACTOR's three columns as a page's statement read them (its
+    first row's; None: no row, so no such user)."""
+    if row is None:
+        raise NotStaff("not staff")
+    return admit(actor_id, row[0], row[1], blocked=bool(row[2]), permission=permission)
 
 
 def require(session: Session, actor_id: int | None, permission: Permission) -> Staff:

@@ -25,7 +25,7 @@ from adremix.models import (
     utcnow,
 )
 from adremix.services.accounts import effective_role, settings_role
-from adremix.services.admin.access import Permission, require
+from adremix.services.admin.access import ACTOR, Permission, admit_read
 from adremix.services.admin.lists import FAILED
 from adremix.services.admin.params import inline
 from adremix.services.errors import UserFacingError
@@ -162,7 +162,7 @@ _audit = AuditEntry.__table__  # type: ignore[attr-defined]
 # Each panel is one select built once (its user id a bound parameter), read as plain
 # values: no ORM object is built for a row that is only turned into a dataclass. `_page`
 # puts them in one statement; the profile carries the two counts as subqueries.
-_USER = sa.select(
+_USER = (
     _users.c.id,
     _users.c.email,
     _users.c.name,
@@ -182,7 +182,7 @@ _USER = sa.select(
     .select_from(_generations)
     .where(_generations.c.user_id == _users.c.id, _generations.c.status.in_(FAILED))
     .scalar_subquery(),
-).where(_users.c.id == sa.bindparam("user_id"))
+)
 _LEDGER = (
     sa.select(
         _ledger.c.id,
@@ -352,9 +352,17 @@ def _page(dialect: str) -> sa.Select:  # type: ignore[type-arg]
         inner = panel.subquery()
         return sa.select(aggregate(array(*inner.c), type_=sa.JSON)).scalar_subquery()
 
-    return _USER.add_columns(
-        rows(_LEDGER), rows(_ORDERS), rows(_GENERATIONS), rows(_SESSIONS), rows(_AUDIT)
-    )
+    # The actor's row (access.ACTOR) LEFT JOIN the user's: the role check is read in
+    # this same statement; no row at all means no such actor, NULLs no such user.
+    return sa.select(
+        *ACTOR.c,
+        *_USER,
+        rows(_LEDGER),
+        rows(_ORDERS),
+        rows(_GENERATIONS),
+        rows(_SESSIONS),
+        rows(_AUDIT),
+    ).select_from(ACTOR.outerjoin(_users, _users.c.id == sa.bindparam("user_id")))
 
 
 def _order_lines(rows: list) -> list[OrderLine]:  # type: ignore[type-arg]
@@ -406,13 +414,14 @@ def generation_line(r) -> GenerationLine:  # type: ignore[no-untyped-def]
 def user_detail(*, actor_id: int, user_id: int) -> UserDetail:
     """Everything the console shows about one user."""
     with session_scope() as session:
-        require(session, actor_id, Permission.VIEW)
         connection = session.connection()  # a Core statement: no ORM dispatch
-        user = connection.execute(
+        found = connection.execute(
             _page(connection.dialect.name),
-            {"user_id": user_id, "target_id": str(user_id), "now": utcnow()},
+            {"actor_id": actor_id, "user_id": user_id, "target_id": str(user_id), "now": utcnow()},
         ).first()
-        if user is None:
+        admit_read(actor_id, found, Permission.VIEW)
+        user = found[len(ACTOR.c) :]  # type: ignore[index]
+        if user[0] is None:
             raise UnknownAccount("There is no user with that id.")
     (uid, email, name, avatar, subject, stored, balance, joined, seen, suspended, deleted) = user[
         :11

@@ -24,7 +24,7 @@ from adremix.models import (
     WebhookEvent,
     WebhookRejection,
 )
-from adremix.services.admin.access import Permission, require
+from adremix.services.admin.access import ACTOR, Permission, admit_read, require
 from adremix.services.admin.params import (
     choice,
     day_end,
@@ -201,18 +201,23 @@ _PAYMENT_COLUMNS = (
 _NEWEST = (_orders.c.created_at.desc(), _orders.c.id.desc())
 
 
-def _with_payments_query(page, order_by) -> Select:  # type: ignore[no-untyped-def,type-arg]
+def _with_payments_query(page, order_by, *, actor: bool = False) -> Select:  # type: ignore[no-untyped-def,type-arg]
     """The orders whose ids `page` selects, with their buyers and payments, in one
-    statement: one row per (order, payment), each order's payments in id order."""
-    return (
-        select(*_ORDER_COLUMNS, *_PAYMENT_COLUMNS)
-        .select_from(
-            page.join(_orders, _orders.c.id == page.c.id)
-            .join(_users, _users.c.id == _orders.c.user_id)
-            .outerjoin(_payments, _payments.c.order_id == _orders.c.id)
-        )
-        .order_by(*order_by, _payments.c.id)
+    statement: one row per (order, payment), each order's payments in id order. With
+    `actor`, the actor's row (access.ACTOR) LEFT JOIN those rows, so a page makes its
+    role check in the same statement (NULLs beside it: an empty page)."""
+    rows = (
+        page.join(_orders, _orders.c.id == page.c.id)
+        .join(_users, _users.c.id == _orders.c.user_id)
+        .outerjoin(_payments, _payments.c.order_id == _orders.c.id)
     )
+    columns = (*_ORDER_COLUMNS, *_PAYMENT_COLUMNS)
+    query = (
+        select(*ACTOR.c, *columns).select_from(ACTOR.outerjoin(rows, true()))
+        if actor
+        else select(*columns).select_from(rows)
+    )
+    return query.order_by(*order_by, _payments.c.id)
 
 
 def _order_rows(rows) -> list[OrderRow]:  # type: ignore[no-untyped-def]
@@ -247,16 +252,19 @@ def _payments_page(postgres: bool, status: bool, since: bool, until: bool) -> Se
         .offset(paging("offset", postgres))
         .subquery("page")
     )
-    return _with_payments_query(page, _NEWEST)
+    return _with_payments_query(page, _NEWEST, actor=True)
 
 
 def list_payments(*, actor_id: int, filters: PaymentFilters, page_size: int = PAGE_SIZE) -> Page:
     """Orders, newest first, each with its Razorpay payments."""
     with session_scope() as session:
-        require(session, actor_id, Permission.VIEW)
         connection = session.connection()
         postgres = connection.dialect.name == "postgresql"
-        limits = {"limit": page_size + 1, "offset": (filters.page - 1) * page_size}
+        limits = {
+            "limit": page_size + 1,
+            "offset": (filters.page - 1) * page_size,
+            "actor_id": actor_id,
+        }
         if filters.q:
             page = (
                 select(_orders.c.id)
@@ -266,7 +274,7 @@ def list_payments(*, actor_id: int, filters: PaymentFilters, page_size: int = PA
                 .offset(paging("offset", postgres))
                 .subquery("page")
             )
-            rows = connection.execute(_with_payments_query(page, _NEWEST), limits)
+            rows = connection.execute(_with_payments_query(page, _NEWEST, actor=True), limits)
         else:
             since, until = filters.date_from, filters.date_to
             rows = connection.execute(
@@ -280,7 +288,10 @@ def list_payments(*, actor_id: int, filters: PaymentFilters, page_size: int = PA
                     "until": day_end(until) if until else None,
                 },
             )
-        orders = _order_rows(rows.all())
+        found = rows.all()
+        admit_read(actor_id, found[0] if found else None, Permission.VIEW)
+        first = len(ACTOR.c)
+        orders = _order_rows(row[first:] for row in found if row[first] is not None)
         return Page(orders[:page_size], filters.page, len(orders) > page_size)
 
 
