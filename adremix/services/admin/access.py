@@ -96,9 +96,24 @@ ACTOR: Subquery = (
 )
 
 
+def _of_actor(column: Any) -> Any:
+    return select(column).where(_actor.c.id == bindparam("actor_id")).scalar_subquery()
+
+
+# The same three as values to put beside each row of a page (a subquery that depends on
+# nothing in the row: each database reads it once per statement). A page that comes back
+# empty has nowhere to carry them, and checks with `require` instead; joining ACTOR to
+# the page would keep its rows from streaming (SQLite copies them into a table first).
+ACTOR_VALUES: tuple[Any, ...] = (
+    _of_actor(_actor.c.email),
+    _of_actor(_actor.c.role),
+    _of_actor(or_(_actor.c.deleted_at.is_not(None), _actor.c.suspended_at.is_not(None))),
+)
+
+
 def admit_read(actor_id: int | None, row: Any, permission: Permission) -> Staff:
-    """`require`'s verdict on ACTOR's three columns as a page's statement read them (its
-    first row's; None: no row, so no such user)."""
+    """`require`'s verdict on ACTOR's (or ACTOR_VALUES') three columns as a page's
+    statement read them (its first row's; None: no row, so no such user)."""
     if row is None:
         raise NotStaff("not staff")
     return admit(actor_id, row[0], row[1], blocked=bool(row[2]), permission=permission)

@@ -53,7 +53,7 @@ from adremix.services.accounts import (
     normalise_search,
     staff_emails,
 )
-from adremix.services.admin.access import ACTOR, Permission, admit_read
+from adremix.services.admin.access import ACTOR_VALUES, Permission, admit_read, require
 from adremix.services.admin.params import (
     MAX_SEARCH,
     choice,
@@ -514,36 +514,23 @@ _COLUMNS = (
     _users.c.created_at,
     _users.c.last_login_at,
     # Shown as yes / no: read as such, with no time to convert on each row.
-    _users.c.suspended_at.is_not(None).label("suspended"),
-    _users.c.deleted_at.is_not(None).label("deleted"),
+    _users.c.suspended_at.is_not(None),
+    _users.c.deleted_at.is_not(None),
     _users.c.paid_paise,
 )
-# Each sort's columns by name, to order a page read as a subquery (`_checked_page`).
-_SORT_KEYS = {
-    "joined_desc": (("created_at", True), ("id", True)),
-    "joined_asc": (("created_at", False), ("id", False)),
-    "balance_desc": (("credit_balance", True), ("id", True)),
-    "balance_asc": (("credit_balance", False), ("id", False)),
-    "seen_desc": (("last_login_at", True), ("id", True)),
-    "email_asc": (("email", False),),
-}
 
 
 @lru_cache(maxsize=256)
 def _checked_page(shape: _Shape) -> Select:  # type: ignore[type-arg]
-    """The page with the actor's row beside it (access.ACTOR), so the role check is made
-    in the page's own statement: the actor LEFT JOIN the page's rows (one row of NULLs for
-    an empty page; none at all for no such actor), ordered again outside (a join need
-    not keep its input's order)."""
-    rows = _users_page(shape).subquery("rows")
-    order = [
-        rows.c[name].desc() if desc else rows.c[name].asc() for name, desc in _SORT_KEYS[shape.sort]
-    ]
-    return select(*ACTOR.c, *rows.c).select_from(ACTOR.outerjoin(rows, true())).order_by(*order)
+    """The page, each row ending with the actor's row as the role check reads it
+    (access.ACTOR_VALUES), so the check is made in the page's own statement."""
+    return _users_page(shape).add_columns(*ACTOR_VALUES)
 
 
 def _row(values, settings: Settings) -> UserRow:  # type: ignore[no-untyped-def]
-    user_id, email, name, stored_role, balance, joined, seen, suspended, deleted, paid = values
+    user_id, email, name, stored_role, balance, joined, seen, suspended, deleted, paid = values[
+        : len(_COLUMNS)
+    ]
     role = "" if deleted else effective_role(email=email, stored=stored_role, settings=settings)
     return UserRow(
         user_id,
@@ -569,14 +556,15 @@ def find_users(*, actor_id: int, filters: UserFilters, page_size: int = PAGE_SIZ
         found = connection.execute(
             _checked_page(shape), values | limits | {"actor_id": actor_id}
         ).all()
-        admit_read(actor_id, found[0] if found else None, Permission.VIEW)
-        first = len(ACTOR.c)
-        rows = [row[first:] for row in found if row[first] is not None]
+        if found:
+            admit_read(actor_id, found[0][-len(ACTOR_VALUES) :], Permission.VIEW)
+        else:
+            require(session, actor_id, Permission.VIEW)
         settings = get_settings()  # once, not once a row
         return UsersPage(
-            rows=[_row(row, settings) for row in rows[:page_size]],
+            rows=[_row(row, settings) for row in found[:page_size]],
             page=filters.page,
-            has_next=len(rows) > page_size,
+            has_next=len(found) > page_size,
         )
 
 

@@ -24,7 +24,7 @@ from adremix.models import (
     WebhookEvent,
     WebhookRejection,
 )
-from adremix.services.admin.access import ACTOR, Permission, admit_read, require
+from adremix.services.admin.access import ACTOR_VALUES, Permission, admit_read, require
 from adremix.services.admin.params import (
     choice,
     day_end,
@@ -204,20 +204,17 @@ _NEWEST = (_orders.c.created_at.desc(), _orders.c.id.desc())
 def _with_payments_query(page, order_by, *, actor: bool = False) -> Select:  # type: ignore[no-untyped-def,type-arg]
     """The orders whose ids `page` selects, with their buyers and payments, in one
     statement: one row per (order, payment), each order's payments in id order. With
-    `actor`, the actor's row (access.ACTOR) LEFT JOIN those rows, so a page makes its
-    role check in the same statement (NULLs beside it: an empty page)."""
-    rows = (
-        page.join(_orders, _orders.c.id == page.c.id)
-        .join(_users, _users.c.id == _orders.c.user_id)
-        .outerjoin(_payments, _payments.c.order_id == _orders.c.id)
+    `actor`, each row ends with the actor's row as the role check reads it
+    (access.ACTOR_VALUES), so a page makes its check in the same statement."""
+    return (
+        select(*_ORDER_COLUMNS, *_PAYMENT_COLUMNS, *(ACTOR_VALUES if actor else ()))
+        .select_from(
+            page.join(_orders, _orders.c.id == page.c.id)
+            .join(_users, _users.c.id == _orders.c.user_id)
+            .outerjoin(_payments, _payments.c.order_id == _orders.c.id)
+        )
+        .order_by(*order_by, _payments.c.id)
     )
-    columns = (*_ORDER_COLUMNS, *_PAYMENT_COLUMNS)
-    query = (
-        select(*ACTOR.c, *columns).select_from(ACTOR.outerjoin(rows, true()))
-        if actor
-        else select(*columns).select_from(rows)
-    )
-    return query.order_by(*order_by, _payments.c.id)
 
 
 def _order_rows(rows) -> list[OrderRow]:  # type: ignore[no-untyped-def]
@@ -289,9 +286,11 @@ def list_payments(*, actor_id: int, filters: PaymentFilters, page_size: int = PA
                 },
             )
         found = rows.all()
-        admit_read(actor_id, found[0] if found else None, Permission.VIEW)
-        first = len(ACTOR.c)
-        orders = _order_rows(row[first:] for row in found if row[first] is not None)
+        if found:
+            admit_read(actor_id, found[0][-len(ACTOR_VALUES) :], Permission.VIEW)
+        else:
+            require(session, actor_id, Permission.VIEW)
+        orders = _order_rows(found)
         return Page(orders[:page_size], filters.page, len(orders) > page_size)
 
 
