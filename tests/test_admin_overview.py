@@ -270,3 +270,23 @@ def test_the_overview_checks_the_actor_in_its_own_read(razorpay: FakeRazorpay, u
         with pytest.raises(admin.NotStaff):
             admin.overview(actor_id=actor, start=today, end=today)  # type: ignore[arg-type]
     assert admin.overview(actor_id=boss, start=today, end=today).signups == 6
+
+
+def test_the_overview_export_lists_the_days_the_page_shows(
+    razorpay: FakeRazorpay, url: str
+) -> None:
+    """The CSV export reads the Overview's statement without an actor (its caller checked
+    the role): one line per day of the range, as the page's days."""
+    boss, _ = business(razorpay)
+    backdate(timedelta(days=1), CreditTransaction, User, TaxDocument, UsageEvent)
+    admin.refresh_metrics()
+    today = admin.today()
+    start = today - timedelta(days=2)
+    shown = admin.overview(actor_id=boss, start=start, end=today)
+    export = admin.export_csv(
+        actor_id=boss, table="overview", params={"from": start.isoformat(), "to": today.isoformat()}
+    )
+    lines = "".join(export.chunks).splitlines()
+    assert [line.split(",")[0] for line in lines[1:]] == [d.day.isoformat() for d in shown.days]
+    assert [int(line.split(",")[1]) for line in lines[1:]] == [d.signups for d in shown.days]
+    assert [d.signups for d in shown.days] == [0, 3, 0]

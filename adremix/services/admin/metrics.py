@@ -382,21 +382,29 @@ def _net_of(days: Any) -> ColumnElement[int]:
     )
 
 
-# The Overview reads everything in one statement, a UNION ALL of rows tagged by kind:
-#   _HEADER  the actor's row as the role check needs it (email, stored role, whether
-#            deleted or suspended), every balance together at the range's start (as the
-#            last day before it keeps it) and how far each source is summed;
-#   _DAY     each summed day of the range: its counters and latency buckets;
-#   1, 2...  what no refresh has summed yet: each source's rows past the watermark (an id
-#            range at the end of its primary key), tagged by source (its index + 1).
-# One round trip instead of three (role check, summed days, unsummed rows), and the days
-# as plain integers. The watermarks are written into the statement's text, not bound or
-# read by a subquery: PostgreSQL plans an index range only for an id it knows to be near
-# the end, and this way plans it once per refresh rather than on every call. They are the
+# The Overview reads everything in one statement, a UNION ALL of narrow rows tagged by kind:
+#   _HEADER   the actor's row as the role check needs it (email, stored role, whether
+#             deleted or suspended), every balance together at the range's start (as the
+#             last day before it keeps it) and how far each source is summed;
+#   _DAY      each summed day of the range: its chart values (`OverviewDay`'s);
+#   _SUMS     the range's sums of the counters a chart does not carry (`_SUMMED`);
+#   _BUCKETS  the range's sums of the latency buckets;
+#   1, 2...   what no refresh has summed yet: each source's rows past the watermark (an id
+#             range at the end of its primary key), tagged by source (its index + 1).
+# One round trip instead of three (role check, summed days, unsummed rows), with nothing
+# to decode, each row as narrow as its widest kind (each value of each row is work for
+# the driver). The watermarks are written into the statement's text, not bound or read
+# by a subquery: PostgreSQL plans an index range only for an id it knows to be near the
+# end, and this way plans it once per refresh rather than on every call. They are the
 # ones the last read found (`_WATERMARKS`); the header says the ones in force, and a read
 # made with others (a refresh ran since) is made again with those.
-_HEADER, _DAY = -1, 0
-DAY_VALUES = (*COUNTERS, *LATENCY_COLUMNS)
+_HEADER, _DAY, _SUMS, _BUCKETS = -1, 0, -2, -3
+# Counters the chart's days carry (summed from them); the database sums the others.
+_CHARTED = ("signups", "invoiced_paise", "credit_noted_paise", "gst_paise", "credits_purchased")
+_SUMMED = tuple(
+    name for name in COUNTERS if name not in {*_CHARTED, "generations", "generations_succeeded"}
+)
+_WIDTH = len(LATENCY_COLUMNS)  # integers per row: the widest kind, the buckets
 _FIRST_VALUE = 5  # columns before the integers: tag, day, time, and two texts
 # The sources' time columns' own type, not their TypeDecorator (UTCDateTime), which would
 # run a Python function on every row read (ist_date takes a naive time as UTC, as stored).
@@ -414,9 +422,19 @@ def _no(kind: Any) -> ColumnElement[Any]:
     return null().cast(kind)
 
 
-def _values(*values: ColumnElement[Any]) -> list[ColumnElement[Any]]:
-    """An arm's integers, padded with NULLs to as many as a day has."""
-    return [*values, *(_no(Integer) for _ in range(len(DAY_VALUES) - len(values)))]
+def _row(
+    tag: int, *values: ColumnElement[Any], day: Any = None, at: Any = None, texts: tuple = ()
+) -> Select:  # type: ignore[type-arg]
+    """One arm of the Overview's statement: its tag, day, time, two texts and integers
+    (padded with NULLs to `_WIDTH`)."""
+    return select(
+        _tag(tag),
+        _no(Date) if day is None else day,
+        _no(_AT_TYPE) if at is None else at,
+        *(texts or (_no(String), _no(String))),
+        *values,
+        *(_no(Integer) for _ in range(_WIDTH - len(values))),
+    )
 
 
 def _actor(column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -425,6 +443,7 @@ def _actor(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 def _overview_statement() -> CompoundSelect:
     u, r = _signups.c, _days.c
+    in_range = (r.day >= bindparam("start"), r.day <= bindparam("end"))
     # Every balance together at the range's start: the last day before it says (one row
     # by the key, where summing every day before the range grew with the business's age).
     before = (
@@ -444,35 +463,34 @@ def _overview_statement() -> CompoundSelect:
         for source in SOURCES
     )
     blocked = case((or_(u.deleted_at.is_not(None), u.suspended_at.is_not(None)), _ONE), else_=_NONE)
-    header = select(
-        _tag(_HEADER),
-        _no(Date),
-        _no(_AT_TYPE),
-        _actor(u.email),
-        _actor(u.role),
-        *_values(_actor(blocked), func.coalesce(before, _NONE), *marks),
+    header = _row(
+        _HEADER,
+        _actor(blocked),
+        func.coalesce(before, _NONE),
+        *marks,
+        texts=(_actor(u.email), _actor(u.role)),
     )
-    days = select(
-        _tag(_DAY),
-        r.day,
-        _no(_AT_TYPE),
-        _no(String),
-        _no(String),
-        *(r[name] for name in DAY_VALUES),
-    ).where(r.day >= bindparam("start"), r.day <= bindparam("end"))
+    days = _row(
+        _DAY,
+        *(r[name] for name in _CHARTED),
+        r.credits_spent - r.credits_refunded,
+        r.generations,
+        r.generations_succeeded,
+        r.generations_failed + r.generations_partial,
+        day=r.day,
+    ).where(*in_range)
+    sums = _row(_SUMS, *(func.coalesce(func.sum(r[n]), _NONE) for n in _SUMMED)).where(*in_range)
+    buckets = _row(
+        _BUCKETS, *(func.coalesce(func.sum(r[n]), _NONE) for n in LATENCY_COLUMNS)
+    ).where(*in_range)
     unsummed = (
-        select(
-            _tag(index + 1),
-            _no(Date),
-            at,
-            kind,
-            _no(String),
-            *_values(amount, second),
-        ).where(source.table.c.id > inline(source.name))
+        _row(index + 1, amount, second, at=at, texts=(kind, _no(String))).where(
+            source.table.c.id > inline(source.name)
+        )
         for index, source in enumerate(SOURCES)
         for at, kind, amount, second in (source.row,)
     )
-    return union_all(header, days, *unsummed)
+    return union_all(header, days, sums, buckets, *unsummed)
 
 
 _OVERVIEW = _overview_statement()
@@ -485,6 +503,8 @@ _WATERMARKS: dict[str, tuple[int, ...]] = {}
 class _Read(NamedTuple):
     header: Any  # the _HEADER row
     days: list[Any]
+    sums: Any  # the _SUMS row
+    buckets: Any  # the _BUCKETS row
     unsummed: list[Any]
 
 
@@ -494,7 +514,8 @@ def _read(session: Session, start: date, end: date, actor_id: int | None) -> _Re
     marks = _WATERMARKS.get(kind, _UNKNOWN)
     values = {"start": start, "end": end, "actor_id": actor_id}
     while True:
-        header, days, unsummed = None, [], []
+        tagged: dict[int, Any] = {}
+        days, unsummed = [], []
         # Fetched at once: row by row, each row costs a driver call.
         for row in connection.execute(
             _OVERVIEW, values | dict(zip(_SOURCE_NAMES, marks, strict=True))
@@ -502,13 +523,14 @@ def _read(session: Session, start: date, end: date, actor_id: int | None) -> _Re
             tag = row[0]
             if tag == _DAY:
                 days.append(row)
-            elif tag == _HEADER:
-                header = row
+            elif tag < 0:
+                tagged[tag] = row
             else:
                 unsummed.append(row)
-        in_force = tuple(header[_FIRST_VALUE + 2 : _FIRST_VALUE + 2 + len(SOURCES)])  # type: ignore[index]
+        header = tagged[_HEADER]
+        in_force = tuple(header[_FIRST_VALUE + 2 : _FIRST_VALUE + 2 + len(SOURCES)])
         if in_force == marks:
-            return _Read(header, days, unsummed)
+            return _Read(header, days, tagged[_SUMS], tagged[_BUCKETS], unsummed)
         _WATERMARKS[kind] = marks = in_force
 
 
@@ -538,18 +560,15 @@ def _figures(read: _Read, start: date, end: date) -> Overview:
     """The Overview of [start, end] from its read: the summed days, then what no refresh
     has summed yet."""
     first = _FIRST_VALUE
-    # Each day's integers summed column by column (a few thousand additions in C).
-    columns = list(zip(*read.days, strict=True))
-    totals = [sum(column) for column in columns[first:]] or [0] * len(DAY_VALUES)
-    counts = dict(zip(COUNTERS, totals[: len(COUNTERS)], strict=True))
-    histogram = totals[len(COUNTERS) :]
-    # A day's chart values from its counters (see COUNTERS for the order).
-    days = {
-        r[1]: OverviewDay(
-            r[1], r[5], r[6], r[7], r[8], r[9], r[11] - r[12], r[16], r[17], r[19] + r[18]
-        )
-        for r in read.days
-    }
+    # The chart's columns summed from its days (a few hundred additions in C), the rest
+    # as the database summed them. Chart columns: OverviewDay's after its day.
+    chart = list(zip(*read.days, strict=True))[first : first + 9]
+    sums = [sum(column) for column in chart] or [0] * 9
+    counts = dict(zip(_CHARTED, sums[: len(_CHARTED)], strict=True))
+    counts["generations"], counts["generations_succeeded"] = sums[6], sums[7]
+    counts |= zip(_SUMMED, read.sums[first : first + len(_SUMMED)], strict=True)
+    histogram = list(read.buckets[first:])
+    days = {r[1]: OverviewDay(r[1], *r[first : first + 9]) for r in read.days}
     # Every balance together at the end of the range, once what is not summed is in.
     outstanding = read.header[first + 1] + DayFigures(counts).net_credits
     recent: Folded = defaultdict(DayFigures)
