@@ -136,6 +136,11 @@ def test_filters_combine_and_round_trip_through_the_url(
     )
     assert emails(boss, role="support") == ["anna@example.com"]
     assert emails(boss, role="staff") == ["boss@example.com", "anna@example.com"]
+    # Each row shows the role in force: the settings' (anna), the stored grant's (boss).
+    shown = admin.find_users(actor_id=boss, filters=admin.UserFilters()).rows
+    roles = {row.email: row.role for row in shown}
+    assert (roles["anna@example.com"], roles["boss@example.com"]) == ("support", "admin")
+    assert roles["maya.rao@example.com"] == ""
     day = (JOINED - timedelta(days=10)).date()
     assert emails(boss, **{"from": day.isoformat(), "to": day.isoformat()}) == [
         "ravi@bigco.example"

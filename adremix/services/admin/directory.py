@@ -527,11 +527,15 @@ def _checked_page(shape: _Shape) -> Select:  # type: ignore[type-arg]
     return _users_page(shape).add_columns(*ACTOR_VALUES)
 
 
-def _row(values, settings: Settings) -> UserRow:  # type: ignore[no-untyped-def]
+def _row(values, settings: Settings, staff: frozenset[str]) -> UserRow:  # type: ignore[no-untyped-def]
+    """A user of the table; `staff`: every address the settings give a role."""
     user_id, email, name, stored_role, balance, joined, seen, suspended, deleted, paid = values[
         : len(_COLUMNS)
     ]
-    role = "" if deleted else effective_role(email=email, stored=stored_role, settings=settings)
+    if deleted or (stored_role is None and email.strip().lower() not in staff):
+        role = None  # effective_role's answer, without its lookups (most rows of a page)
+    else:
+        role = effective_role(email=email, stored=stored_role, settings=settings)
     return UserRow(
         user_id,
         email,
@@ -561,8 +565,9 @@ def find_users(*, actor_id: int, filters: UserFilters, page_size: int = PAGE_SIZ
         else:
             require(session, actor_id, Permission.VIEW)
         settings = get_settings()  # once, not once a row
+        staff = settings.admin_emails | settings.support_emails
         return UsersPage(
-            rows=[_row(row, settings) for row in found[:page_size]],
+            rows=[_row(row, settings, staff) for row in found[:page_size]],
             page=filters.page,
             has_next=len(found) > page_size,
         )
@@ -596,5 +601,6 @@ def users_for_export(filters: UserFilters) -> Iterator[list[UserRow]]:
             if not rows:
                 return
         settings = get_settings()
-        yield [_row(row, settings) for row in rows]
+        staff = settings.admin_emails | settings.support_emails
+        yield [_row(row, settings, staff) for row in rows]
         last_id = rows[-1][0]
