@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from adremix.bundling import Chunking
+from adremix.bundling import Chunking, RootColorScheme
 from adremix.settings import get_settings
 from adremix.styles import ACCENT, GRAY, RadixThemesColors
 
@@ -27,6 +27,7 @@ config = rx.Config(
     plugins=[
         RadixThemesColors(theme=rx.theme(accent_color=ACCENT, gray_color=GRAY, radius="large")),
         Chunking(),
+        RootColorScheme(),
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

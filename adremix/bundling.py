@@ -1,4 +1,5 @@
-"""How the production build splits the JavaScript into files (Vite/Rolldown chunking).
+"""What the app adds to the production build's Vite config: how the JavaScript is split
+into files (Vite/Rolldown chunking), and one edit of the built stylesheet (at the end).
 
 Rolldown gives every set of pages that shares a module its own chunk. Reflex imports
 each Lucide icon as its own module, and each icon is shared by a different set of pages,
@@ -52,3 +53,58 @@ class Chunking(Plugin):
     def pre_compile(self, **context: Any) -> None:
         add_modify_task: Callable[[str, Callable[[str], str]], None] = context["add_modify_task"]
         add_modify_task(VITE_CONFIG, chunking_options)
+
+
+# Radix Themes sets the page's `color-scheme` with `:root:where(:has(.radix-themes
+# [data-is-root-theme=true]:where(.light, .light-theme)))` (and the same for dark). A
+# `:has()` on the root makes the browser re-check the root's style after every DOM insert or
+# removal anywhere in the page, and the root carries every colour token: on /new/ the
+# hydration and the state's arrival each re-styled the whole document for it (Chrome's
+# invalidation tracking: "Affected by :has()" on <html>). The rule is redundant here:
+# Reflex's script in <head> puts `light`/`dark` and `color-scheme` on <html> before the
+# first paint, and `.light`/`.dark` on <html> select the same tokens. The edit runs on the
+# built stylesheet, after Lightning CSS has minified it, and fails the build when the rule
+# is no longer there to remove.
+_PLUGINS_ANCHOR = "    safariCacheBustPlugin(),\n"
+_ROOT_HAS_MARKER = "/* adremix root color-scheme */"
+# The two rules' extra selector as Lightning CSS writes it (quotes dropped), light and dark.
+_ROOT_HAS_RE = (
+    r",:root:where\(:has\(\.radix-themes\[data-is-root-theme=[\"']?true[\"']?\]"
+    r":where\(\.(light|dark),\.\1-theme\)\)\)"
+)
+_ROOT_HAS_ERROR = "Radix's :root:has() color-scheme rules changed: update adremix/bundling.py"
+_ROOT_HAS_PLUGIN = f"""    {_ROOT_HAS_MARKER}
+    {{
+      name: "adremix-drop-root-has",
+      apply: "build",
+      generateBundle(_options, bundle) {{
+        const rootHas = /{_ROOT_HAS_RE}/g;
+        for (const asset of Object.values(bundle)) {{
+          if (asset.type !== "asset" || !asset.fileName.endsWith(".css")) continue;
+          const css = String(asset.source);
+          if (!css.includes("[data-is-root-theme=")) continue;
+          if ((css.match(rootHas) || []).length !== 2) this.error({_ROOT_HAS_ERROR!r});
+          asset.source = css.replace(rootHas, "");
+        }}
+      }},
+    }},
+"""
+
+
+def without_root_has(vite_config: str) -> str:
+    """`vite.config.js` with a build step that drops Radix's `:root:has()` rules."""
+    if _ROOT_HAS_MARKER in vite_config:
+        return vite_config
+    if vite_config.count(_PLUGINS_ANCHOR) != 1:
+        anchor = _PLUGINS_ANCHOR.strip()
+        msg = f"{VITE_CONFIG} no longer has one `{anchor}`: update adremix/bundling.py"
+        raise RuntimeError(msg)
+    return vite_config.replace(_PLUGINS_ANCHOR, _PLUGINS_ANCHOR + _ROOT_HAS_PLUGIN)
+
+
+class RootColorScheme(Plugin):
+    """Adds the step that drops Radix's `:root:has()` rules to the generated Vite config."""
+
+    def pre_compile(self, **context: Any) -> None:
+        add_modify_task: Callable[[str, Callable[[str], str]], None] = context["add_modify_task"]
+        add_modify_task(VITE_CONFIG, without_root_has)

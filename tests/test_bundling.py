@@ -1,10 +1,12 @@
-"""The chunking plugin edits the Vite config Reflex writes: it must find its place in
-Reflex's own template, add its group once, and stop the build when the template changes."""
+"""The Vite config edits (adremix/bundling.py) must find their place in Reflex's own
+template, be added once, and stop the build when the template changes."""
+
+import re
 
 import pytest
 from reflex_base.compiler.templates import vite_config_template
 
-from adremix.bundling import chunking_options
+from adremix.bundling import chunking_options, without_root_has
 
 
 def reflex_vite_config() -> str:
@@ -26,3 +28,32 @@ def test_a_changed_template_stops_the_build() -> None:
     changed = reflex_vite_config().replace('name: "reflex-env"', 'name: "env"')
     with pytest.raises(RuntimeError, match=r"update adremix/bundling\.py"):
         chunking_options(changed)
+
+
+def test_the_root_has_step_is_added_to_reflex_s_plugins_once() -> None:
+    edited = without_root_has(reflex_vite_config())
+    plugins = edited[edited.index("plugins: [") : edited.index("].concat(")]
+    assert plugins.count('name: "adremix-drop-root-has"') == 1
+    assert plugins.index("safariCacheBustPlugin()") < plugins.index("adremix-drop-root-has")
+    assert without_root_has(edited) == edited
+
+
+def test_a_changed_plugin_list_stops_the_build() -> None:
+    changed = reflex_vite_config().replace("safariCacheBustPlugin(),", "safariCacheBust(),")
+    with pytest.raises(RuntimeError, match=r"update adremix/bundling\.py"):
+        without_root_has(changed)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_step_s_pattern_matches_radix_s_minified_rule(theme: str) -> None:
+    # The rule as Lightning CSS writes it into the built stylesheet (quotes dropped).
+    rule = (
+        f".radix-themes:where(.{theme},.{theme}-theme),:root:where(:has(.radix-themes"
+        f"[data-is-root-theme=true]:where(.{theme},.{theme}-theme))){{color-scheme:{theme}}}"
+    )
+    pattern = re.search(r"const rootHas = /(.*)/g;", without_root_has(reflex_vite_config()))
+    assert pattern is not None
+    # JavaScript's \1 back-reference is Python's too; the rest of the syntax is shared.
+    assert re.sub(pattern.group(1), "", rule) == (
+        f".radix-themes:where(.{theme},.{theme}-theme){{color-scheme:{theme}}}"
+    )
