@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from adremix.bundling import Chunking, RootColorScheme
+from adremix.bundling import Chunking, ColorModeClasses, RootColorScheme
 from adremix.settings import get_settings
 from adremix.styles import ACCENT, GRAY, RadixThemesColors
 
@@ -28,6 +28,7 @@ config = rx.Config(
         RadixThemesColors(theme=rx.theme(accent_color=ACCENT, gray_color=GRAY, radius="large")),
         Chunking(),
         RootColorScheme(),
+        ColorModeClasses(),
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

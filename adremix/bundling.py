@@ -1,5 +1,6 @@
-"""What the app adds to the production build's Vite config: how the JavaScript is split
-into files (Vite/Rolldown chunking), and one edit of the built stylesheet (at the end).
+"""What the app changes in the frontend Reflex generates: how the production build splits
+the JavaScript into files (Vite/Rolldown chunking), one edit of the built stylesheet, and
+Reflex's color-mode effects (both at the end).
 
 Rolldown gives every set of pages that shares a module its own chunk. Reflex imports
 each Lucide icon as its own module, and each icon is shared by a different set of pages,
@@ -108,3 +109,65 @@ class RootColorScheme(Plugin):
     def pre_compile(self, **context: Any) -> None:
         add_modify_task: Callable[[str, Callable[[str], str]], None] = context["add_modify_task"]
         add_modify_task(VITE_CONFIG, without_root_has)
+
+
+# Reflex's color-mode effects rewrite classes that already say the right thing: after
+# hydration its ThemeProvider takes `light`/`dark` off <html> and puts the same one back,
+# and its Radix provider adds that class to the root theme element, which inherits it from
+# <html> already. Each class change restyles the whole document (Chrome's invalidation
+# tracking: "Invalidation set invalidates self" on <html> and the root, then a full style
+# recalculation of /new/'s 430-odd elements, one of the long tasks after the first paint).
+# These edits make both effects change only what differs; a real switch of the color mode
+# still sets both classes. Each fails the build when Reflex's file no longer has the code
+# it replaces.
+THEME_PROVIDER = "utils/react-theme.js"
+COLOR_MODE_PROVIDER = "components/reflex/radix_themes_color_mode_provider.js"
+_COLOR_MODE_MARKER = "/* adremix color-mode classes */"
+_HTML_CLASSES = """    root.classList.remove("light", "dark");
+    root.classList.add(resolvedTheme);
+    root.style.colorScheme = resolvedTheme;"""
+_HTML_CLASSES_IF_CHANGED = f"""    {_COLOR_MODE_MARKER}
+    const other = resolvedTheme === "light" ? "dark" : "light";
+    if (root.classList.contains(other) || !root.classList.contains(resolvedTheme)) {{
+      root.classList.remove("light", "dark");
+      root.classList.add(resolvedTheme);
+    }}
+    if (root.style.colorScheme !== resolvedTheme) root.style.colorScheme = resolvedTheme;"""
+_ROOT_THEME_CLASS = """    if (radixRoot) {"""
+_ROOT_THEME_CLASS_IF_NOT_INHERITED = f"""    {_COLOR_MODE_MARKER}
+    // Without a class of its own the root theme follows <html>'s, which is already right.
+    const inherited =
+      document.documentElement.classList.contains(resolvedTheme) &&
+      !radixRoot?.classList.contains("light") &&
+      !radixRoot?.classList.contains("dark");
+    if (radixRoot && !inherited) {{"""
+
+
+def _replace_once(source: str, name: str, old: str, new: str) -> str:
+    if _COLOR_MODE_MARKER in source:
+        return source
+    if source.count(old) != 1:
+        msg = f"Reflex's {name} no longer has the code adremix/bundling.py replaces: update it"
+        raise RuntimeError(msg)
+    return source.replace(old, new)
+
+
+def html_classes_if_changed(source: str) -> str:
+    """Reflex's ThemeProvider, touching <html>'s class and color-scheme only to change them."""
+    return _replace_once(source, THEME_PROVIDER, _HTML_CLASSES, _HTML_CLASSES_IF_CHANGED)
+
+
+def root_theme_class_if_not_inherited(source: str) -> str:
+    """Reflex's Radix color-mode provider, leaving the root theme's class to <html>'s."""
+    return _replace_once(
+        source, COLOR_MODE_PROVIDER, _ROOT_THEME_CLASS, _ROOT_THEME_CLASS_IF_NOT_INHERITED
+    )
+
+
+class ColorModeClasses(Plugin):
+    """Makes Reflex's color-mode effects change classes only when the mode changes."""
+
+    def pre_compile(self, **context: Any) -> None:
+        add_modify_task: Callable[[str, Callable[[str], str]], None] = context["add_modify_task"]
+        add_modify_task(THEME_PROVIDER, html_classes_if_changed)
+        add_modify_task(COLOR_MODE_PROVIDER, root_theme_class_if_not_inherited)

@@ -2,11 +2,21 @@
 template, be added once, and stop the build when the template changes."""
 
 import re
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+import reflex_base
 from reflex_base.compiler.templates import vite_config_template
 
-from adremix.bundling import chunking_options, without_root_has
+from adremix.bundling import (
+    COLOR_MODE_PROVIDER,
+    THEME_PROVIDER,
+    chunking_options,
+    html_classes_if_changed,
+    root_theme_class_if_not_inherited,
+    without_root_has,
+)
 
 
 def reflex_vite_config() -> str:
@@ -57,3 +67,32 @@ def test_the_step_s_pattern_matches_radix_s_minified_rule(theme: str) -> None:
     assert re.sub(pattern.group(1), "", rule) == (
         f".radix-themes:where(.{theme},.{theme}-theme){{color-scheme:{theme}}}"
     )
+
+
+def reflex_web_template(path: str) -> str:
+    return (Path(reflex_base.__file__).parent / ".templates" / "web" / path).read_text()
+
+
+@pytest.mark.parametrize(
+    ("path", "edit"),
+    [
+        (THEME_PROVIDER, html_classes_if_changed),
+        (COLOR_MODE_PROVIDER, root_theme_class_if_not_inherited),
+    ],
+)
+def test_the_color_mode_edits_replace_reflex_s_code_once(
+    path: str, edit: Callable[[str], str]
+) -> None:
+    source = reflex_web_template(path)
+    edited = edit(source)
+    assert edited != source
+    assert edited.count("/* adremix color-mode classes */") == 1
+    assert edit(edited) == edited  # a second compile changes nothing
+    # The class is still set when it differs: the edit adds a condition, not a removal.
+    assert "classList.add(resolvedTheme)" in edited
+
+
+def test_a_changed_color_mode_provider_stops_the_build() -> None:
+    changed = reflex_web_template(COLOR_MODE_PROVIDER).replace("if (radixRoot) {", "if (root) {")
+    with pytest.raises(RuntimeError, match=r"update it"):
+        root_theme_class_if_not_inherited(changed)
