@@ -68,8 +68,12 @@ def _theme(page: Page) -> str:
 
 def _use_theme(page: Page, theme: str) -> None:
     page.emulate_media(color_scheme=theme)
+    # The root theme has switched: its own class says so, or it has none and follows
+    # <html>'s (adremix/bundling.py); either way its computed color-scheme is the theme's.
     page.wait_for_function(
-        "(theme) => document.querySelector('.radix-themes').classList.contains(theme)", arg=theme
+        "(theme) => getComputedStyle(document.querySelector('.radix-themes')).colorScheme"
+        " === theme",
+        arg=theme,
     )
     # Let transitions (dialogs, toasts fading in) settle: axe reads computed colours.
     page.wait_for_timeout(300)
