@@ -574,3 +574,87 @@ def test_deliveries_claimed_together_each_get_their_job_once(any_database: str) 
     assert [getattr(c, "generation_id", None) for c in claims] == [first, second, None]
     assert worker._claim_many([first]) == [None]  # held: this worker's lease is live
     assert row(first).lease_owner == worker.owner and row(first).attempts == 1
+
+
+@pytest.fixture
+def statements(any_database: str) -> Iterator[list[str]]:
+    """The first word of each statement SQLAlchemy sends on the app's engine while the
+    test runs (an executemany once; the ledger's own driver-level statements are not
+    seen)."""
+    sent: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement.split(None, 1)[0].upper())
+
+    event.listen(get_engine(), "before_cursor_execute", note)
+    yield sent
+    event.remove(get_engine(), "before_cursor_execute", note)
+
+
+def test_a_burst_of_last_outcomes_settles_its_generations_in_a_fixed_number_of_statements(
+    statements: list[str],
+) -> None:
+    def burst(size: int) -> tuple[int, list[int], int]:
+        """`size` one-image generations whose outcomes arrive together, the first one
+        refused; returns the user, the generations and the statements it took."""
+        user_id = funded_user(size, email=f"burst{size}@example.com")
+        ids = [start(user_id, 1, f"press-{size}-{n}") for n in range(size)]
+        claims = [
+            jobs._claim(g, owner="test:1:1", key=None, lease_s=60, max_attempts=3) for g in ids
+        ]
+        statements.clear()
+        results = jobs._record_outcomes(
+            [
+                (claim, 0, None, ProviderRefused("Declined."))
+                if n == 0
+                else (claim, 0, (f"{n:064x}", (1024, 1024)), None)
+                for n, claim in enumerate(claims)  # type: ignore[misc]
+            ]
+        )
+        assert [r.status for r in results] == ["failed"] + ["succeeded"] * (size - 1)  # type: ignore[union-attr]
+        return user_id, ids, len(statements)
+
+    _, _, few = burst(3)
+    user_id, ids, many = burst(20)
+
+    assert many == few  # not a few statements per generation
+    settled = [row(g) for g in ids]
+    assert [g.status for g in settled] == ["failed"] + ["succeeded"] * 19
+    assert [g.credits_spent for g in settled] == [0] + [1] * 19
+    assert settled[1].output_hashes == [f"{1:064x}"] and settled[0].output_hashes == []
+    assert all(g.completed_at and g.lease_owner is None for g in settled)
+    assert balance(user_id) == 1  # the refused one refunded, once
+    with session_scope() as session:
+        events = session.exec(select(UsageEvent).where(UsageEvent.user_id == user_id)).all()
+        assert sorted((e.generation_id, e.outcome) for e in events) == sorted(
+            (g.id, g.status) for g in settled
+        )
+        assert credits.find_mismatches(session=session) == []
+
+
+def test_a_settle_that_finds_a_generation_settled_elsewhere_is_not_applied_twice(
+    any_database: str,
+) -> None:
+    user_id = funded_user(2)
+    first, second = start(user_id, 1, "press-a"), start(user_id, 1, "press-b")
+    for g in (first, second):
+        claim = jobs._claim(g, owner="test:1:1", key=None, lease_s=60, max_attempts=3)
+        assert claim is not None
+        with session_scope() as session:
+            jobs._insert_outcomes(session, [(g, 0, claim.attempt, ("a" * 64, (8, 8)), None)])
+    with session_scope() as session:  # another worker settled the second meanwhile
+        session.get(Generation, second).status = "succeeded"  # type: ignore[union-attr]
+
+    with pytest.raises(jobs._SettledElsewhere), session_scope() as session:  # rolled back
+        rows = [session.get(Generation, g) for g in (first, second)]
+        jobs._settle_complete(session, rows, jobs._outcomes_of(session, [first, second]))  # type: ignore[arg-type]
+    with session_scope() as session:
+        alone = session.get(Generation, second)
+        assert alone is not None
+        assert jobs._settle_complete(session, [alone], jobs._outcomes_of(session, [second])) == {
+            second: jobs._result(alone)
+        }
+
+    assert [row(g).status for g in (first, second)] == ["running", "succeeded"]
+    with session_scope() as session:  # the rolled-back batch left no usage event behind
+        assert session.exec(select(func.count()).select_from(UsageEvent)).one() == 0

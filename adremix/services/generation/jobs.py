@@ -29,7 +29,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -577,7 +577,7 @@ def record_outcomes_in(session: Session, outcomes: list[_Outcome]) -> list[Gener
     images, one read of the outcomes, then each generation whose last outcome this was
     is settled."""
     ids = sorted({claim.generation_id for claim, *_ in outcomes})
-    _lock_generations(session, ids)
+    rows = _lock_generations(session, ids)
     kept = _insert_outcomes(
         session,
         [
@@ -594,22 +594,30 @@ def record_outcomes_in(session: Session, outcomes: list[_Outcome]) -> list[Gener
             if stored is not None and (claim.generation_id, index) in kept
         },
     )
-    settled = _settle_all_in(session, ids, give_up=False)
+    settled = _settle_all_in(session, rows, give_up=False)
     return [settled[claim.generation_id] for claim, *_ in outcomes]
 
 
-def _lock_generations(session: Session, ids: list[int]) -> None:
-    """Take the generations' row locks before counting their outcomes. Without them, on
-    PostgreSQL the last two variations finishing at once each see only their own
-    uncommitted outcome besides the committed ones, so neither settles the generation
-    and it stays "running" with every image made. The rows land in the session, so
-    `_settle_all_in` reads them from there. (SQLite's BEGIN IMMEDIATE already serialises.)"""
-    session.exec(
-        select(Generation)
-        .where(Generation.id.in_(ids))  # type: ignore[union-attr]
-        .order_by(Generation.id)  # type: ignore[arg-type]
-        .with_for_update()
-    ).all()
+def _lock_generations(session: Session, ids: list[int]) -> dict[int, Generation]:
+    """Take the generations' row locks before counting their outcomes, and return the
+    rows as read under them. Without the locks, on PostgreSQL the last two variations
+    finishing at once each see only their own uncommitted outcome besides the committed
+    ones, so neither settles the generation and it stays "running" with every image
+    made. (SQLite's BEGIN IMMEDIATE already serialises.) The caller keeps the rows: the
+    session holds loaded rows only weakly, so reading them again there would be a
+    SELECT per generation."""
+    rows = {
+        row.id: row
+        for row in session.exec(
+            select(Generation)
+            .where(Generation.id.in_(ids))  # type: ignore[union-attr]
+            .order_by(Generation.id)  # type: ignore[arg-type]
+            .with_for_update()
+        )
+    }
+    if len(rows) != len(set(ids)):
+        raise InvalidRequest("That generation does not exist.")
+    return rows  # type: ignore[return-value]
 
 
 _NewOutcome = tuple[int, int, int, tuple[str, tuple[int, int]] | None, ProviderError | None]
@@ -665,21 +673,16 @@ def _settle(generation_id: int, *, give_up: bool) -> GenerationResult:
     """Finish the generation if every variation has an outcome (with `give_up`, the
     missing ones fail now): refund the failed ones, once, and set the final status."""
     with session_scope() as session:
-        _lock_generations(session, [generation_id])
-        return _settle_all_in(session, [generation_id], give_up=give_up)[generation_id]
+        rows = _lock_generations(session, [generation_id])
+        return _settle_all_in(session, rows, give_up=give_up)[generation_id]
 
 
 def _settle_all_in(
-    session: Session, ids: list[int], *, give_up: bool
+    session: Session, rows: dict[int, Generation], *, give_up: bool
 ) -> dict[int, GenerationResult]:
-    """`_settle` for these generations, whose row locks the caller's transaction holds."""
-    rows: dict[int, Generation] = {}
-    for generation_id in ids:
-        row = session.get(Generation, generation_id)  # from the session: locked just now
-        if row is None:
-            raise InvalidRequest("That generation does not exist.")
-        rows[generation_id] = row
-    running = [g for g in ids if rows[g].status == GenerationStatus.RUNNING]
+    """`_settle` for these generations, whose row locks the caller's transaction holds
+    (`rows`, as `_lock_generations` read them)."""
+    running = [g for g, row in rows.items() if row.status == GenerationStatus.RUNNING]
     outcomes = _outcomes_of(session, running)
     if give_up:
         missing = [
@@ -691,75 +694,118 @@ def _settle_all_in(
             _insert_outcomes(session, missing)
             outcomes = _outcomes_of(session, running)
     settled = {g: _result(row) for g, row in rows.items()}
-    for generation_id in running:
-        # Still missing some: a later attempt resumes them.
-        if len(outcomes[generation_id]) >= rows[generation_id].variations:
-            settled[generation_id] = _settle_one(
-                session, rows[generation_id], outcomes[generation_id]
-            )
+    # Those still missing some outcome stay running: a later attempt resumes them.
+    complete = [rows[g] for g in running if len(outcomes[g]) >= rows[g].variations]
+    settled.update(_settle_complete(session, complete, outcomes))
     return settled
 
 
-def _settle_one(
-    session: Session, row: Generation, outcomes: list[GenerationOutput]
-) -> GenerationResult:
-    """Give a running generation with every outcome in its final status; refund the
-    failed variations, once."""
-    assert row.id is not None
-    generation_id = row.id
-    delivered = [o.sha256 for o in outcomes if o.sha256]
-    failures = [o for o in outcomes if not o.sha256]
-    status = (
-        GenerationStatus.SUCCEEDED
-        if not failures
-        else (GenerationStatus.PARTIAL if delivered else GenerationStatus.FAILED)
-    )
+class _SettledElsewhere(Exception):
+    """A batch's settling UPDATE matched fewer generations than it settles."""
+
+
+def _settle_complete(
+    session: Session, rows: list[Generation], outcomes: dict[int, list[GenerationOutput]]
+) -> dict[int, GenerationResult]:
+    """Give running generations with every outcome in their final status and refund
+    their failed variations, once. One UPDATE (an executemany: one round trip on
+    PostgreSQL's pipeline) and one INSERT of usage events serve them all; statement by
+    statement, a burst of 50 results cost 100 round trips, each waiting for the GIL
+    behind the other jobs' threads."""
+    if not rows:
+        return {}
     now = utcnow()
-    latency_ms = int((now - row.created_at).total_seconds() * 1000)
-    message = failures[0].error_message if failures else None
-    won = session.execute(
-        update(Generation)
-        .where(Generation.id == generation_id, Generation.status == GenerationStatus.RUNNING)
+    results: dict[int, GenerationResult] = {}
+    updates: list[dict[str, Any]] = []
+    for row in rows:
+        assert row.id is not None
+        delivered = [o.sha256 for o in outcomes[row.id] if o.sha256]
+        failed = [o for o in outcomes[row.id] if not o.sha256]
+        status = (
+            GenerationStatus.SUCCEEDED
+            if not failed
+            else (GenerationStatus.PARTIAL if delivered else GenerationStatus.FAILED)
+        )
+        message = failed[0].error_message if failed else None
+        results[row.id] = GenerationResult(row.id, status, delivered, len(failed), message)
+        updates.append(
+            {
+                "settle_id": row.id,
+                "settle_status": status,
+                # A generation deleted while it ran keeps no images.
+                "settle_hashes": [] if row.deleted_at else delivered,
+                "settle_spent": len(delivered),
+                "settle_latency": _latency_ms(row, now),
+                "settle_error": message,
+            }
+        )
+    table = Generation.__table__  # type: ignore[attr-defined]
+    won = session.connection().execute(
+        update(table)
+        .where(
+            table.c.id == sa.bindparam("settle_id"),
+            table.c.status == GenerationStatus.RUNNING,
+        )
         .values(
-            status=status,
-            # A generation deleted while it ran keeps no images.
-            output_hashes=[] if row.deleted_at else delivered,
-            credits_spent=len(delivered),
-            latency_ms=latency_ms,
+            status=sa.bindparam("settle_status"),
+            output_hashes=sa.bindparam("settle_hashes", type_=table.c.output_hashes.type),
+            credits_spent=sa.bindparam("settle_spent"),
+            latency_ms=sa.bindparam("settle_latency"),
+            error_message=sa.bindparam("settle_error"),
             completed_at=now,
-            error_message=message,
             lease_owner=None,
             lease_key=None,
             lease_expires_at=None,
-        )
-        .execution_options(synchronize_session=False)
+        ),
+        updates,
     )
-    if won.rowcount != 1:  # type: ignore[attr-defined]  # another worker settled it first
-        session.refresh(row)
-        return _result(row)
-    if failures:
-        credits.refund(
-            session=session,
-            user_id=row.user_id,
-            amount=len(failures),
-            idempotency_key=f"generation:{generation_id}:refund",
-            reference=str(generation_id),
-            reason=f"{len(failures)} image(s) not delivered: {message}",
-        )
-    session.add(
-        UsageEvent(
-            user_id=row.user_id,
-            generation_id=generation_id,
-            provider=row.provider,
-            model=row.model,
-            images_requested=row.variations,
-            images_delivered=len(delivered),
-            latency_ms=latency_ms,
-            outcome=status,
-            error_class=failures[0].error_code if failures else None,
-        )
+    if won.rowcount != len(rows):
+        # Another transaction settled one first, which the row locks the caller holds
+        # rule out. Should it happen all the same: one generation alone says where it
+        # stands; a batch is rolled back, and its outcomes are written one by one.
+        if len(rows) > 1:
+            raise _SettledElsewhere(f"{won.rowcount} of {len(rows)} generations settled")
+        session.refresh(rows[0])
+        return {rows[0].id: _result(rows[0])}  # type: ignore[dict-item]
+    for row in rows:
+        result = results[row.id]  # type: ignore[index]
+        if result.failed:
+            credits.refund(
+                session=session,
+                user_id=row.user_id,
+                amount=result.failed,
+                idempotency_key=f"generation:{row.id}:refund",
+                reference=str(row.id),
+                reason=f"{result.failed} image(s) not delivered: {result.error_message}",
+            )
+    # Core's executemany: the ORM would insert them one by one on SQLite (for their ids).
+    session.connection().execute(
+        sa.insert(UsageEvent.__table__),  # type: ignore[attr-defined]
+        [
+            {
+                "user_id": row.user_id,
+                "generation_id": row.id,
+                "provider": row.provider,
+                "model": row.model,
+                "images_requested": row.variations,
+                "images_delivered": len(results[row.id].delivered),  # type: ignore[index]
+                "latency_ms": _latency_ms(row, now),
+                "outcome": results[row.id].status,  # type: ignore[index]
+                "error_class": _first_error_class(outcomes[row.id]),  # type: ignore[index]
+                "created_at": now,
+            }
+            for row in rows
+        ],
     )
-    return GenerationResult(generation_id, status, delivered, len(failures), message)
+    return results
+
+
+def _latency_ms(row: Generation, now: datetime) -> int:
+    return int((now - row.created_at).total_seconds() * 1000)
+
+
+def _first_error_class(outcomes: list[GenerationOutput]) -> str | None:
+    return next((o.error_code for o in outcomes if not o.sha256), None)
 
 
 def _result(row: Generation) -> GenerationResult:
