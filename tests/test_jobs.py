@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import subprocess
 import sys
 import time
@@ -658,3 +659,65 @@ def test_a_settle_that_finds_a_generation_settled_elsewhere_is_not_applied_twice
     assert [row(g).status for g in (first, second)] == ["running", "succeeded"]
     with session_scope() as session:  # the rolled-back batch left no usage event behind
         assert session.exec(select(func.count()).select_from(UsageEvent)).one() == 0
+
+
+def test_a_worker_that_dies_during_a_sweep_is_alive_to_the_whole_of_it(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user_id = funded_user(1)
+    generation_id = start(user_id, 1)
+    gone_key = jobs.new_worker_key()  # nobody holds it: its worker is dead now
+    claim = jobs._claim(
+        generation_id, owner=jobs.worker_name(gone_key), key=gone_key, lease_s=300, max_attempts=3
+    )
+    assert claim is not None
+    # It was alive when the sweep began, and died before the sweep looked at the leases.
+    answers = iter([frozenset({gone_key}), frozenset()])
+    with monkeypatch.context() as patched:
+        patched.setattr(jobs, "live_worker_keys", lambda: next(answers))
+        ids, alive = jobs._sweep(
+            requeue_after_s=60, everything_unclaimed=False, exact_redelivery=True
+        )
+
+    # Its lease stands, and the queue's part of the sweep also takes it for alive, so
+    # its messages are not queued again while its jobs are leased; the next sweep sees
+    # it dead in both.
+    assert ids == [] and gone_key in alive
+    assert row(generation_id).lease_key == gone_key
+    ids, alive = jobs._sweep(requeue_after_s=60, everything_unclaimed=False, exact_redelivery=True)
+    assert ids == [generation_id] and gone_key not in alive
+
+
+def test_the_sweep_runs_every_interval_however_long_it_takes(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADREMIX_JOB_SWEEP_S", "0.5")
+    get_settings.cache_clear()
+
+    async def nothing(_: int) -> None:
+        return None
+
+    worker = JobWorker(enqueue=nothing)
+    began: list[float] = []
+
+    async def slow_sweep() -> list[int]:
+        began.append(time.monotonic())
+        await asyncio.sleep(0.4)  # a busy worker's sweep
+        return []
+
+    async def no_heartbeat() -> None:
+        return None
+
+    monkeypatch.setattr(worker, "sweep", slow_sweep)
+    monkeypatch.setattr(worker, "heartbeat", no_heartbeat)
+
+    async def run_a_while() -> None:
+        upkeep = asyncio.create_task(worker.maintain())
+        await asyncio.sleep(1.8)
+        upkeep.cancel()
+
+    asyncio.run(run_a_while())
+
+    gaps = [later - earlier for earlier, later in itertools.pairwise(began)]
+    assert len(began) >= 3
+    assert all(gap < 0.8 for gap in gaps)  # 0.5 s apart, not 0.5 s after each ended (0.9)
