@@ -26,6 +26,7 @@ from adremix.services.credits import InsufficientCredits
 from adremix.services.generation import JobWorker, RemixOptions, jobs
 from adremix.services.generation.providers import ProviderRefused
 from adremix.services.generation.queue import CONSUMER_GROUP, STREAM, JobQueue
+from adremix.services.storage import default_storage
 from adremix.settings import get_settings
 from tests.app_server import ROOT
 from tests.factories import balance, funded_user, jpeg
@@ -721,3 +722,49 @@ def test_the_sweep_runs_every_interval_however_long_it_takes(
     gaps = [later - earlier for earlier, later in itertools.pairwise(began)]
     assert len(began) >= 3
     assert all(gap < 0.8 for gap in gaps)  # 0.5 s apart, not 0.5 s after each ended (0.9)
+
+
+class CountingStorage:
+    """The configured storage, counting the reads of each (kind, hash)."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.reads: dict[tuple[str, str], int] = {}
+
+    def read(self, kind: str, sha256: str, variant: str = "") -> bytes:
+        self.reads[(kind, sha256)] = self.reads.get((kind, sha256), 0) + 1
+        time.sleep(0.05)  # a round trip to object storage: the other jobs arrive meanwhile
+        return self.inner.read(kind, sha256, variant)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def test_jobs_that_share_a_source_read_it_once(
+    database_url: str, openai_images: FakeOpenAIImages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_fake_openai(monkeypatch, openai_images)
+    user_id = funded_user(4)
+    upload = generations.ingest_source(user_id=user_id, data=jpeg())
+    ids = [
+        generations.start_generation(
+            user_id=user_id,
+            client_request_id=f"press-{n}",
+            source_sha256=upload.sha256,
+            options=RemixOptions(instructions="Monsoon sale", variations=1),
+            fresh=True,
+        ).generation_id
+        for n in range(4)
+    ]
+    storage = CountingStorage(default_storage())
+    worker = JobWorker(storage=storage)  # type: ignore[arg-type]
+
+    async def run_all() -> list[jobs.GenerationResult]:
+        at_once = await asyncio.gather(*(worker.run(g) for g in ids[:3]))
+        return [*at_once, await worker.run(ids[3])]  # later: kept from the first read
+
+    results = asyncio.run(run_all())
+
+    assert [r.status for r in results] == ["succeeded"] * 4
+    assert storage.reads == {("prepared", upload.sha256): 1}
+    assert all(r["image_size"] for r in openai_images.requests)  # each got the source

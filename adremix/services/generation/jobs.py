@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import math
 import os
@@ -26,6 +27,7 @@ import secrets
 import socket
 import tempfile
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -136,6 +138,7 @@ class JobWorker:
         self._presence: Connection | None = None
         self._outcomes = Coalesced(_record_outcomes)
         self._claims = Coalesced(self._claim_many)
+        self._sources = _SourceCache()
 
     @property
     def running(self) -> list[int]:
@@ -222,10 +225,20 @@ class JobWorker:
             return await call(_settle, claim.generation_id, give_up=False)
         try:
             if claim.options.edit_of:  # a region edit works on its parent's result
-                source = await call(self.storage.read, ImageKind.RESULT, claim.options.edit_of)
+                source = await self._sources.get(
+                    (ImageKind.RESULT, claim.options.edit_of),
+                    functools.partial(self.storage.read, ImageKind.RESULT, claim.options.edit_of),
+                )
             else:
-                source = await call(_provider_input, self.storage, claim.source_sha256)
-            attachments = await call(_attachments, self.storage, claim.options)
+                source = await self._sources.get(
+                    (ImageKind.PREPARED, claim.source_sha256),
+                    functools.partial(_provider_input, self.storage, claim.source_sha256),
+                )
+            attachments = (
+                await call(_attachments, self.storage, claim.options)
+                if _has_attachments(claim.options)
+                else Attachments()
+            )
         except FileNotFoundError:
             for index in claim.missing:
                 await self._outcomes((claim, index, None, SOURCE_GONE))
@@ -476,17 +489,50 @@ def options_from(stored: dict[str, Any]) -> RemixOptions:
     return RemixOptions(**{k: v for k, v in stored.items() if k in fields})
 
 
-@lru_cache(maxsize=16)
+class _SourceCache:
+    """The provider's copies of the sources this worker used last, by storage kind and
+    hash. Stored files never change, so they are kept in memory: a user's jobs often
+    share one source ("Generate again", several variations, a burst of presses), and
+    each fetch from object storage is a round trip and ~10 ms of CPU between client and
+    server. Jobs that need the same source at the same moment share one read (a burst
+    used to read it once per job, each missing the cache the others were filling), and
+    a job whose source is kept needs no worker thread for it. A failed read is not kept.
+    One per event loop."""
+
+    def __init__(self, size: int = 16) -> None:
+        self._size = size
+        self._reads: OrderedDict[tuple[ImageKind, str], asyncio.Future[bytes]] = OrderedDict()
+
+    async def get(self, key: tuple[ImageKind, str], read: Callable[[], bytes]) -> bytes:
+        found = self._reads.get(key)
+        if found is None:
+            found = self._reads[key] = asyncio.ensure_future(call(read))
+            while len(self._reads) > self._size:
+                self._reads.popitem(last=False)
+        else:
+            self._reads.move_to_end(key)
+        try:
+            # Shielded: a job cancelled while waiting does not cancel the others' read.
+            return await asyncio.shield(found)
+        except BaseException:
+            if found.done() and self._reads.get(key) is found:
+                del self._reads[key]  # read again next time
+            raise
+
+
 def _provider_input(storage: Storage, source_sha256: str) -> bytes:
-    """The provider's copy of the source. Stored files never change, so this worker keeps
-    the last few in memory: a user's jobs often share one source ("Generate again",
-    several variations), and each fetch from object storage is a round trip."""
+    """The provider's copy of the source."""
     try:
         return storage.read(ImageKind.PREPARED, source_sha256)
     except FileNotFoundError:  # stored before prepared copies existed
         data = storage.read(ImageKind.SOURCE, source_sha256)
         with decoded_untrusted(data, fit_side=PROVIDER_MAX_SIDE) as source:
             return encode_png(downscale(source.image), compress_level=1)
+
+
+def _has_attachments(options: RemixOptions) -> bool:
+    brand = options.brand or {}
+    return bool(brand.get("logo_sha256") or brand.get("font_sha256") or options.edit_mask)
 
 
 def _attachments(storage: Storage, options: RemixOptions) -> Attachments:
