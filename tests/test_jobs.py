@@ -695,7 +695,7 @@ def test_the_sweep_runs_every_interval_however_long_it_takes(
     monkeypatch.setenv("ADREMIX_JOB_SWEEP_S", "0.5")
     get_settings.cache_clear()
 
-    async def nothing(_: int) -> None:
+    async def nothing(_: list[int]) -> None:
         return None
 
     worker = JobWorker(enqueue=nothing)
@@ -768,3 +768,34 @@ def test_jobs_that_share_a_source_read_it_once(
     assert [r.status for r in results] == ["succeeded"] * 4
     assert storage.reads == {("prepared", upload.sha256): 1}
     assert all(r["image_size"] for r in openai_images.requests)  # each got the source
+
+
+def test_jobs_queued_again_together_go_in_one_round_trip_as_kiq_would_send_them(
+    redis_queue: str,
+) -> None:
+    async def scenario() -> int:
+        queue = JobQueue(get_settings())
+        await queue.start()
+        try:
+            await queue.enqueue(1)  # as one press queues its job
+            with redis.Redis.from_url(redis_queue) as client:
+                client.config_resetstat()
+            await queue.enqueue_many(list(range(2, 22)))
+            with redis.Redis.from_url(redis_queue) as client:
+                # Minus this client's own connection.
+                return int(client.info("stats")["total_connections_received"]) - 1
+        finally:
+            await queue.close()
+
+    assert asyncio.run(scenario()) <= 1  # 20 `kiq`s at once opened up to 20
+    queue = JobQueue(get_settings())
+    with redis.Redis.from_url(redis_queue) as client:
+        sent = [
+            queue.broker.formatter.loads(fields[b"data"])
+            for _, fields in client.xrange(STREAM, "-", "+")
+        ]
+    assert [m.args for m in sent] == [[n] for n in range(1, 22)]
+    assert {(m.task_name, str(m.labels), str(m.kwargs)) for m in sent} == {
+        (sent[0].task_name, str(sent[0].labels), str(sent[0].kwargs))
+    }
+    assert len({m.task_id for m in sent}) == 21

@@ -68,7 +68,8 @@ from adremix.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-Enqueue = Callable[[int], Awaitable[None]]
+# Puts generations (back) on the queue, all in one go where the queue can.
+Enqueue = Callable[[list[int]], Awaitable[None]]
 # Given the presence keys of the live workers, the queue hands back the generations whose
 # messages dead workers had taken but not acknowledged (see queue.py).
 TakeOver = Callable[[frozenset[int]], Awaitable[list[int]]]
@@ -110,7 +111,7 @@ class _Claim:
 class JobWorker:
     """Works on generation jobs in this process: claim, heartbeat, resume, hand back.
 
-    `enqueue` puts a generation (back) on the queue; the sweep and a graceful hand-back
+    `enqueue` puts generations (back) on the queue; the sweep and a graceful hand-back
     use it. `take_over`, when the queue can tell whose messages a dead worker held,
     lets the sweep queue again exactly those. `provider` and `storage` default to the
     configured ones.
@@ -290,7 +291,7 @@ class JobWorker:
         released = await call(_release, generation_id, owner=self.owner)
         if released and self._requeue_on_cancel and self._enqueue is not None:
             try:
-                await self._enqueue(generation_id)
+                await self._enqueue([generation_id])
             except Exception:  # the sweep queues it again
                 log.exception("Could not re-queue generation %s", generation_id)
 
@@ -346,7 +347,7 @@ class JobWorker:
         if self._enqueue is not None and ids:
             # All at once: one by one, a dead worker's last jobs waited for its first
             # ones' round trips before they were on the queue at all.
-            await asyncio.gather(*(self._enqueue(generation_id) for generation_id in ids))
+            await self._enqueue(ids)
         if ids:
             log.info("Re-queued %s generation job(s): %s", len(ids), ids)
         return ids

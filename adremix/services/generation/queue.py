@@ -24,7 +24,7 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from taskiq import AsyncBroker, InMemoryBroker, TaskiqEvents
+from taskiq import AsyncBroker, InMemoryBroker, TaskiqEvents, TaskiqMessage
 from taskiq.acks import AcknowledgeType
 from taskiq.cli.worker.args import WorkerArgs
 from taskiq.cli.worker.run import start_listen
@@ -74,7 +74,11 @@ class JobQueue:
         # sweep can tell a dead worker's unacknowledged messages from a live one's.
         self.broker = _broker_for(settings, consumer=worker_name(key))
         self.worker = JobWorker(
-            settings=settings, provider=provider, storage=storage, enqueue=self.enqueue, key=key
+            settings=settings,
+            provider=provider,
+            storage=storage,
+            enqueue=self.enqueue_many,
+            key=key,
         )
         if not self.in_process:
             self.worker.take_over = self._take_over_dead_consumers
@@ -106,6 +110,50 @@ class JobQueue:
         """Put a generation on the queue (a job that is settled or running is skipped)."""
         await self.start()
         await self._task.kiq(generation_id)
+
+    async def enqueue_many(self, generation_ids: list[int]) -> None:
+        """`enqueue` for several generations: on Redis one round trip for them all.
+
+        The sweep re-queues a dead worker's jobs together, and its jobs are resumed only
+        once they are on the stream: as `kiq` calls at once, 51 of them took 80-110 ms
+        of the event loop's CPU (a connection and a client object each), on the worker
+        that is about to run them. The messages are those `kiq` sends."""
+        if not generation_ids:
+            return
+        await self.start()
+        if self.in_process:
+            for generation_id in generation_ids:
+                await self._task.kiq(generation_id)
+            return
+        from redis.asyncio import Redis
+
+        broker: Any = self.broker
+        messages = [
+            broker.formatter.dumps(
+                TaskiqMessage(
+                    task_id=broker.id_generator(),
+                    task_name=TASK_NAME,
+                    labels={},
+                    labels_types={},
+                    args=[generation_id],
+                    kwargs={},
+                )
+            )
+            for generation_id in generation_ids
+        ]
+        async with (
+            Redis(connection_pool=broker.connection_pool) as redis,
+            redis.pipeline(transaction=False) as pipe,
+        ):
+            for message in messages:
+                # What RedisStreamBroker.kick sends for one message.
+                pipe.xadd(
+                    STREAM,
+                    {b"data": message.message},
+                    maxlen=broker.maxlen,
+                    approximate=broker.approximate,
+                )
+            await pipe.execute()
 
     async def _take_over_dead_consumers(self, alive: frozenset[int]) -> list[int]:
         """The generations whose messages a dead worker had read and not acknowledged
