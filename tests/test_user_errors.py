@@ -27,8 +27,15 @@ from adremix.state.errors import GENERIC_MESSAGE, toast_for, user_message
 
 # Exceptions that never reach a person: answered as HTTP statuses to Razorpay, or printed
 # by an operator command; NotStaff ends an admin event silently (no words, so nothing
-# tells a non-staff tab the console exists).
-NOT_FOR_USERS = {"WebhookRejected", "WebhookRetryLater", "UnknownUser", "NotStaff"}
+# tells a non-staff tab the console exists); _SettledElsewhere rolls back a job worker's
+# batch of outcomes, which are then written one by one (jobs._record_outcomes).
+NOT_FOR_USERS = {
+    "WebhookRejected",
+    "WebhookRetryLater",
+    "UnknownUser",
+    "NotStaff",
+    "_SettledElsewhere",
+}
 
 
 def service_exceptions() -> list[type[BaseException]]:
