@@ -1,6 +1,6 @@
 """Captions that are their controls' labels, so what a screen reader says is what is shown.
 
-A native input is named by a real `<label for>`. Radix's select triggers, switches,
+A native input is named by a real `<label for>`. Radix's select triggers,
 segmented controls and radio groups are buttons or groups, which take their name from
 `aria-labelledby` pointing at the visible caption (the `<label for>` still lets a click on
 the caption focus the control).
@@ -47,13 +47,73 @@ def field(text: str, control_id: str, control: rx.Component) -> rx.Component:
     return rx.vstack(caption(text, control_id), control, spacing="1", width="100%")
 
 
-def captioned_switch(text: str, switch_id: str, **switch_props: object) -> rx.Component:
-    """A switch with its caption beside it; a click on the caption toggles it too."""
+def captioned_switch(text: str, switch_id: str, **input_props: object) -> rx.Component:
+    """A switch with its caption beside it; a click on the caption toggles it too.
+
+    The browser's own checkbox with the switch role, drawn as Radix's switch
+    (adremix.css). Radix's switch keeps its button in state set from a ref callback, so
+    it rendered again synchronously inside the hydration's commit, and that sync render
+    first ran every pending effect of the page in the same long task. `on_change` gets
+    the checked value, as with Radix's.
+    """
     return rx.hstack(
-        rx.switch(id=switch_id, custom_attrs=labelled_by(switch_id), **switch_props),
+        native_checkbox(switch_id, role="switch", class_name="native-switch", **input_props),
         caption(text, switch_id, weight="regular"),
         align="center",
         spacing="2",
+    )
+
+
+def native_checkbox(
+    control_id: str, *, class_name: str = "native-checkbox", **input_props: object
+) -> rx.Component:
+    """`<input type=checkbox>` named by its `<label for>`; `on_change` gets the checked value."""
+    return rx.el.input(type="checkbox", id=control_id, class_name=class_name, **input_props)
+
+
+def captioned_checkbox(text: str, checkbox_id: str, **input_props: object) -> rx.Component:
+    """A checkbox with its caption beside it, in the look of Radix's checkbox (adremix.css)."""
+    return rx.hstack(
+        native_checkbox(checkbox_id, **input_props),
+        caption(text, checkbox_id, weight="regular"),
+        align="center",
+        spacing="2",
+    )
+
+
+def choice_cards(
+    group_id: str,
+    name: str,
+    options: list[tuple[str, rx.Component]],
+    *,
+    value: rx.Var,
+    on_change: object,
+    **grid_props: object,
+) -> rx.Component:
+    """A radio group drawn as Radix's radio cards: native `<input type=radio>`s sharing a
+    name, so arrows, Space, one tab stop and screen readers come from the browser. Each
+    radio (id `{group_id}-{value}`) covers its card, under the caption that names it."""
+    cards = [
+        rx.el.label(
+            rx.el.input(
+                type="radio",
+                name=name,
+                value=option,
+                checked=value == option,
+                on_change=on_change,
+                id=f"{group_id}-{option}",
+                class_name="choice-input",
+            ),
+            rx.el.span(face, class_name="choice-face"),
+            class_name="choice-card",
+        )
+        for option, face in options
+    ]
+    return rx.grid(
+        *cards,
+        id=group_id,
+        custom_attrs={"role": "radiogroup", **labelled_by(group_id)},
+        **grid_props,
     )
 
 

@@ -7,7 +7,9 @@ import reflex as rx
 
 from adremix.components.field import (
     caption,
+    captioned_checkbox,
     captioned_switch,
+    choice_cards,
     group_caption,
     labelled_by,
     native_select,
@@ -140,10 +142,14 @@ def source_picker() -> rx.Component:
 
 
 def template_picker() -> rx.Component:
-    # Radix radio cards: a real radio group, so arrows, Space and screen readers just work.
-    return rx.radio_cards.root(
-        *[
-            rx.radio_cards.item(
+    # A real radio group (native radios drawn as cards): arrows, Space and screen readers
+    # just work, and hydrating it costs no extra render (components/field.py).
+    return choice_cards(
+        "template",
+        "template",
+        [
+            (
+                code,
                 rx.hstack(
                     rx.box(
                         width="0.9rem",
@@ -155,18 +161,14 @@ def template_picker() -> rx.Component:
                     align="center",
                     spacing="2",
                 ),
-                value=code,
-                id=f"template-{code}",
             )
             for code, template in STYLES.items()
         ],
         value=NewAdState.template,
-        on_value_change=NewAdState.set_template,
+        on_change=NewAdState.set_template,
         columns=rx.breakpoints(initial="2", sm="3", lg="5"),
         gap="2",
         width="100%",
-        id="template",
-        custom_attrs=labelled_by("template"),
     )
 
 
@@ -316,12 +318,11 @@ def options_panel() -> rx.Component:
             checked=NewAdState.keep_product,
             on_change=NewAdState.set_keep_product,
         ),
-        rx.checkbox(
+        captioned_checkbox(
             "Always make a fresh result (skip the free cache)",
+            "fresh",
             checked=NewAdState.fresh,
             on_change=NewAdState.set_fresh,
-            size="2",
-            id="fresh",
         ),
         spacing="5",
         width="100%",

@@ -65,7 +65,7 @@ def test_upload_generate_and_download_with_the_keyboard_only(
     page.keyboard.press("ArrowRight")
     expect(page.locator("#template-bold_sale")).to_be_focused()
     page.keyboard.press("Space")
-    expect(page.locator("#template-bold_sale")).to_have_attribute("aria-checked", "true")
+    expect(page.locator("#template-bold_sale")).to_be_checked()
     tab_to(page, "#generate")
     page.keyboard.press("Enter")
     expect(page.locator(".job-card .result-thumb")).to_have_count(1, timeout=60_000)

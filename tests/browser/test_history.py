@@ -140,7 +140,7 @@ def test_saved_template_is_offered_on_new_ad(page: Page, dev_app: RunningApp) ->
     page.goto(f"{dev_app.base_url}/new")
     page.locator("#saved-template").select_option(label="Velvet luxe")
     expect(page.locator("#instructions")).to_have_value("Gold watch on black velvet")
-    expect(page.locator("#template-luxury")).to_have_attribute("aria-checked", "true")
+    expect(page.locator("#template-luxury")).to_be_checked()
 
 
 def test_preferences_persist_across_sign_out_and_sign_in(page: Page, dev_app: RunningApp) -> None:
