@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from adremix.bundling import Chunking, ColorModeClasses, RootColorScheme
+from adremix.bundling import FrontendEdits
 from adremix.settings import get_settings
 from adremix.styles import ACCENT, GRAY, RadixThemesColors
 
@@ -26,9 +26,7 @@ config = rx.Config(
     # The database belongs to our own engine (adremix/db.py) and Alembic, not rx.Model.
     plugins=[
         RadixThemesColors(theme=rx.theme(accent_color=ACCENT, gray_color=GRAY, radius="large")),
-        Chunking(),
-        RootColorScheme(),
-        ColorModeClasses(),
+        FrontendEdits(),
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -8,7 +8,7 @@ so a signed-in page loaded 17 files of 200-600 bytes each, one per icon, beside 
 it needs anyway. Each is a request with its own round trip and about 900 bytes of
 response headers before the page can paint (Lighthouse's mobile run models a slow 4G
 link). Reflex writes `.web/vite.config.js` from its own template and offers no option
-for chunking, so this plugin edits that file during compilation (the plugin API's
+for chunking, so FrontendEdits (at the end) edits that file during compilation (the plugin API's
 `add_modify_task`) and fails the build when the template no longer has what it edits.
 
 Only the icons: merging the framework chunks too (React Router, Emotion, Reflex's state)
@@ -46,14 +46,6 @@ def chunking_options(vite_config: str) -> str:
         msg = f"{VITE_CONFIG} no longer has one `{_GROUPS_ANCHOR}`: update adremix/bundling.py"
         raise RuntimeError(msg)
     return vite_config.replace(_GROUPS_ANCHOR, f"{_GROUPS_ANCHOR}\n            {_GROUPS}")
-
-
-class Chunking(Plugin):
-    """Adds the app's chunking options to the generated Vite config."""
-
-    def pre_compile(self, **context: Any) -> None:
-        add_modify_task: Callable[[str, Callable[[str], str]], None] = context["add_modify_task"]
-        add_modify_task(VITE_CONFIG, chunking_options)
 
 
 # Radix Themes sets the page's `color-scheme` with `:root:where(:has(.radix-themes
@@ -101,14 +93,6 @@ def without_root_has(vite_config: str) -> str:
         msg = f"{VITE_CONFIG} no longer has one `{anchor}`: update adremix/bundling.py"
         raise RuntimeError(msg)
     return vite_config.replace(_PLUGINS_ANCHOR, _PLUGINS_ANCHOR + _ROOT_HAS_PLUGIN)
-
-
-class RootColorScheme(Plugin):
-    """Adds the step that drops Radix's `:root:has()` rules to the generated Vite config."""
-
-    def pre_compile(self, **context: Any) -> None:
-        add_modify_task: Callable[[str, Callable[[str], str]], None] = context["add_modify_task"]
-        add_modify_task(VITE_CONFIG, without_root_has)
 
 
 # Reflex's color-mode effects rewrite classes that already say the right thing: after
@@ -164,10 +148,20 @@ def root_theme_class_if_not_inherited(source: str) -> str:
     )
 
 
-class ColorModeClasses(Plugin):
-    """Makes Reflex's color-mode effects change classes only when the mode changes."""
+# Every edit above, by the generated file it applies to, in the order they run (two on the
+# Vite config compose: each gets the other's output).
+EDITS: tuple[tuple[str, Callable[[str], str]], ...] = (
+    (VITE_CONFIG, chunking_options),
+    (VITE_CONFIG, without_root_has),
+    (THEME_PROVIDER, html_classes_if_changed),
+    (COLOR_MODE_PROVIDER, root_theme_class_if_not_inherited),
+)
+
+
+class FrontendEdits(Plugin):
+    """Applies EDITS to the frontend files Reflex generates, on every compile."""
 
     def pre_compile(self, **context: Any) -> None:
         add_modify_task: Callable[[str, Callable[[str], str]], None] = context["add_modify_task"]
-        add_modify_task(THEME_PROVIDER, html_classes_if_changed)
-        add_modify_task(COLOR_MODE_PROVIDER, root_theme_class_if_not_inherited)
+        for path, edit in EDITS:
+            add_modify_task(path, edit)
