@@ -799,3 +799,28 @@ def test_jobs_queued_again_together_go_in_one_round_trip_as_kiq_would_send_them(
         (sent[0].task_name, str(sent[0].labels), str(sent[0].kwargs))
     }
     assert len({m.task_id for m in sent}) == 21
+
+
+def test_jobs_finished_together_are_acknowledged_in_one_xack(redis_queue: str) -> None:
+    async def scenario() -> None:
+        queue = JobQueue(get_settings())
+        await queue.start()
+        try:
+            await queue.enqueue_many(list(range(1, 21)))
+            read = await asyncio.to_thread(read_as, redis_queue, "reader", 20)
+            with redis.Redis.from_url(redis_queue) as client:
+                client.config_resetstat()
+            # What taskiq does for each job it ran (ack when executed), all at once.
+            acks = [queue.broker._ack_generator(id=m.decode(), queue_name=STREAM) for m in read]  # type: ignore[attr-defined]
+            await asyncio.gather(*(ack() for ack in acks))
+            with redis.Redis.from_url(redis_queue) as client:
+                assert client.xpending(STREAM, CONSUMER_GROUP)["pending"] == 0
+                assert client.info("commandstats")["cmdstat_xack"]["calls"] == 1
+            # One more later goes on its own, and fails as its XACK does.
+            await queue.broker._ack_generator(id=read[0].decode(), queue_name=STREAM)()  # type: ignore[attr-defined]
+            with pytest.raises(redis.exceptions.ResponseError):
+                await queue.broker._ack_generator(id="not-an-id", queue_name=STREAM)()  # type: ignore[attr-defined]
+        finally:
+            await queue.close()
+
+    asyncio.run(scenario())

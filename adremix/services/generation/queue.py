@@ -21,6 +21,7 @@ import functools
 import gc
 import logging
 import weakref
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -285,11 +286,71 @@ def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+class _Acknowledgements:
+    """A stream's acknowledgements, shared: one XACK for the ids acknowledged while the
+    one before was on its way (XACK takes any number). Each `ack` still returns only
+    once its own id is acknowledged, or raises what the XACK raised. taskiq-redis sends
+    one XACK per job, on a Redis client and pooled connection of its own: ~0.5 ms of the
+    worker's event loop per job, which a burst of results, settled together in one
+    transaction, paid dozens of times in a row."""
+
+    def __init__(self, broker: Any, stream: str) -> None:
+        self._broker = broker
+        self._stream = stream
+        self._waiting: list[tuple[str, asyncio.Future[None]]] = []
+        self._sender: asyncio.Task[None] | None = None
+
+    async def ack(self, message_id: str) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((message_id, done))
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send())
+        # Shielded: a waiter cancelled meanwhile does not cut the others' XACK short.
+        await asyncio.shield(done)
+
+    async def _send(self) -> None:
+        from redis.asyncio import Redis
+
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    async with Redis(connection_pool=self._broker.connection_pool) as redis:
+                        await redis.xack(
+                            self._stream,
+                            self._broker.consumer_group_name,
+                            *[message_id for message_id, _ in batch],
+                        )
+                except Exception as exc:  # each of them raises it, as its own XACK would
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                else:
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_result(None)
+        finally:
+            self._sender = None
+
+
 def _broker_for(settings: Settings, *, consumer: str) -> AsyncBroker:
     if settings.job_queue == "redis":
         from taskiq_redis import RedisStreamBroker
 
-        return RedisStreamBroker(
+        class StreamBroker(RedisStreamBroker):
+            """taskiq-redis's stream broker, its acknowledgements sent together."""
+
+            def __init__(self, **options: Any) -> None:
+                super().__init__(**options)
+                self._acknowledgements: dict[str, _Acknowledgements] = {}
+
+            def _ack_generator(self, id: str, queue_name: str) -> Callable[[], Awaitable[None]]:
+                acks = self._acknowledgements.get(queue_name)
+                if acks is None:
+                    acks = self._acknowledgements[queue_name] = _Acknowledgements(self, queue_name)
+                return functools.partial(acks.ack, id)
+
+        return StreamBroker(
             url=settings.redis_url,
             queue_name=STREAM,
             consumer_group_name=CONSUMER_GROUP,
