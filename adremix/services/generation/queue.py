@@ -20,6 +20,7 @@ import asyncio
 import functools
 import gc
 import logging
+import sys
 import weakref
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +57,14 @@ UNACKED_IDLE_MS = 15 * 60 * 1000
 HAND_BACK_S = 10.0
 AUTOCLAIM_LOCK_S = 2.0
 WORKER_THREADS = 32
+# A job worker's event loop drives every job's HTTP requests while up to WORKER_THREADS
+# threads run their database and storage calls (SQLAlchemy, botocore: pure Python for a
+# few milliseconds each). A thread waiting for the GIL asks the holder to let go only
+# after the switch interval, 5 ms by default: each time the loop woke for a response it
+# could wait that long behind one busy thread, and every job's next step with it. 1 ms
+# bounds the wait; the price is more frequent hand-overs, microseconds each. Only in
+# worker processes: the web process keeps Python's default.
+SWITCH_INTERVAL_S = 0.001
 READ_BATCH = 10
 
 
@@ -252,6 +261,7 @@ class JobQueue:
         self.broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, started)
         self.broker.add_event_handler(TaskiqEvents.WORKER_SHUTDOWN, stopping)
         self.broker.is_worker_process = True
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         start_listen(
             WorkerArgs(
                 broker=self.broker,  # type: ignore[arg-type]  (taskiq takes an instance too)
