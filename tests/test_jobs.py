@@ -16,6 +16,7 @@ import pytest
 import redis
 from sqlalchemy import event, func, text
 from sqlmodel import select
+from taskiq_redis import RedisStreamBroker
 
 from adremix.db import get_engine, session_scope
 from adremix.enums import CreditKind
@@ -810,6 +811,8 @@ def test_jobs_finished_together_are_acknowledged_in_one_xack(redis_queue: str) -
             read = await asyncio.to_thread(read_as, redis_queue, "reader", 20)
             with redis.Redis.from_url(redis_queue) as client:
                 client.config_resetstat()
+            # The hook we replace is the one taskiq-redis's listen() calls for each message.
+            assert "_ack_generator" in vars(RedisStreamBroker)
             # What taskiq does for each job it ran (ack when executed), all at once.
             acks = [queue.broker._ack_generator(id=m.decode(), queue_name=STREAM) for m in read]  # type: ignore[attr-defined]
             await asyncio.gather(*(ack() for ack in acks))
