@@ -115,12 +115,26 @@ def sign_out_form(label: str = "Sign out") -> rx.Component:
 
 
 def avatar() -> rx.Component:
-    return rx.avatar(
-        src=SessionState.avatar_url,
-        fallback=SessionState.initials,
-        size="2",
-        radius="full",
-        color_scheme=styles.ACCENT,
+    # Radix Themes' avatar markup and classes, without its script: Radix's AvatarImage sets
+    # its loading status in a layout effect, a synchronous update in the middle of the
+    # page's first hydration commit, and React then runs every passive effect of the whole
+    # page and a second render in that same task (/new/'s one long task on a slow phone).
+    # The image shows when the account has one; otherwise the initials.
+    return rx.el.span(
+        rx.cond(
+            SessionState.avatar_url != "",
+            rx.el.img(src=SessionState.avatar_url, alt="", class_name="rt-AvatarImage"),
+            rx.el.span(
+                SessionState.initials,
+                class_name=rx.cond(
+                    SessionState.initials.length() == 1,
+                    "rt-AvatarFallback rt-one-letter",
+                    "rt-AvatarFallback rt-two-letters",
+                ),
+            ),
+        ),
+        class_name="rt-reset rt-AvatarRoot rt-r-size-2 rt-variant-soft",
+        custom_attrs={"data-accent-color": styles.ACCENT, "data-radius": "full"},
     )
 
 
