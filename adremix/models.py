@@ -177,6 +177,20 @@ class CreditTransaction(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+# What the admin console's Payments page shows of an order besides its id and time: short
+# bounded columns, kept in its order indexes (see PaymentOrder).
+PAYMENTS_PAGE_ORDER_COLUMNS = (
+    "user_id",
+    "receipt_number",
+    "kind",
+    "credits",
+    "amount_paise",
+    "status",
+    "provider",
+    "provider_order_id",
+)
+
+
 class PaymentOrder(SQLModel, table=True):
     """A credit package purchase, from checkout to capture (or failure, or refund).
 
@@ -187,9 +201,17 @@ class PaymentOrder(SQLModel, table=True):
     __tablename__ = "payment_order"
     __table_args__ = (
         Index("ix_payment_order_user_created", "user_id", "created_at"),
-        # The admin console's Payments page: newest first, optionally of one status.
-        Index("ix_payment_order_created", "created_at", "id"),
-        Index("ix_payment_order_status_created", "status", "created_at", "id"),
+        # The admin console's Payments page: newest first, optionally of one status, each
+        # carrying what the page shows of an order, so its orders are read from the index
+        # alone (migration 0018).
+        Index("ix_payment_order_created", "created_at", "id", *PAYMENTS_PAGE_ORDER_COLUMNS),
+        Index(
+            "ix_payment_order_status_created",
+            "status",
+            "created_at",
+            "id",
+            *(c for c in PAYMENTS_PAGE_ORDER_COLUMNS if c != "status"),
+        ),
         # The Users table's "has paid" filter: one index probe per user, no order read.
         Index("ix_payment_order_user_status", "user_id", "status"),
     )

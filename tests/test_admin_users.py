@@ -10,11 +10,11 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from adremix.api import build_api_app
-from adremix.db import session_scope
-from adremix.models import User, WebhookRejection
+from adremix.db import get_engine, session_scope
+from adremix.models import Payment, PaymentOrder, User, WebhookRejection
 from adremix.services import accounts, admin
 from adremix.services.accounts import VerifiedIdentity, upsert_user
-from adremix.services.admin import directory
+from adremix.services.admin import directory, lists
 from adremix.settings import get_settings
 from tests.conftest import configure_app
 from tests.factories import add_generation, buy, confirm, give_credits, make_staff
@@ -363,3 +363,79 @@ def test_failures_list_the_providers_error_the_refund_and_the_user(people: dict[
         actor_id=boss, filters=admin.FailureFilters(status="failed")
     )
     assert [r.error for r in only_failed.rows] == ["rate limited"]
+
+
+def test_payments_page_and_export_put_orders_and_their_payments_in_order(
+    people_anywhere: dict[str, int],
+) -> None:
+    """The page's statement leaves its rows unordered (the service sorts the page's few):
+    orders newest first whatever their ids, each order's payments by id whatever the
+    order they were written in; the export by order id."""
+    boss, ravi = people_anywhere["boss"], people_anywhere["ravi"]
+    at = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    # Ids against time: order 3 is the oldest, order 1 the newest.
+    hours = {1: 5, 2: 1, 3: 0}
+    with session_scope() as session:
+        for n, hour in hours.items():
+            session.add(
+                PaymentOrder(
+                    id=n,
+                    receipt_number=f"AR-T{n}",
+                    user_id=ravi,
+                    package_code="starter",
+                    credits=10,
+                    amount_paise=19_900,
+                    provider_order_id=f"order_t{n}",
+                    created_at=at + timedelta(hours=hour),
+                )
+            )
+        session.flush()
+        # Order 2's payments written in descending id order.
+        for payment_id, order_id in ((9, 2), (7, 2), (8, 2), (4, 1)):
+            session.add(
+                Payment(
+                    id=payment_id,
+                    provider_payment_id=f"pay_t{payment_id}",
+                    order_id=order_id,
+                    amount_paise=19_900,
+                )
+            )
+    page = admin.list_payments(actor_id=boss, filters=admin.PaymentFilters())
+    assert [(o.id, [p.id for p in o.payments]) for o in page.rows] == [
+        (1, [4]),
+        (2, [7, 8, 9]),
+        (3, []),
+    ]
+    assert [o.email for o in page.rows] == ["ravi@bigco.example"] * 3
+    one = admin.list_payments(actor_id=boss, filters=admin.PaymentFilters(page=2), page_size=1)
+    assert ([o.id for o in one.rows], one.has_next) == ([2], True)
+    (batch,) = list(lists.payments_for_export(admin.PaymentFilters()))
+    assert [(o.id, [p.id for p in o.payments]) for o in batch] == [
+        (1, [4]),
+        (2, [7, 8, 9]),
+        (3, []),
+    ]
+
+
+def test_payments_page_reads_its_orders_from_the_index_alone(people: dict[str, int]) -> None:
+    """SQLite's plan for a Payments page (all orders, or of one status): the orders from
+    a covering index walk (migration 0018), the buyer and payments by key, and no sort of
+    its own (the service orders the page's rows)."""
+    engine = get_engine()
+    for status in (False, True):
+        compiled = lists._payments_page(False, status, False, False).compile(engine)
+        values = compiled.construct_params(
+            {"limit": 51, "offset": 0, "actor_id": 1, "status": "paid"}
+        )
+        with engine.connect() as connection:
+            plan = [
+                row[3]
+                for row in connection.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + str(compiled),
+                    tuple(values[name] for name in compiled.positiontup or ()),
+                )
+            ]
+        index = "ix_payment_order_status_created" if status else "ix_payment_order_created"
+        assert any(f"payment_order USING COVERING INDEX {index}" in step for step in plan), plan
+        assert any("user USING INTEGER PRIMARY KEY" in step for step in plan), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan

@@ -17,6 +17,7 @@ from sqlmodel import SQLModel
 
 from adremix import models  # noqa: F401  (registers the tables)
 from adremix.db import engine_for
+from adremix.models import PAYMENTS_PAGE_ORDER_COLUMNS
 from adremix.services.admin.metrics import LATENCY_COLUMNS
 from tests.app_server import ROOT
 
@@ -93,3 +94,34 @@ def test_0017_moves_the_latency_histogram_into_columns_and_back(empty_url: str) 
         ).scalars()
         back = [value if isinstance(value, list) else json.loads(value) for value in stored]
     assert back == [FULL, [7, 2] + [0] * 8]
+
+
+def _order_indexes(url: str) -> dict[str, list[str]]:
+    indexes = inspect(engine_for(url)).get_indexes("payment_order")
+    wanted = ("ix_payment_order_created", "ix_payment_order_status_created")
+    return {i["name"]: i["column_names"] for i in indexes if i["name"] in wanted}
+
+
+def test_0018_widens_the_payments_page_order_indexes_and_back(empty_url: str) -> None:
+    config = alembic_config(empty_url)
+    command.upgrade(config, "0017_i12_latency_columns")
+    narrow = {
+        "ix_payment_order_created": ["created_at", "id"],
+        "ix_payment_order_status_created": ["status", "created_at", "id"],
+    }
+    assert _order_indexes(empty_url) == narrow
+
+    command.upgrade(config, "0018_i12_payments_page_covering")
+    shown = list(PAYMENTS_PAGE_ORDER_COLUMNS)
+    assert _order_indexes(empty_url) == {
+        "ix_payment_order_created": ["created_at", "id", *shown],
+        "ix_payment_order_status_created": [
+            "status",
+            "created_at",
+            "id",
+            *(c for c in shown if c != "status"),
+        ],
+    }
+
+    command.downgrade(config, "0017_i12_latency_columns")
+    assert _order_indexes(empty_url) == narrow

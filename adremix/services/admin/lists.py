@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, bindparam, literal, or_, select, true
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Subquery
 
 from adremix.db import session_scope
 from adremix.enums import AuditAction, GenerationStatus, OrderStatus
@@ -171,6 +171,9 @@ def _payment_conditions(connection, filters: PaymentFilters) -> list[ColumnEleme
     return found or [true()]
 
 
+# What a page shows of an order: all of it in the Payments page's order indexes
+# (models.PAYMENTS_PAGE_ORDER_COLUMNS), so a page's orders come from the index walk that
+# finds them, never from their scattered rows.
 _ORDER_COLUMNS = (
     _orders.c.id,
     _orders.c.receipt_number,
@@ -181,8 +184,7 @@ _ORDER_COLUMNS = (
     _orders.c.provider,
     _orders.c.provider_order_id,
     _orders.c.created_at,
-    _users.c.id,
-    _users.c.email,
+    _orders.c.user_id,
 )
 
 
@@ -201,24 +203,32 @@ _PAYMENT_COLUMNS = (
 _NEWEST = (_orders.c.created_at.desc(), _orders.c.id.desc())
 
 
-def _with_payments_query(page, order_by, *, actor: bool = False) -> Select:  # type: ignore[no-untyped-def,type-arg]
-    """The orders whose ids `page` selects, with their buyers and payments, in one
-    statement: one row per (order, payment), each order's payments in id order. With
-    `actor`, each row ends with the actor's row as the role check reads it
+def _orders_page(where, order_by, limit, offset=None) -> Subquery:  # type: ignore[no-untyped-def]
+    """A page of orders (`_ORDER_COLUMNS`): limited first, so only its orders are joined."""
+    page = select(*_ORDER_COLUMNS).where(*where).order_by(*order_by).limit(limit)
+    return (page if offset is None else page.offset(offset)).subquery("page")
+
+
+def _with_payments_query(page: Subquery, *, actor: bool = False) -> Select:  # type: ignore[type-arg]
+    """The orders of `page` (`_orders_page`) with their buyers' e-mail addresses and their
+    payments, in one statement: one row per (order, payment). The buyer and the payments
+    are looked up by key for the page's orders only. Unordered: `_order_rows` puts the
+    page's few rows in order, where SQLite would sort them in a temporary B-tree (the
+    page is materialised, so its order is not known to the outer query). With `actor`,
+    each row ends with the actor's row as the role check reads it
     (access.ACTOR_VALUES), so a page makes its check in the same statement."""
-    return (
-        select(*_ORDER_COLUMNS, *_PAYMENT_COLUMNS, *(ACTOR_VALUES if actor else ()))
-        .select_from(
-            page.join(_orders, _orders.c.id == page.c.id)
-            .join(_users, _users.c.id == _orders.c.user_id)
-            .outerjoin(_payments, _payments.c.order_id == _orders.c.id)
+    return select(
+        *page.c, _users.c.email, *_PAYMENT_COLUMNS, *(ACTOR_VALUES if actor else ())
+    ).select_from(
+        page.join(_users, _users.c.id == page.c.user_id).outerjoin(
+            _payments, _payments.c.order_id == page.c.id
         )
-        .order_by(*order_by, _payments.c.id)
     )
 
 
-def _order_rows(rows) -> list[OrderRow]:  # type: ignore[no-untyped-def]
-    """`_with_payments_query` rows as orders, each with its payments."""
+def _order_rows(rows, *, newest: bool) -> list[OrderRow]:  # type: ignore[no-untyped-def]
+    """`_with_payments_query` rows as orders, newest first (else by id), each with its
+    payments in id order."""
     orders: dict[int, OrderRow] = {}
     for r in rows:
         order = orders.get(r[0])
@@ -226,30 +236,36 @@ def _order_rows(rows) -> list[OrderRow]:  # type: ignore[no-untyped-def]
             order = orders[r[0]] = OrderRow(*r[:7], r[7] or "", r[8], r[9], r[10], [])
         if r[11] is not None:
             order.payments.append(PaymentSummary(*r[11:20], r[20] or ""))
-    return list(orders.values())
+    for order in orders.values():
+        if len(order.payments) > 1:
+            order.payments.sort()  # by id, the first field
+    if newest:
+        return sorted(orders.values(), key=_newest_order, reverse=True)
+    return sorted(orders.values(), key=_order_id)
+
+
+def _newest_order(order: OrderRow) -> tuple[datetime, int]:
+    return order.created_at, order.id
+
+
+def _order_id(order: OrderRow) -> int:
+    return order.id
 
 
 @lru_cache(maxsize=16)
 def _payments_page(postgres: bool, status: bool, since: bool, until: bool) -> Select:  # type: ignore[type-arg]
     """A Payments page without a search, built once for each set of filters in use (its
     values bound): building and keying a statement costs as much as running this one.
-    The page's order ids come from the order index alone (and one more, to know whether
-    a next page exists), then those orders with their buyers and payments."""
+    The page's orders (and one more, to know whether a next page exists) come from the
+    order index alone (migration 0018), then their buyers and payments."""
     created = _orders.c.created_at
     where = [
         *([_orders.c.status == bindparam("status")] if status else []),
         *([created >= bindparam("since", type_=created.type)] if since else []),
         *([created < bindparam("until", type_=created.type)] if until else []),
     ]
-    page = (
-        select(_orders.c.id)
-        .where(*where)
-        .order_by(*_NEWEST)
-        .limit(paging("limit", postgres))
-        .offset(paging("offset", postgres))
-        .subquery("page")
-    )
-    return _with_payments_query(page, _NEWEST, actor=True)
+    page = _orders_page(where, _NEWEST, paging("limit", postgres), paging("offset", postgres))
+    return _with_payments_query(page, actor=True)
 
 
 def list_payments(*, actor_id: int, filters: PaymentFilters, page_size: int = PAGE_SIZE) -> Page:
@@ -263,15 +279,13 @@ def list_payments(*, actor_id: int, filters: PaymentFilters, page_size: int = PA
             "actor_id": actor_id,
         }
         if filters.q:
-            page = (
-                select(_orders.c.id)
-                .where(*_payment_conditions(connection, filters))
-                .order_by(*_NEWEST)
-                .limit(paging("limit", postgres))
-                .offset(paging("offset", postgres))
-                .subquery("page")
+            page = _orders_page(
+                _payment_conditions(connection, filters),
+                _NEWEST,
+                paging("limit", postgres),
+                paging("offset", postgres),
             )
-            rows = connection.execute(_with_payments_query(page, _NEWEST, actor=True), limits)
+            rows = connection.execute(_with_payments_query(page, actor=True), limits)
         else:
             since, until = filters.date_from, filters.date_to
             rows = connection.execute(
@@ -290,7 +304,7 @@ def list_payments(*, actor_id: int, filters: PaymentFilters, page_size: int = PA
             admit_read(actor_id, found[0][-len(ACTOR_VALUES) :], Permission.VIEW)
         else:
             require(session, actor_id, Permission.VIEW)
-        orders = _order_rows(found)
+        orders = _order_rows(found, newest=True)
         return Page(orders[:page_size], filters.page, len(orders) > page_size)
 
 
@@ -300,14 +314,12 @@ def payments_for_export(filters: PaymentFilters) -> Iterator[list[OrderRow]]:
     while True:
         with session_scope() as session:
             connection = session.connection()
-            page = (
-                select(_orders.c.id)
-                .where(*_payment_conditions(connection, where), _orders.c.id > last_id)
-                .order_by(_orders.c.id)
-                .limit(EXPORT_BATCH)
-                .subquery("batch")
+            page = _orders_page(
+                [*_payment_conditions(connection, where), _orders.c.id > last_id],
+                (_orders.c.id,),
+                EXPORT_BATCH,
             )
-            batch = _order_rows(connection.execute(_with_payments_query(page, (_orders.c.id,))))
+            batch = _order_rows(connection.execute(_with_payments_query(page)), newest=False)
         if not batch:
             return
         yield batch
