@@ -74,6 +74,16 @@ def test_edit_returns_a_valid_image_of_the_placement_size(openai_images: FakeOpe
     assert "input_fidelity" not in fields
 
 
+def test_the_same_request_twice_gives_two_different_images(
+    openai_images: FakeOpenAIImages,
+) -> None:
+    # As the real API: every image is sampled anew, so no two answers share their bytes
+    # (content-addressed storage never sees one object written by many results at once).
+    first, second = generate(openai_images), generate(openai_images)
+    assert first != second
+    assert open_untrusted(first).image.tobytes() == open_untrusted(second).image.tobytes()
+
+
 def test_rate_limit_is_retried_by_the_sdk(openai_images: FakeOpenAIImages) -> None:
     openai_images.script([("status", 429)])
     assert open_untrusted(generate(openai_images)).image.size == (1024, 1536)

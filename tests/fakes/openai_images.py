@@ -35,6 +35,7 @@ import json
 import secrets
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -318,7 +319,9 @@ class FakeOpenAIImages:
             payload = base64.b64encode(_edited(source, request.mask, size)).decode()
         else:
             payload = self._rendered_image(source, size, output_format)
-        item: dict[str, str] = {"b64_json": payload}
+        broken = behaviour in ("bad_image", "not_base64")
+        payloads = [payload if broken else _one_of_a_kind(payload) for _ in range(n)]
+        item: dict[str, str] = {"b64_json": payloads[0]}
         if behaviour == "url":
             item = {"url": self._link(base64.b64decode(payload), "." + output_format)}
         elif behaviour == "url_not_image":
@@ -336,7 +339,7 @@ class FakeOpenAIImages:
             "output_format": output_format,
             "quality": quality,
             "size": size,
-            "data": [dict(item) for _ in range(n)],
+            "data": [item if "url" in item else {"b64_json": p} for p in payloads],
             "usage": {
                 "input_tokens": text_tokens + image_tokens,
                 "output_tokens": output_tokens,
@@ -359,6 +362,30 @@ class FakeOpenAIImages:
             with self._lock:
                 self._rendered[key] = cached
         return cached
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _one_of_a_kind(payload: str) -> str:
+    """A rendered answer (base64) made unlike any other this fake gives: the real API never
+    answers the same bytes twice (each image is sampled anew), so neither does this fake,
+    or a client's content-addressed storage would see a hundred writes of one object, which
+    never happens in production. The pixels stay the cached rendering's; a PNG gets a
+    `tEXt` chunk and a JPEG a comment segment carrying a fresh random id. Anything else
+    (WebP) is answered as rendered."""
+    data = base64.b64decode(payload)
+    marker = secrets.token_hex(8).encode()
+    if data.startswith(PNG_SIGNATURE):
+        body = b"tEXt" + b"Comment\0" + marker
+        chunk = (len(body) - 4).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
+        after_header = len(PNG_SIGNATURE) + 25  # IHDR: length, type, 13 bytes, CRC
+        data = data[:after_header] + chunk + data[after_header:]
+    elif data.startswith(b"\xff\xd8"):
+        data = data[:2] + b"\xff\xfe" + (len(marker) + 2).to_bytes(2, "big") + marker + data[2:]
+    else:
+        return payload
+    return base64.b64encode(data).decode()
 
 
 def _is_behaviour(behaviour: object) -> bool:
