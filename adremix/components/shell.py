@@ -14,6 +14,7 @@ from adremix.components.brand import logo
 from adremix.components.credit_banner import credit_banner
 from adremix.components.link_button import link_button
 from adremix.components.native_form import native_post_form
+from adremix.components.overlay import client_popover, client_while_open
 from adremix.state.session import SessionState
 
 NAV_ITEMS: list[tuple[str, str, str]] = [
@@ -138,22 +139,25 @@ def avatar() -> rx.Component:
     )
 
 
-def profile_menu() -> rx.Component:
+def _profile_button(**props: object) -> rx.Component:
     # Named by what it shows, the user's name, plus what it is; no aria-label over it.
-    return rx.popover.root(
-        rx.popover.trigger(
-            rx.button(
-                rx.el.span(avatar(), aria_hidden="true", display="contents"),
-                rx.text(SessionState.user_name, id="user-name", display=["none", "none", "block"]),
-                rx.el.span(" account menu", class_name="sr-only"),
-                rx.icon("chevron-down", size=14),
-                variant="ghost",
-                color_scheme="gray",
-                id="profile-menu",
-                # Nothing to show in it before the session has arrived.
-                disabled=~SessionState.signed_in,
-            )
-        ),
+    return rx.button(
+        rx.el.span(avatar(), aria_hidden="true", display="contents"),
+        rx.text(SessionState.user_name, id="user-name", display=["none", "none", "block"]),
+        rx.el.span(" account menu", class_name="sr-only"),
+        rx.icon("chevron-down", size=14),
+        variant="ghost",
+        color_scheme="gray",
+        id="profile-menu",
+        # Nothing to show in it before the session has arrived.
+        disabled=~SessionState.signed_in,
+        **props,
+    )
+
+
+def profile_menu() -> rx.Component:
+    return client_popover(
+        _profile_button,
         rx.popover.content(
             rx.vstack(
                 rx.hstack(
@@ -220,7 +224,8 @@ def mobile_menu(current_route: str) -> rx.Component:
     # script on every signed-in page for a menu that is closed at load, while the dialog
     # is in the Radix bundle every page loads anyway.
     return rx.box(
-        rx.dialog.root(
+        client_while_open(
+            rx.dialog.root,
             rx.dialog.trigger(
                 rx.icon_button(rx.icon("menu"), variant="ghost", aria_label="Open navigation")
             ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from adremix.components.overlay import while_open
 from adremix.services.copywriting import PLATFORMS
 from adremix.state.copy import CopyState, PlacementView
 
@@ -41,7 +42,8 @@ def _placement(item: PlacementView) -> rx.Component:
 
 
 def copy_dialog() -> rx.Component:
-    return rx.dialog.root(
+    return while_open(
+        rx.dialog.root,
         rx.dialog.trigger(
             rx.button(
                 rx.icon("languages", size=16), "Suggest copy", variant="soft", id="suggest-copy"
@@ -110,6 +112,6 @@ def copy_dialog() -> rx.Component:
             ),
             max_width="min(94vw, 44rem)",
         ),
-        open=CopyState.open,
+        is_open=CopyState.open,
         on_open_change=CopyState.set_open,
     )
