@@ -1,9 +1,8 @@
 """Captions that are their controls' labels, so what a screen reader says is what is shown.
 
-A native input is named by a real `<label for>`. Radix's select triggers,
-segmented controls and radio groups are buttons or groups, which take their name from
-`aria-labelledby` pointing at the visible caption (the `<label for>` still lets a click on
-the caption focus the control).
+A native input is named by a real `<label for>`. A group of radios (the style cards,
+Placement, Quality) takes its name from `aria-labelledby` pointing at the visible caption
+above it.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ def caption_id(control_id: str) -> str:
 
 
 def labelled_by(control_id: str) -> dict[str, str]:
-    """Props that name a Radix control after its caption (spread into `custom_attrs`)."""
+    """Props that name a group after its caption (spread into `custom_attrs`)."""
     return {"aria-labelledby": caption_id(control_id)}
 
 
@@ -81,19 +80,20 @@ def captioned_checkbox(text: str, checkbox_id: str, **input_props: object) -> rx
     )
 
 
-def choice_cards(
+def _radios(
     group_id: str,
     name: str,
-    options: list[tuple[str, rx.Component]],
+    options: list[tuple[str, rx.Component | str]],
     *,
     value: rx.Var,
     on_change: object,
-    **grid_props: object,
-) -> rx.Component:
-    """A radio group drawn as Radix's radio cards: native `<input type=radio>`s sharing a
-    name, so arrows, Space, one tab stop and screen readers come from the browser. Each
-    radio (id `{group_id}-{value}`) covers its card, under the caption that names it."""
-    cards = [
+    item_class: str,
+    face_class: str,
+) -> list[rx.Component]:
+    """Native `<input type=radio>`s sharing a name, so arrows, Space, one tab stop and
+    screen readers come from the browser. Each radio (id `{group_id}-{value}`) covers its
+    item, whose face names it; `on_change` gets the chosen value."""
+    return [
         rx.el.label(
             rx.el.input(
                 type="radio",
@@ -104,16 +104,61 @@ def choice_cards(
                 id=f"{group_id}-{option}",
                 class_name="choice-input",
             ),
-            rx.el.span(face, class_name="choice-face"),
-            class_name="choice-card",
+            rx.el.span(face, class_name=face_class),
+            class_name=item_class,
         )
         for option, face in options
     ]
+
+
+def choice_cards(
+    group_id: str,
+    name: str,
+    options: list[tuple[str, rx.Component]],
+    *,
+    value: rx.Var,
+    on_change: object,
+    **grid_props: object,
+) -> rx.Component:
+    """A radio group drawn as Radix's radio cards, under the caption that names it."""
+    cards = _radios(
+        group_id,
+        name,
+        options,
+        value=value,
+        on_change=on_change,
+        item_class="choice-card",
+        face_class="choice-face",
+    )
     return rx.grid(
         *cards,
         id=group_id,
         custom_attrs={"role": "radiogroup", **labelled_by(group_id)},
         **grid_props,
+    )
+
+
+def choice_segments(
+    group_id: str, options: list[tuple[str, str]], *, value: rx.Var, on_change: object
+) -> rx.Component:
+    """A radio group drawn as Radix's segmented control (its root's classes; adremix.css
+    draws the items). Radix's items are a roving-focus group whose focusable items each
+    register in state as they mount: on New Ad those updates made the commits after
+    hydration synchronous, with every pending effect of the page run in the same task."""
+    segments = _radios(
+        group_id,
+        group_id,
+        list(options),
+        value=value,
+        on_change=on_change,
+        item_class="segment",
+        face_class="segment-face",
+    )
+    return rx.el.div(
+        *segments,
+        id=group_id,
+        class_name="rt-SegmentedControlRoot rt-r-size-2 rt-variant-surface segmented",
+        custom_attrs={"role": "radiogroup", **labelled_by(group_id)},
     )
 
 

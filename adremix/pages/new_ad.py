@@ -10,8 +10,8 @@ from adremix.components.field import (
     captioned_checkbox,
     captioned_switch,
     choice_cards,
+    choice_segments,
     group_caption,
-    labelled_by,
     native_select,
 )
 from adremix.components.link_button import link_button
@@ -218,26 +218,21 @@ def options_panel() -> rx.Component:
         rx.grid(
             section(
                 "Placement",
-                rx.segmented_control.root(
-                    *[
-                        rx.segmented_control.item(label, value=value)
-                        for value, (label, _, _) in PLACEMENTS.items()
-                    ],
+                choice_segments(
+                    "placement",
+                    [(value, label) for value, (label, _, _) in PLACEMENTS.items()],
                     value=NewAdState.placement,
                     on_change=NewAdState.set_placement,
-                    id="placement",
-                    custom_attrs=labelled_by("placement"),
                 ),
                 group="placement",
             ),
             section(
                 "Quality",
-                rx.segmented_control.root(
-                    *[rx.segmented_control.item(q.title(), value=q) for q in QUALITIES],
+                choice_segments(
+                    "quality",
+                    [(q, q.title()) for q in QUALITIES],
                     value=NewAdState.quality,
                     on_change=NewAdState.set_quality,
-                    id="quality",
-                    custom_attrs=labelled_by("quality"),
                 ),
                 group="quality",
             ),
