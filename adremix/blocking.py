@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import Any, Generic, TypeVar
 
@@ -34,15 +34,14 @@ async def call_in(executor: Executor, fn: Callable[..., T], /, *args: Any, **kwa
     return await loop.run_in_executor(executor, bound)
 
 
-class Coalesced(Generic[Item, R]):
-    """Calls of the blocking `run_many` (one transaction for a list of items), shared:
-    an item that arrives while a batch is being written goes with the next one. The
-    first waits for nobody; under a burst, many items cost one transaction instead of
-    one each (on SQLite every write transaction waits for the one before it, and each
-    commit is a disk flush). `run_many` answers each item, in order, with its result or
-    the exception that item alone should raise. One instance per event loop."""
+class CoalescedAsync(Generic[Item, R]):
+    """Calls of `run_many` (one round trip for a list of items: a transaction, a Redis
+    command), shared: an item that arrives while a batch is on its way goes with the
+    next one. The first waits for nobody; under a burst, many items cost one round trip
+    instead of one each. `run_many` answers each item, in order, with its result or the
+    exception that item alone should raise. One instance per event loop."""
 
-    def __init__(self, run_many: Callable[[list[Item]], list[R | Exception]]) -> None:
+    def __init__(self, run_many: Callable[[list[Item]], Awaitable[list[R | Exception]]]) -> None:
         self._run_many = run_many
         self._waiting: list[tuple[Item, asyncio.Future[R]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -61,7 +60,7 @@ class Coalesced(Generic[Item, R]):
             while self._waiting:
                 batch, self._waiting = self._waiting, []
                 try:
-                    results = await call(self._run_many, [item for item, _ in batch])
+                    results = await self._run_many([item for item, _ in batch])
                 except Exception as exc:  # each waiter gets it
                     results = [exc] * len(batch)
                 for (_, done), result in zip(batch, results, strict=True):
@@ -73,3 +72,12 @@ class Coalesced(Generic[Item, R]):
                         done.set_result(result)
         finally:
             self._writer = None
+
+
+class Coalesced(CoalescedAsync[Item, R]):
+    """`CoalescedAsync` for a blocking `run_many` (one transaction for a list of items),
+    run in a worker thread: on SQLite every write transaction waits for the one before
+    it and each commit is a disk flush, so a burst costs one transaction, not one each."""
+
+    def __init__(self, run_many: Callable[[list[Item]], list[R | Exception]]) -> None:
+        super().__init__(functools.partial(call, run_many))

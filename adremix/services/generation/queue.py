@@ -31,7 +31,7 @@ from taskiq.acks import AcknowledgeType
 from taskiq.cli.worker.args import WorkerArgs
 from taskiq.cli.worker.run import start_listen
 
-from adremix.blocking import Coalesced, call
+from adremix.blocking import Coalesced, CoalescedAsync, call
 from adremix.services.generation.edits import start_region_edit
 from adremix.services.generation.jobs import JobWorker, new_worker_key, worker_key, worker_name
 from adremix.services.generation.providers import ImageProvider
@@ -296,51 +296,21 @@ def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-class _Acknowledgements:
+def _acknowledgements(broker: Any, stream: str) -> CoalescedAsync[str, None]:
     """A stream's acknowledgements, shared: one XACK for the ids acknowledged while the
-    one before was on its way (XACK takes any number). Each `ack` still returns only
-    once its own id is acknowledged, or raises what the XACK raised. taskiq-redis sends
-    one XACK per job, on a Redis client and pooled connection of its own: ~0.5 ms of the
+    one before was on its way (XACK takes any number). Each call still returns only once
+    its own id is acknowledged, or raises what the XACK raised. taskiq-redis sends one
+    XACK per job, on a Redis client and pooled connection of its own: ~0.5 ms of the
     worker's event loop per job, which a burst of results, settled together in one
     transaction, paid dozens of times in a row."""
+    from redis.asyncio import Redis
 
-    def __init__(self, broker: Any, stream: str) -> None:
-        self._broker = broker
-        self._stream = stream
-        self._waiting: list[tuple[str, asyncio.Future[None]]] = []
-        self._sender: asyncio.Task[None] | None = None
+    async def xack(message_ids: list[str]) -> list[Exception | None]:
+        async with Redis(connection_pool=broker.connection_pool) as redis:
+            await redis.xack(stream, broker.consumer_group_name, *message_ids)
+        return [None] * len(message_ids)
 
-    async def ack(self, message_id: str) -> None:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((message_id, done))
-        if self._sender is None:
-            self._sender = asyncio.create_task(self._send())
-        # Shielded: a waiter cancelled meanwhile does not cut the others' XACK short.
-        await asyncio.shield(done)
-
-    async def _send(self) -> None:
-        from redis.asyncio import Redis
-
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                try:
-                    async with Redis(connection_pool=self._broker.connection_pool) as redis:
-                        await redis.xack(
-                            self._stream,
-                            self._broker.consumer_group_name,
-                            *[message_id for message_id, _ in batch],
-                        )
-                except Exception as exc:  # each of them raises it, as its own XACK would
-                    for _, done in batch:
-                        if not done.done():
-                            done.set_exception(exc)
-                else:
-                    for _, done in batch:
-                        if not done.done():
-                            done.set_result(None)
-        finally:
-            self._sender = None
+    return CoalescedAsync(xack)
 
 
 def _broker_for(settings: Settings, *, consumer: str) -> AsyncBroker:
@@ -352,13 +322,13 @@ def _broker_for(settings: Settings, *, consumer: str) -> AsyncBroker:
 
             def __init__(self, **options: Any) -> None:
                 super().__init__(**options)
-                self._acknowledgements: dict[str, _Acknowledgements] = {}
+                self._acknowledgements: dict[str, CoalescedAsync[str, None]] = {}
 
             def _ack_generator(self, id: str, queue_name: str) -> Callable[[], Awaitable[None]]:
                 acks = self._acknowledgements.get(queue_name)
                 if acks is None:
-                    acks = self._acknowledgements[queue_name] = _Acknowledgements(self, queue_name)
-                return functools.partial(acks.ack, id)
+                    acks = self._acknowledgements[queue_name] = _acknowledgements(self, queue_name)
+                return functools.partial(acks, id)
 
         return StreamBroker(
             url=settings.redis_url,
